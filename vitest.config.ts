@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: pure units (milliseconds, no services) and integration tests that talk to the real
+// redis-server and Docker engine started by scripts/test-env.sh.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          pool: 'forks',
+          maxWorkers: 2,
+          env: {
+            TESTCONTAINERS_RYUK_DISABLED: 'true',
+            TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
+          },
+        },
+      },
+    ],
+  },
+});
