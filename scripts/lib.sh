@@ -1,0 +1,191 @@
+# shellcheck shell=bash
+# Shared shell functions for the test environment scripts (test-env.sh, start-registry.sh,
+# build-node-base.sh, compose-smoke.sh). Source it; it defines functions and a few variables only.
+#
+# Everything here talks to 127.0.0.1 only; containers use host networking.
+
+HELM_REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Machine-level state (dockerd log, the test redis dir, registries): the engine and the test redis
+# serve every clone on this machine, so their state does not live in one work tree.
+HELM_TEST_ENV_DIR=${HELM_TEST_ENV_DIR:-/var/lib/helm-test-env}
+HELM_DOCKER_SOCK=/var/run/docker.sock
+
+say() { printf '%s\n' "$*"; }
+die() {
+  printf 'ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+require_root() {
+  [[ $(id -u) -eq 0 ]] || die "$(basename "$0") must run as root (it installs packages and starts dockerd)"
+}
+
+# Milliseconds since the epoch, for "built in N ms" lines.
+now_ms() { date +%s%3N; }
+
+# --- temp dirs ----------------------------------------------------------------------------------
+# All scratch space of one script run sits in one mktemp dir, removed on exit. Deletion is guarded:
+# only a directory this process created with mktemp (recorded in HELM_TMP) is ever removed.
+HELM_TMP=''
+helm_tmp() {
+  if [[ -z $HELM_TMP ]]; then
+    HELM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/helm-test-env.XXXXXXXX")
+  fi
+  printf '%s\n' "$HELM_TMP"
+}
+helm_tmp_cleanup() {
+  local dir=$HELM_TMP
+  [[ -n $dir && -d $dir ]] || return 0
+  case $dir in
+    "${TMPDIR:-/tmp}"/helm-test-env.*) ;;
+    *) return 0 ;;
+  esac
+  find "$dir" -mindepth 1 -depth -delete
+  rmdir "$dir"
+  HELM_TMP=''
+}
+
+# --- packages -----------------------------------------------------------------------------------
+pkg_installed() {
+  [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true) == 'install ok installed' ]]
+}
+
+# ensure_packages PKG...: installs with apt only those missing; apt-get update only if needed.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    if pkg_installed "$pkg"; then
+      say "$pkg: already installed"
+    else
+      missing+=("$pkg")
+    fi
+  done
+  ((${#missing[@]} > 0)) || return 0
+  # Package postinst scripts would start redis-server/docker-registry on their packaged (all-address)
+  # configs; a policy-rc.d that says 101 stops them, as in Docker images. Only ours is removed again.
+  local policy=/usr/sbin/policy-rc.d made_policy=''
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 0755 "$policy"
+    made_policy=1
+  fi
+  local rc=0
+  export DEBIAN_FRONTEND=noninteractive
+  local apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Use-Pty=0)
+  local log
+  log=$(helm_tmp)/apt.log
+  if ! apt-get "${apt_opts[@]}" update -qq >"$log" 2>&1; then
+    rc=1
+  elif ! apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+    rc=1
+  fi
+  [[ -z $made_policy ]] || rm -f "$policy"
+  if ((rc != 0)); then
+    tail -n 30 "$log" >&2
+    die "apt-get could not install: ${missing[*]}"
+  fi
+  for pkg in "${missing[@]}"; do
+    pkg_installed "$pkg" || die "$pkg: apt-get finished but the package is not installed"
+    say "$pkg: installed"
+  done
+}
+
+# --- docker -------------------------------------------------------------------------------------
+docker_answers() {
+  timeout 10 docker -H "unix://$HELM_DOCKER_SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1
+}
+
+# The engine is docker.io 20.10 and the client on PATH may be a newer CLI without buildx: the
+# legacy builder works with both. Its deprecation notice goes to the build log.
+docker_build() {
+  DOCKER_BUILDKIT=0 docker build "$@"
+}
+
+image_label() { # image label -> value or empty
+  docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
+# context_hash DIR [EXTRA...]: sha256 over every file (path + content + mode) in DIR plus EXTRA strings.
+context_hash() {
+  local dir=$1
+  shift
+  {
+    (cd "$dir" && find . -type f -printf '%P %m\n' | LC_ALL=C sort)
+    (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+    printf '%s\n' "$@"
+  } | sha256sum | cut -c1-32
+}
+
+# ensure_image TAG CONTEXT_DIR [docker build args...]: builds unless an image with the same
+# content hash (label helm.build.context-hash) is already there. Prints one line.
+ensure_image() {
+  local tag=$1 ctx=$2
+  shift 2
+  local hash current start log
+  hash=$(context_hash "$ctx" "$@")
+  current=$(image_label "$tag" helm.build.context-hash)
+  if [[ $current == "$hash" ]]; then
+    say "image $tag: already built (context $hash)"
+    return 0
+  fi
+  log="$(helm_tmp)/build-${tag//[^a-zA-Z0-9]/_}.log"
+  start=$(now_ms)
+  if ! docker_build --label "helm.build.context-hash=$hash" -t "$tag" "$@" "$ctx" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    die "image $tag: docker build failed (context $ctx)"
+  fi
+  say "image $tag: built in $(($(now_ms) - start)) ms (context $hash${current:+, was $current})"
+}
+
+# stage_with_libs DEST FILE...: copies each executable and every library ldd lists, keeping paths.
+stage_with_libs() {
+  local dest=$1 bin lib
+  shift
+  mkdir -p "$dest"
+  for bin in "$@"; do
+    [[ -x $bin ]] || die "$bin: not found or not executable"
+    cp -L --parents "$bin" "$dest/"
+    # ldd lines: "libx.so => /lib/.../libx.so (0x..)" or "/lib64/ld-linux-x86-64.so.2 (0x..)".
+    while read -r lib; do
+      [[ -n $lib ]] && cp -L --parents "$lib" "$dest/"
+    done < <(ldd "$bin" | awk '/=> \// { print $3 } /^[[:space:]]*\// { print $1 }')
+  done
+}
+
+# --- small network helpers (loopback only) --------------------------------------------------------
+free_port() {
+  node -e "const s=require('node:net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+# tcp_open PORT: something accepts connections on 127.0.0.1:PORT.
+tcp_open() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+redis_ping() { # PORT
+  [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null || true) == PONG ]]
+}
+
+# wait_for SECONDS COMMAND...: polls every 0.2 s until COMMAND succeeds; fails after SECONDS.
+wait_for() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# compose: Debian's docker-compose v1 or the v2 plugin, whichever is there (v1 preferred: it is
+# what test-env.sh installs; set HELM_COMPOSE="docker compose" to force v2).
+compose() {
+  if [[ -n ${HELM_COMPOSE:-} ]]; then
+    # shellcheck disable=SC2086
+    $HELM_COMPOSE "$@"
+  elif command -v docker-compose >/dev/null 2>&1; then
+    docker-compose "$@"
+  else
+    docker compose "$@"
+  fi
+}

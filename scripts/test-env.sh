@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Brings up what the integration tests need, idempotently, as root on Debian 12:
+#   - apt packages: redis-server, docker.io, busybox-static, docker-compose, docker-registry
+#   - a Docker engine on /var/run/docker.sock (bridge disabled), unless one already answers
+#   - the test redis-server on 127.0.0.1:${HELM_TEST_REDIS_PORT:-6399} (AOF, noeviction), unless
+#     something already answers PING there
+#   - the local test images helm-test/web:1, helm-test/web:2, helm-test/redis:1 (FROM scratch,
+#     rebuilt only when their staged build context changed)
+# Prints one line per thing it did or found already there. Never reconfigures or restarts an engine
+# or a redis that already answers.
+#
+# Env: HELM_TEST_REDIS_PORT (6399), HELM_TEST_ENV_DIR (/var/lib/helm-test-env), HELM_SKIP_IMAGES=1.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+trap helm_tmp_cleanup EXIT
+
+require_root
+mkdir -p "$HELM_TEST_ENV_DIR"
+
+# --- packages ---------------------------------------------------------------------------------------
+ensure_packages redis-server docker.io busybox-static docker-compose docker-registry
+
+# --- docker engine ----------------------------------------------------------------------------------
+ensure_dockerd() {
+  if docker_answers; then
+    say "dockerd: already running ($(docker -H "unix://$HELM_DOCKER_SOCK" version --format '{{.Server.Version}}'))"
+    return 0
+  fi
+  local pidfile=/var/run/docker.pid pid=''
+  [[ -f $pidfile ]] && pid=$(cat "$pidfile" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    # Another dockerd is alive but not answering yet (starting, or another run started it).
+    # Starting a second one on the same data root would fail; wait for it instead.
+    if wait_for 60 docker_answers; then
+      say "dockerd: already running (pid $pid, was starting)"
+      return 0
+    fi
+    die "dockerd (pid $pid) is running but does not answer on $HELM_DOCKER_SOCK after 60 s; not touching it"
+  fi
+  command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed"
+  local log=$HELM_TEST_ENV_DIR/dockerd.log
+  # Bridge, iptables and masquerading off: test containers use host networking on loopback ports,
+  # and no container may get an address on a private network.
+  setsid dockerd --host "unix://$HELM_DOCKER_SOCK" --bridge=none --iptables=false --ip-forward=false \
+    --ip-masq=false >>"$log" 2>&1 </dev/null &
+  local started=$!
+  if ! wait_for 60 docker_answers; then
+    tail -n 30 "$log" >&2 || true
+    if kill -0 "$started" 2>/dev/null; then
+      die "dockerd (pid $started) started but does not answer on $HELM_DOCKER_SOCK after 60 s (log: $log)"
+    fi
+    die "dockerd exited during start-up (log: $log)"
+  fi
+  say "dockerd: started (pid $started, log $log)"
+}
+ensure_dockerd
+
+# --- test redis -------------------------------------------------------------------------------------
+ensure_test_redis() {
+  local port=${HELM_TEST_REDIS_PORT:-6399}
+  if redis_ping "$port"; then
+    local aof policy
+    aof=$(timeout 3 redis-cli -h 127.0.0.1 -p "$port" config get appendonly | sed -n 2p)
+    policy=$(timeout 3 redis-cli -h 127.0.0.1 -p "$port" config get maxmemory-policy | sed -n 2p)
+    say "redis-server 127.0.0.1:$port: already running (appendonly=$aof, maxmemory-policy=$policy)"
+    if [[ $aof != yes || $policy != noeviction ]]; then
+      say "WARNING: redis on 127.0.0.1:$port is not appendonly=yes/noeviction; Helm refuses such a Redis." \
+        "Left as it is; stop it or set HELM_TEST_REDIS_PORT to use another port."
+    fi
+    return 0
+  fi
+  if tcp_open "$port"; then
+    die "127.0.0.1:$port is taken by something that does not answer Redis PING; set HELM_TEST_REDIS_PORT"
+  fi
+  local dir=$HELM_TEST_ENV_DIR/redis-$port
+  mkdir -p "$dir"
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --appendonly yes --appendfsync everysec \
+    --maxmemory-policy noeviction --save '' --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" || die "redis-server did not start (log: $dir/redis.log)"
+  if ! wait_for 15 redis_ping "$port"; then
+    tail -n 20 "$dir/redis.log" >&2 || true
+    die "redis-server on 127.0.0.1:$port does not answer PING after 15 s (log: $dir/redis.log)"
+  fi
+  say "redis-server 127.0.0.1:$port: started (dir $dir)"
+}
+ensure_test_redis
+
+# --- test images ------------------------------------------------------------------------------------
+build_test_images() {
+  local images=$HELM_REPO_ROOT/test/images tmp busybox=/bin/busybox
+  [[ -x $busybox ]] && ! ldd "$busybox" >/dev/null 2>&1 || die "$busybox is missing or not static (busybox-static)"
+  tmp=$(helm_tmp)
+
+  # web: the repo's context plus the static busybox, one staged copy for both versions.
+  mkdir -p "$tmp/web"
+  cp -R "$images/web/." "$tmp/web/"
+  cp -L "$busybox" "$tmp/web/busybox"
+  local version
+  for version in 1 2; do
+    ensure_image "helm-test/web:$version" "$tmp/web" --network=none --build-arg "WEB_VERSION=$version"
+  done
+
+  # redis: the host's redis-server and redis-cli with their libraries, and busybox for sh.
+  mkdir -p "$tmp/redis"
+  cp -R "$images/redis/." "$tmp/redis/"
+  # cp -L keeps the names: Debian's /usr/bin/redis-server is a symlink to redis-check-rdb (one
+  # binary that looks at argv[0]).
+  stage_with_libs "$tmp/redis/rootfs" "$(command -v redis-server)" "$(command -v redis-cli)"
+  mkdir -p "$tmp/redis/rootfs/bin"
+  cp -L "$busybox" "$tmp/redis/rootfs/bin/busybox"
+  ensure_image helm-test/redis:1 "$tmp/redis" --network=none
+}
+if [[ ${HELM_SKIP_IMAGES:-0} == 1 ]]; then
+  say "test images: skipped (HELM_SKIP_IMAGES=1)"
+else
+  build_test_images
+fi
