@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import type { Redactor } from '../log/redactor.js';
+
+/** The Alert shape of CONTRACT.md; kinds may grow, so the kind is an open string here. */
+export interface Alert {
+  alert_id: string;
+  severity: 'info' | 'warning' | 'critical';
+  kind: string;
+  target?: string;
+  environment?: string;
+  message: string;
+  details?: Record<string, unknown>;
+  at: string;
+  dedup_key: string;
+}
+
+export type AlertInput = Omit<Alert, 'alert_id' | 'at'>;
+
+export interface AlertSender {
+  /** Sends to sentinel.alerts; resolves to the alert sent, or null if Redis refused it (logged). */
+  send(input: AlertInput): Promise<Alert | null>;
+}
+
+export interface AlertSenderDeps {
+  queue: Queue;
+  clock: Clock;
+  redactor: Redactor;
+  logger: Logger;
+  retention: { age: number; count: number };
+}
+
+export function makeAlertSender(deps: AlertSenderDeps): AlertSender {
+  return {
+    async send(input) {
+      const alert: Alert = deps.redactor.redactDeep({
+        alert_id: randomUUID(),
+        at: deps.clock.now().toISOString(),
+        ...dropUndefined(input),
+      });
+      try {
+        await deps.queue.add(alert.kind, alert, {
+          jobId: alert.alert_id,
+          removeOnComplete: deps.retention,
+          removeOnFail: deps.retention,
+        });
+        deps.logger.info({ alert: { kind: alert.kind, severity: alert.severity, dedup_key: alert.dedup_key } }, 'alert sent');
+        return alert;
+      } catch (err) {
+        // An alert that cannot be queued must not take the request down with it: log it loudly.
+        deps.logger.error({ err, alert }, 'could not send alert to sentinel.alerts');
+        return null;
+      }
+    },
+  };
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,23 @@
+/** The bus's public queues (CONTRACT.md "Transport"). Every other queue and key is Helm's own. */
+export const QUEUE = {
+  /** Forge, the owner's CLI and other agents → Helm: ActionRequest jobs. */
+  actions: 'helm.actions',
+  /** Helm → Warden: ApprovalRequest jobs. */
+  wardenRequests: 'warden.requests',
+  /** Warden → Helm: ApprovalDecision jobs. */
+  approvals: 'helm.approvals',
+  /** Helm → Sentinel: Alert jobs. */
+  alerts: 'sentinel.alerts',
+} as const;
+
+/** The queues other agents consume, which Helm watches for an absent consumer or a growing backlog. */
+export const WATCHED_QUEUES = [QUEUE.wardenRequests, QUEUE.alerts] as const;
+
+/** Helm's private Redis keys live under `<prefix>:helm:`; the heartbeat under `<prefix>:ghost:heartbeat:`. */
+export function helmKey(prefix: string, ...parts: string[]): string {
+  return [prefix, 'helm', ...parts].join(':');
+}
+
+export function heartbeatKey(prefix: string, instance?: string): string {
+  return instance ? `${prefix}:ghost:heartbeat:helm:${instance}` : `${prefix}:ghost:heartbeat:helm`;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Helm reads from its environment, in one place. Parsed once at start-up
+ * (see load-config.ts); an invalid value stops start-up with one line per problem.
+ */
+
+const boolFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+});
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' });
+
+// dockerode's convention: unix:///path/to/socket, tcp://host:port (or http/https), or a bare socket path.
+const dockerHost = z
+  .string()
+  .regex(/^(unix:\/\/\/\S+|tcp:\/\/\S+:\d+|https?:\/\/\S+:\d+|\/\S+)$/, {
+    message: 'must be unix:///path/to/docker.sock, tcp://host:port, or a socket path',
+  });
+
+const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+  message: 'must be 1-64 letters, digits, "_", "." or "-" (no ":" or spaces)',
+});
+
+const labelSelector = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\-/]*=[^,\s]+$/, {
+  message: 'must be key=value',
+});
+
+const commaList = <T extends z.ZodType<string, string>>(item: T) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+const workerKinds = ['gate'] as const;
+
+export const envSchema = z.object({
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  DOCKER_HOST: dockerHost.optional(),
+  HELM_QUEUE_PREFIX: prefix.default('bull'),
+  HELM_MEMORY_DIR: z.string().min(1).default('./memory'),
+  HELM_WARDEN_PUBLIC_KEY: z.string().optional(),
+  HELM_WARDEN_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  HELM_POLICY_FILE: z.string().min(1).optional(),
+  HELM_SECRETS_DIR: z.string().min(1).optional(),
+  /** Which containers this Helm manages: any of these label selectors (key=value, comma-separated). */
+  HELM_SCOPE_LABELS: commaList(labelSelector).default([]),
+  /** Manage every container that carries a ghost.service label (the default when no scope is set). */
+  HELM_SCOPE_ALL_SERVICES: boolFlag.optional(),
+  /** Manage the containers of these compose projects. */
+  HELM_SCOPE_COMPOSE_PROJECTS: commaList(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'must be a compose project name' })).default([]),
+  OLLAMA_HOST: z.url({ message: 'must be a URL such as http://127.0.0.1:11434' }).default('http://127.0.0.1:11434'),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  LOG_LEVEL: logLevel.default('info'),
+  HELM_ALLOW_VOLATILE_REDIS: boolFlag.default(false),
+  /** Which workers this process runs (comma-separated); all of them by default. */
+  HELM_WORKERS: commaList(z.enum(workerKinds, { message: `must name workers among: ${workerKinds.join(', ')}` })).default([...workerKinds]),
+  HELM_GATE_CONCURRENCY: intIn(1, 256).default(16),
+  /** How long request_id records and finished helm.actions jobs are kept. */
+  HELM_REQUEST_ID_WINDOW_S: intIn(60, 90 * 24 * 3600).default(7 * 24 * 3600),
+  /** Upper bound on finished helm.actions jobs kept, whichever bound comes first. */
+  HELM_JOB_RETENTION_COUNT: intIn(10, 1_000_000).default(10_000),
+  /** The bus's events-stream bound (approximate), shared by every Ghost agent. */
+  HELM_EVENTS_MAXLEN: intIn(100, 1_000_000).default(10_000),
+  /** BullMQ lock and stalled-check timings: short values let crash tests recover in seconds. */
+  HELM_LOCK_DURATION_MS: intIn(1000, 600_000).default(30_000),
+  HELM_STALLED_INTERVAL_MS: intIn(500, 600_000).default(30_000),
+  /** Set so high that BullMQ never fails a job on its own; Helm ends runaway requests itself. */
+  HELM_MAX_STALLED_COUNT: intIn(0, 1_000_000).default(1_000),
+  /** How many times Helm starts processing one request before it ends it as failed (internal). */
+  HELM_MAX_ATTEMPTS: intIn(1, 100).default(3),
+  HELM_HEARTBEAT_INTERVAL_MS: intIn(100, 60_000).default(10_000),
+  HELM_QUEUE_WATCH_INTERVAL_MS: intIn(100, 3_600_000).default(30_000),
+  /** Instance name in the heartbeat and run-log file names; default host-pid. */
+  HELM_INSTANCE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'must be letters, digits, "_", "." or "-"' }).optional(),
+});
+
+export type HelmEnv = z.infer<typeof envSchema>;
+export const ALL_WORKERS = workerKinds;
+export type WorkerKind = (typeof workerKinds)[number];

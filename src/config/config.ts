@@ -1,0 +1,165 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ALL_WORKERS, envSchema, type WorkerKind } from './config-schema.js';
+
+export interface Scope {
+  /** Containers carrying any one of these label pairs are managed. */
+  labels: ReadonlyArray<{ key: string; value: string }>;
+  /** Every container carrying a ghost.service label is managed. */
+  allServices: boolean;
+  composeProjects: ReadonlyArray<string>;
+}
+
+export interface Config {
+  redisUrl: string;
+  dockerHost: string | undefined;
+  queuePrefix: string;
+  memoryDir: string;
+  /** PEM text of every configured Warden public key (validated by the gate's keyring). */
+  wardenPublicKeysPem: string | undefined;
+  wardenPublicKeyFile: string | undefined;
+  policyFile: string | undefined;
+  secretsDir: string | undefined;
+  scope: Scope;
+  ollamaHost: string;
+  anthropicApiKey: string | undefined;
+  logLevel: string;
+  allowVolatileRedis: boolean;
+  workers: ReadonlyArray<WorkerKind>;
+  instance: string;
+  host: string;
+  runLogFileName: string;
+  gateConcurrency: number;
+  requestIdWindowS: number;
+  jobRetentionCount: number;
+  eventsMaxLen: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  maxAttempts: number;
+  heartbeatIntervalMs: number;
+  queueWatchIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Helm's configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = this.constructor.name;
+  }
+}
+
+/** Build the configuration once from the environment; throws ConfigError with one line per problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  // Empty strings count as unset, as shells and compose files commonly produce them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const memoryDir = resolve(e.HELM_MEMORY_DIR);
+  if (existsSync(memoryDir) && !statSync(memoryDir).isDirectory()) {
+    problems.push(`HELM_MEMORY_DIR: ${memoryDir} exists and is not a folder`);
+  }
+  const wardenPublicKeysPem = readWardenKeys(e.HELM_WARDEN_PUBLIC_KEY, e.HELM_WARDEN_PUBLIC_KEY_FILE, problems);
+  if (e.HELM_POLICY_FILE && !isFile(e.HELM_POLICY_FILE)) {
+    problems.push(`HELM_POLICY_FILE: ${e.HELM_POLICY_FILE} is not a readable file`);
+  }
+  if (e.HELM_SECRETS_DIR && !isDir(e.HELM_SECRETS_DIR)) {
+    problems.push(`HELM_SECRETS_DIR: ${e.HELM_SECRETS_DIR} is not a folder`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const labels = e.HELM_SCOPE_LABELS.map((sel) => {
+    const at = sel.indexOf('=');
+    return { key: sel.slice(0, at), value: sel.slice(at + 1) };
+  });
+  // Default scope: everything Ghost labelled as a service. An explicit scope replaces it unless
+  // HELM_SCOPE_ALL_SERVICES=1 says to keep it as well.
+  const explicit = labels.length > 0 || e.HELM_SCOPE_COMPOSE_PROJECTS.length > 0;
+  const allServices = e.HELM_SCOPE_ALL_SERVICES ?? !explicit;
+
+  const host = hostname();
+  const instance = e.HELM_INSTANCE ?? `${host}-${process.pid}`;
+  const runsEverything = ALL_WORKERS.every((w) => e.HELM_WORKERS.includes(w));
+  // One process writes one file: the all-in-one process owns run_log.md; a process running only
+  // some workers writes its own chained file beside it (`helm log` merges them by time).
+  const runLogFileName = runsEverything ? 'run_log.md' : `run_log.${e.HELM_WORKERS.join('+')}.${host}.md`;
+
+  return Object.freeze({
+    redisUrl: e.REDIS_URL,
+    dockerHost: e.DOCKER_HOST,
+    queuePrefix: e.HELM_QUEUE_PREFIX,
+    memoryDir,
+    wardenPublicKeysPem,
+    wardenPublicKeyFile: e.HELM_WARDEN_PUBLIC_KEY_FILE,
+    policyFile: e.HELM_POLICY_FILE,
+    secretsDir: e.HELM_SECRETS_DIR ? resolve(e.HELM_SECRETS_DIR) : undefined,
+    scope: Object.freeze({ labels, allServices, composeProjects: e.HELM_SCOPE_COMPOSE_PROJECTS }),
+    ollamaHost: e.OLLAMA_HOST,
+    anthropicApiKey: e.ANTHROPIC_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    allowVolatileRedis: e.HELM_ALLOW_VOLATILE_REDIS,
+    workers: Object.freeze([...e.HELM_WORKERS]),
+    instance,
+    host,
+    runLogFileName,
+    gateConcurrency: e.HELM_GATE_CONCURRENCY,
+    requestIdWindowS: e.HELM_REQUEST_ID_WINDOW_S,
+    jobRetentionCount: e.HELM_JOB_RETENTION_COUNT,
+    eventsMaxLen: e.HELM_EVENTS_MAXLEN,
+    lockDurationMs: e.HELM_LOCK_DURATION_MS,
+    stalledIntervalMs: e.HELM_STALLED_INTERVAL_MS,
+    maxStalledCount: e.HELM_MAX_STALLED_COUNT,
+    maxAttempts: e.HELM_MAX_ATTEMPTS,
+    heartbeatIntervalMs: e.HELM_HEARTBEAT_INTERVAL_MS,
+    queueWatchIntervalMs: e.HELM_QUEUE_WATCH_INTERVAL_MS,
+  });
+}
+
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
+
+function readWardenKeys(inline: string | undefined, file: string | undefined, problems: string[]): string | undefined {
+  if (inline && file) {
+    problems.push('HELM_WARDEN_PUBLIC_KEY and HELM_WARDEN_PUBLIC_KEY_FILE are both set: set one of them');
+    return undefined;
+  }
+  if (inline) {
+    if (!inline.match(PEM_BLOCK)) problems.push('HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block');
+    return inline;
+  }
+  if (!file) return undefined;
+  try {
+    const paths = isDir(file)
+      ? readdirSync(file)
+          .filter((n) => n.endsWith('.pem'))
+          .sort()
+          .map((n) => join(file, n))
+      : [file];
+    const text = paths.map((p) => readFileSync(p, 'utf8')).join('\n');
+    if (!text.match(PEM_BLOCK)) problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: ${file} holds no "BEGIN PUBLIC KEY" PEM block`);
+    return text;
+  } catch (err) {
+    problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,10 @@
+/** Labels Ghost and Helm read or write on containers. */
+export const LABEL = {
+  service: 'ghost.service',
+  environment: 'ghost.environment',
+  scope: 'ghost.scope',
+  role: 'ghost.role',
+  healthcheck: 'ghost.healthcheck',
+  composeProject: 'com.docker.compose.project',
+  composeService: 'com.docker.compose.service',
+} as const;

@@ -1,0 +1,189 @@
+import type { Job } from 'bullmq';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/config.js';
+import { type ActionRequest, type ActionResult, hashCanonical, parseActionRequest } from '../contracts/index.js';
+import { isSafeRead, SAFE_READS } from '../actions/registry.js';
+import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
+import { resolveTarget } from '../docker/target-resolution.js';
+import { failedResult, resultWithStatus, type ResultSubject, subjectFromRawData } from './result-builder.js';
+import { logRequestEvent, publishStatus, type StatusSinks } from './publish-status.js';
+
+/**
+ * The first stop of every job on helm.actions: refuse what is malformed (never retried, never
+ * executed), enforce request_id, then run what this Helm may run. It never throws: every path ends
+ * in a final ActionResult that is logged, published as progress, alerted and returned.
+ */
+export interface IntakeDeps extends StatusSinks {
+  config: Pick<Config, 'maxAttempts'>;
+  clock: Clock;
+  docker: DockerReads;
+}
+
+/** A safe read that takes longer than this is ended as failed (timeout). */
+export const READ_TIMEOUT_MS = 60_000;
+
+export function makeActionJobHandler(deps: IntakeDeps) {
+  return async function handleActionJob(job: Job): Promise<ActionResult> {
+    const jobId = String(job.id);
+    const log = deps.logger.child({ queue: job.queueName, job_id: jobId, job_name: job.name });
+    const started = performance.now();
+    let subject = subjectFromRawData(job.data, jobId);
+    try {
+      const result = await run(job, jobId, (s) => {
+        subject = s;
+      });
+      log.info({ status: result.status, code: result.error?.code, duration_ms: Math.round(performance.now() - started) }, 'request ended');
+      return result;
+    } catch (err) {
+      // A bug or an outage mid-request: still a final result, never an exception out of the worker.
+      log.error({ failure: true, err, duration_ms: Math.round(performance.now() - started) }, 'request failed unexpectedly');
+      return finish(job, failedResult(subject, deps.clock.now(), 'internal', `Helm failed while handling the request: ${describeError(err)}`));
+    }
+  };
+
+  async function run(job: Job, jobId: string, setSubject: (s: ResultSubject) => void): Promise<ActionResult> {
+    const raw = subjectFromRawData(job.data, jobId);
+    const refuse = async (problems: string[]) => {
+      const message = `invalid request: ${problems.join('; ')}`;
+      await logRequestEvent(deps, 'received', raw, `job ${job.name}`);
+      return finish(job, failedResult(raw, deps.clock.now(), 'invalid_request', message), 'rejected');
+    };
+
+    // A job inside someone else's flow would let its parent's fate decide this request's: refused.
+    if (job.parentKey || job.opts.parent) {
+      return refuse(['a job added with a parent (a BullMQ flow) is refused: send the request on its own']);
+    }
+    // Helm's own limit: BullMQ's stalled limit is set so high it never fails a job by itself.
+    if (job.attemptsStarted > deps.config.maxAttempts) {
+      return finish(
+        job,
+        failedResult(raw, deps.clock.now(), 'internal', `processing of this request started ${job.attemptsStarted} times without finishing; Helm gave up`),
+      );
+    }
+    const parsed = parseActionRequest(job.data);
+    if (!parsed.ok) return refuse(parsed.problems);
+
+    const request = parsed.request;
+    const subject: ResultSubject = {
+      action: request.action,
+      target: request.target,
+      environment: request.environment,
+      request_id: request.request_id ?? null,
+      job_id: jobId,
+    };
+    setSubject(subject);
+
+    if (request.request_id) {
+      const reservation = await deps.records.reserve(request.request_id, hashCanonical(request), jobId);
+      if (reservation.kind === 'duplicate') return answerDuplicate(job, subject, reservation.originalJobId, reservation.currentResult);
+      if (reservation.kind === 'conflict') {
+        await logRequestEvent(deps, 'received', subject, request.reason);
+        return finish(
+          job,
+          failedResult(
+            subject,
+            deps.clock.now(),
+            'request_id_conflict',
+            `request_id ${request.request_id} already names a different request (job ${reservation.originalJobId}); use a new request_id`,
+          ),
+          'rejected',
+        );
+      }
+    }
+    await logRequestEvent(deps, 'received', subject, request.reason);
+
+    if (!isSafeRead(request.action)) {
+      return finish(
+        job,
+        failedResult(
+          subject,
+          deps.clock.now(),
+          'unavailable',
+          `${request.action} is not available yet: this Helm runs only the safe reads health_check and logs until its gate and executors are installed; nothing was changed`,
+        ),
+      );
+    }
+    return runSafeRead(job, request, subject);
+  }
+
+  async function runSafeRead(job: Job, request: ActionRequest, subject: ResultSubject): Promise<ActionResult> {
+    let containers: Awaited<ReturnType<DockerReads['listContainers']>>;
+    try {
+      containers = await deps.docker.listContainers();
+    } catch (err) {
+      return finish(job, failedResult(subject, deps.clock.now(), 'docker_error', describeError(err)));
+    }
+    const resolved = resolveTarget(request.target, containers);
+    if (!resolved.ok) {
+      return finish(
+        job,
+        failedResult(subject, deps.clock.now(), resolved.code, resolved.message, {
+          ...(resolved.candidates.length > 0 ? { data: { candidates: resolved.candidates } } : {}),
+        }),
+      );
+    }
+    // Reads need no approval anywhere: record the policy decision as the request's first status.
+    await publishStatus(
+      deps,
+      job,
+      resultWithStatus(subject, deps.clock.now(), 'approved', `${request.action} is a safe read: no approval needed; running`),
+      { event: 'executing', final: false },
+    );
+    const handler = SAFE_READS[request.action]!;
+    const outcome = await withTimeout(
+      handler({ request, service: resolved.service, docker: deps.docker, clock: deps.clock, redactor: deps.redactor, logger: deps.logger }),
+      READ_TIMEOUT_MS,
+    ).catch((err: unknown) => ({ ok: false as const, code: errorCode(err), message: describeError(err) }));
+    const at = deps.clock.now();
+    return finish(
+      job,
+      outcome.ok
+        ? resultWithStatus(subject, at, 'executed', outcome.outcome, outcome.data ? { data: outcome.data } : {})
+        : failedResult(subject, at, outcome.code, outcome.message, outcome.data ? { data: outcome.data } : {}),
+    );
+  }
+
+  async function answerDuplicate(job: Job, subject: ResultSubject, originalJobId: string, current: string | null): Promise<ActionResult> {
+    await logRequestEvent(deps, 'duplicate', subject, `same request as job ${originalJobId}: not executed again`);
+    // The original's latest result as it stands (possibly not final yet: the one case the contract
+    // allows), naming the job to follow for the outcome.
+    const original = current
+      ? (JSON.parse(current) as ActionResult)
+      : resultWithStatus(subject, deps.clock.now(), 'approved', `received; follow job ${originalJobId} for the outcome`, { job_id: originalJobId });
+    const result = { ...original, duplicate_of: originalJobId } as ActionResult;
+    await job.updateProgress(result);
+    return result;
+  }
+
+  function finish(job: Job, result: ActionResult, event: 'rejected' | 'executed' | 'failed' = result.status === 'executed' ? 'executed' : 'failed') {
+    return publishStatus(deps, job, result, { event, final: true });
+  }
+}
+
+function errorCode(err: unknown): string {
+  if (err instanceof TimeoutError) return 'timeout';
+  if (err instanceof DockerUnavailableError) return 'docker_error';
+  if (err instanceof DockerNotFoundError) return 'docker_error';
+  return 'internal';
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class TimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${Math.round(ms / 1000)} s`);
+    this.name = this.constructor.name;
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,92 @@
+import type { ActionResult } from '../contracts/index.js';
+import type { AlertSender } from '../bus/alert-sender.js';
+import type { RequestRecords } from '../bus/request-records.js';
+import type { Logger } from '../log/logger.js';
+import type { Redactor } from '../log/redactor.js';
+import type { RunLog } from '../runlog/index.js';
+
+/**
+ * Every status change of a request goes through here, in this order: the run-log entry on disk,
+ * then the request_id record, the job's progress, and for a final status the `action_result` alert.
+ * The order is the promise: nothing is published about a request before it is logged.
+ */
+export interface StatusSinks {
+  runLog: RunLog;
+  records: RequestRecords;
+  alerts: AlertSender;
+  redactor: Redactor;
+  logger: Logger;
+}
+
+export interface ProgressTarget {
+  id?: string;
+  updateProgress(progress: object): Promise<void>;
+}
+
+export type RunLogEvent =
+  | 'received'
+  | 'rejected'
+  | 'duplicate'
+  | 'pending_approval'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'executing'
+  | 'executed'
+  | 'failed'
+  | 'rolled_back';
+
+/** Appends the run-log entry for a request's state change; true once it is on disk. */
+export async function logRequestEvent(
+  sinks: StatusSinks,
+  event: RunLogEvent,
+  r: Pick<ActionResult, 'job_id' | 'request_id' | 'action' | 'target' | 'environment' | 'approval_id'>,
+  message: string,
+  code: string | null = null,
+): Promise<boolean> {
+  try {
+    await sinks.runLog.append({
+      event,
+      job_id: r.job_id,
+      request_id: r.request_id,
+      action: r.action,
+      target: r.target,
+      environment: r.environment,
+      approval_id: r.approval_id,
+      code,
+      message: sinks.redactor.redact(message),
+    });
+    return true;
+  } catch (err) {
+    sinks.logger.error({ err, event, job_id: r.job_id }, 'run log entry could not be written');
+    return false;
+  }
+}
+
+export async function publishStatus(
+  sinks: StatusSinks,
+  job: ProgressTarget,
+  result: ActionResult,
+  opts: { event: RunLogEvent; final: boolean },
+): Promise<ActionResult> {
+  const logged = await logRequestEvent(sinks, opts.event, result, result.outcome, result.error?.code ?? null);
+  const published = sinks.redactor.redactDeep({ ...result, logged }) as ActionResult;
+  const json = JSON.stringify(published);
+  if (published.request_id) await sinks.records.updateResult(published.request_id, published.job_id, json);
+  if (opts.final) await sinks.records.markFinal(published.job_id);
+  await job.updateProgress(published);
+  if (opts.final) await sendActionResultAlert(sinks.alerts, published);
+  return published;
+}
+
+export async function sendActionResultAlert(alerts: AlertSender, r: ActionResult): Promise<void> {
+  await alerts.send({
+    severity: r.status === 'failed' ? 'warning' : 'info',
+    kind: 'action_result',
+    ...(r.target ? { target: r.target } : {}),
+    ...(r.environment ? { environment: r.environment } : {}),
+    message: `${r.action ?? 'request'} ${r.target ?? ''}: ${r.status}: ${r.outcome}`.replace(/\s+/g, ' ').slice(0, 2000),
+    details: { result: r },
+    dedup_key: `action_result:${r.job_id}`,
+  });
+}
