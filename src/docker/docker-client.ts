@@ -34,6 +34,8 @@ export interface DockerReads {
   listContainers(): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerInspect>;
   inspectImage(id: string): Promise<ImageInspect>;
+  /** What takes Docker's disk space, in bytes: for `helm doctor` on a full disk. */
+  diskUsage(): Promise<{ images: number; containers: number; volumes: number; buildCache: number }>;
   /** Raw multiplexed (or raw TTY) log bytes with timestamps; see logs-demux.ts. */
   containerLogs(id: string, opts: LogsOptions): Promise<{ bytes: Buffer; tty: boolean }>;
 }
@@ -90,6 +92,21 @@ export function makeDockerReads(dockerHost: string | undefined): DockerReads {
     },
     async inspectImage(id) {
       return guard(() => docker.getImage(id).inspect(), `image ${id}`);
+    },
+    async diskUsage() {
+      const df = (await guard(() => docker.df())) as {
+        LayersSize?: number;
+        Containers?: Array<{ SizeRw?: number }>;
+        Volumes?: Array<{ UsageData?: { Size?: number } }>;
+        BuildCache?: Array<{ Size?: number }>;
+      };
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + Math.max(0, b), 0);
+      return {
+        images: df.LayersSize ?? 0,
+        containers: sum((df.Containers ?? []).map((c) => c.SizeRw ?? 0)),
+        volumes: sum((df.Volumes ?? []).map((v) => v.UsageData?.Size ?? 0)),
+        buildCache: sum((df.BuildCache ?? []).map((b) => b.Size ?? 0)),
+      };
     },
     async containerLogs(id, opts) {
       const c = docker.getContainer(id);

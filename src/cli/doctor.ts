@@ -1,0 +1,144 @@
+import { readdir, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type { Config } from '../config/config.js';
+import { heartbeatKey, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
+import { queueWatchKey, type QueueWatchReport } from '../bus/queue-watch.js';
+import { makeCommandConnection } from '../bus/redis-connection.js';
+import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
+import { judgeQueue } from '../bus/queue-health.js';
+import { makeDockerReads } from '../docker/docker-client.js';
+import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
+import { verifyRunLogFile } from '../runlog/index.js';
+
+/**
+ * `helm doctor`: what an owner needs to know when something is off, one line per check, and on a
+ * full disk what takes the space. It changes nothing (it may create the memory folder's key file
+ * on a brand-new install, as Helm itself would).
+ */
+export interface Check {
+  level: 'ok' | 'warn' | 'fail';
+  name: string;
+  message: string;
+}
+
+/** Below this share of free space on the memory folder's disk, doctor says what to free. */
+const LOW_DISK_SHARE = 0.1;
+
+export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add = (level: Check['level'], name: string, message: string) => checks.push({ level, name, message });
+
+  const redis = makeCommandConnection(config.redisUrl, 'helm-doctor');
+  redis.on('error', () => undefined);
+  try {
+    try {
+      const d = await readRedisDurability(redis);
+      const verdict = judgeDurability(d, config.allowVolatileRedis);
+      if (verdict.ok) add(verdict.warnings.length ? 'warn' : 'ok', 'redis', [`Redis ${d.version} at ${redactUrl(config.redisUrl)}: AOF ${d.aofEnabled ? 'on' : 'off'}, maxmemory-policy ${d.maxmemoryPolicy}`, ...verdict.warnings].join('; '));
+      else add('fail', 'redis', verdict.problems.join('; '));
+      await queueChecks(config, redis, add);
+    } catch (err) {
+      add('fail', 'redis', `Redis at ${redactUrl(config.redisUrl)} does not answer (${(err as Error).message})`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+
+  const docker = makeDockerReads(config.dockerHost);
+  let dockerRoot: string | null = null;
+  try {
+    const info = await docker.info();
+    dockerRoot = info.dockerRootDir;
+    add('ok', 'docker', `Docker ${info.serverVersion} on ${info.name}, data root ${info.dockerRootDir}`);
+  } catch (err) {
+    add('fail', 'docker', (err as Error).message);
+  }
+
+  await runLogChecks(config, add);
+  await diskChecks(config, dockerRoot, docker, add);
+  return checks;
+}
+
+async function queueChecks(config: Readonly<Config>, redis: ReturnType<typeof makeCommandConnection>, add: (l: Check['level'], n: string, m: string) => void) {
+  const beat = await redis.get(heartbeatKey(config.queuePrefix));
+  if (beat) {
+    const b = JSON.parse(beat) as { at: string; host: string; pid: number; version: string };
+    add('ok', 'heartbeat', `Helm ${b.version} is alive (pid ${b.pid} on ${b.host}, last beat ${b.at})`);
+  } else add('fail', 'heartbeat', `no Helm heartbeat under prefix "${config.queuePrefix}": Helm is not running`);
+
+  const stored = await redis.get(queueWatchKey(config.queuePrefix));
+  const report = stored ? (JSON.parse(stored) as QueueWatchReport) : null;
+  for (const name of WATCHED_QUEUES) {
+    const q = new Queue(name, { connection: redis, prefix: config.queuePrefix });
+    try {
+      const [consumers, waiting] = await Promise.all([q.getWorkersCount(), q.getWaitingCount()]);
+      // The running Helm's trend (a growing backlog needs several samples) if it has one; else now.
+      const verdict = report?.queues[name]?.state === 'backlog_growing' ? report.queues[name] : judgeQueue(name, [{ at: Date.now(), consumers, waiting }]);
+      add(verdict.state === 'ok' ? 'ok' : 'warn', `queue ${name}`, verdict.message);
+    } finally {
+      await q.close();
+    }
+  }
+  const actions = new Queue(QUEUE.actions, { connection: redis, prefix: config.queuePrefix });
+  try {
+    const c = await actions.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+    add('ok', `queue ${QUEUE.actions}`, `${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.completed} completed, ${c.failed} failed`);
+  } finally {
+    await actions.close();
+  }
+}
+
+async function runLogChecks(config: Readonly<Config>, add: (l: Check['level'], n: string, m: string) => void) {
+  let files: string[];
+  try {
+    files = (await readdir(config.memoryDir)).filter((f) => /^run_log.*\.md$/.test(f)).sort();
+  } catch {
+    add('warn', 'run log', `memory folder ${config.memoryDir} does not exist yet`);
+    return;
+  }
+  if (files.length === 0) {
+    add('warn', 'run log', `no run log in ${config.memoryDir} yet`);
+    return;
+  }
+  const key = deriveKey(await loadOrCreateHelmKey(config.memoryDir), 'run-log');
+  for (const f of files) {
+    const v = await verifyRunLogFile(join(config.memoryDir, f), key);
+    if (v.ok) add('ok', `run log ${f}`, `${v.entries.length} entries, chain verified`);
+    else add('fail', `run log ${f}`, `chain broken: ${v.problems.slice(0, 3).map((p) => `line ${p.line}: ${p.reason}`).join('; ')}`);
+  }
+}
+
+async function diskChecks(
+  config: Readonly<Config>,
+  dockerRoot: string | null,
+  docker: ReturnType<typeof makeDockerReads>,
+  add: (l: Check['level'], n: string, m: string) => void,
+) {
+  for (const [label, path] of [['memory folder', config.memoryDir], ...(dockerRoot ? [['Docker data root', dockerRoot]] : [])] as const) {
+    try {
+      const s = await statfs(path);
+      const free = s.bavail * s.bsize;
+      const share = free / (s.blocks * s.bsize);
+      if (share >= LOW_DISK_SHARE) {
+        add('ok', `disk ${label}`, `${gib(free)} free (${Math.round(share * 100)}%) at ${path}`);
+        continue;
+      }
+      const usage = await docker.diskUsage().catch(() => null);
+      const what = usage
+        ? `Docker holds images ${gib(usage.images)}, container layers ${gib(usage.containers)}, volumes ${gib(usage.volumes)}, build cache ${gib(usage.buildCache)}`
+        : 'Docker did not say what it holds';
+      add('fail', `disk ${label}`, `only ${gib(free)} free (${Math.round(share * 100)}%) at ${path}; ${what}. Helm deletes nothing on its own: free space (e.g. docker image prune, docker builder prune) after checking what you still need`);
+    } catch {
+      add('warn', `disk ${label}`, `cannot read free space at ${path}`);
+    }
+  }
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

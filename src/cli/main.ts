@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
+import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
+import { HELM_VERSION } from '../version.js';
+import { runDoctor } from './doctor.js';
+import { sendRequest } from './request-command.js';
+
+/** The owner's command line. Every command reads the same environment as Helm itself. */
+const program = new Command()
+  .name('helm')
+  .description("Helm, Ghost's SRE/deploy agent: the owner's tools")
+  .version(HELM_VERSION);
+
+program
+  .command('doctor')
+  .description('check Redis, Docker, the run log, disk space, the heartbeat and the queues other agents consume')
+  .action(async () => {
+    const checks = await runDoctor(config());
+    for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.name}: ${c.message}\n`);
+    process.exitCode = checks.some((c) => c.level === 'fail') ? 1 : 0;
+  });
+
+program
+  .command('log')
+  .description("print the run log (every process's file, merged by time) and verify its chain")
+  .option('--verify', 'only verify; print problems', false)
+  .option('--json', 'one JSON object per entry', false)
+  .action(async (opts: { verify: boolean; json: boolean }) => {
+    const cfg = config();
+    const key = deriveKey(await loadOrCreateHelmKey(cfg.memoryDir), 'run-log');
+    const merged = await mergeRunLogs(cfg.memoryDir, key);
+    if (!opts.verify) {
+      for (const e of merged.entries) process.stdout.write(`${opts.json ? JSON.stringify(e) : formatEntryForPeople(e)}\n`);
+    }
+    for (const p of merged.problems) process.stderr.write(`chain problem: ${p.file} line ${p.line}: ${p.reason}\n`);
+    if (opts.verify && merged.problems.length === 0) process.stdout.write(`run log verified: ${merged.entries.length} entries\n`);
+    process.exitCode = merged.problems.length > 0 ? 1 : 0;
+  });
+
+program
+  .command('request')
+  .description('send an action request to helm.actions and wait for its final result')
+  .argument('<action>', 'deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune')
+  .argument('<target>', 'service or container')
+  .requiredOption('-e, --environment <environment>', 'production, staging or dev')
+  .requiredOption('-r, --reason <reason>', 'why')
+  .option('--request-id <id>', 'a request_id, to make the request idempotent')
+  .option('--params <json>', 'the action params as JSON', parseJson)
+  .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 120)
+  .action(async (action: string, target: string, opts: { environment: string; reason: string; requestId?: string; params?: unknown; timeout: number }) => {
+    const request = {
+      action,
+      target,
+      environment: opts.environment,
+      reason: opts.reason,
+      requested_by: 'owner-cli',
+      ...(opts.requestId ? { request_id: opts.requestId } : {}),
+      ...(opts.params !== undefined ? { params: opts.params } : {}),
+    };
+    const result = (await sendRequest(config(), request, {
+      timeoutMs: opts.timeout * 1000,
+      onProgress: (p) => process.stderr.write(`progress: ${JSON.stringify(p)}\n`),
+    })) as { status?: string };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.exitCode = result?.status === 'executed' ? 0 : 1;
+  });
+
+function parseJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw new InvalidArgumentError('not valid JSON');
+  }
+}
+
+function config() {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+program.parseAsync().catch((err) => {
+  process.stderr.write(`helm: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

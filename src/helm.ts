@@ -1,0 +1,171 @@
+import { Queue, QueueEvents } from 'bullmq';
+import type { DestinationStream } from 'pino';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config/config.js';
+import { makeAlertSender } from './bus/alert-sender.js';
+import { startHeartbeat } from './bus/heartbeat.js';
+import { QUEUE, WATCHED_QUEUES } from './bus/queue-names.js';
+import { startQueueWatch } from './bus/queue-watch.js';
+import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
+import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
+import { makeRequestRecords } from './bus/request-records.js';
+import { type DockerReads, makeDockerReads } from './docker/docker-client.js';
+import { describeScope } from './docker/scope.js';
+import { watchBullmqFailures } from './intake/bullmq-failures.js';
+import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
+import { type Logger, makeLogger } from './log/logger.js';
+import { Redactor } from './log/redactor.js';
+import { openRunLog, type RunLog } from './runlog/index.js';
+import { makeSecretStore } from './secrets/secret-store.js';
+import { HELM_VERSION } from './version.js';
+import { startGateWorker } from '../workers/gate.js';
+
+/**
+ * Wires one Helm process: checks its Redis, opens its run log, starts the workers this process
+ * runs, the failure watch, the heartbeat and the queue watch. Used by main.ts and by tests, which
+ * start Helm in-process with their own prefix, memory folder and scope.
+ */
+export interface HelmOptions {
+  clock?: Clock;
+  logDestination?: DestinationStream;
+  docker?: DockerReads;
+}
+
+export interface Helm {
+  config: Readonly<Config>;
+  logger: Logger;
+  runLog: RunLog;
+  redactor: Redactor;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Helm cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = this.constructor.name;
+  }
+}
+
+export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}): Promise<Helm> {
+  const clock = opts.clock ?? systemClock;
+  const redactor = new Redactor();
+  redactor.add(config.anthropicApiKey);
+  const logger = makeLogger({
+    level: config.logLevel,
+    redactor,
+    base: { instance: config.instance },
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  });
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch((err) => logger.warn({ err }, 'shutdown step failed'));
+    logger.flush?.();
+  };
+
+  try {
+    const secrets = makeSecretStore(config.secretsDir, redactor);
+    const scan = await secrets.scan();
+    for (const p of scan.problems) logger.warn(p);
+
+    const redis = makeCommandConnection(config.redisUrl, `helm-${config.instance}`);
+    cleanup.push(() => redis.disconnect());
+    const durability = judgeDurability(await readRedisDurability(redis), config.allowVolatileRedis);
+    if (!durability.ok) throw new StartupError(durability.problems);
+    for (const w of durability.warnings) logger.warn(w);
+
+    const helmKey = await loadOrCreateHelmKey(config.memoryDir);
+    const runLog = await openRunLog({
+      dir: config.memoryDir,
+      fileName: config.runLogFileName,
+      key: deriveKey(helmKey, 'run-log'),
+      clock,
+      logger,
+    });
+    cleanup.push(() => runLog.close());
+
+    const docker = opts.docker ?? makeDockerReads(config.dockerHost);
+    await docker.ping().catch((err) => logger.error({ err }, 'the Docker engine does not answer; requests will fail with docker_error until it does'));
+
+    const queueOpts = { connection: redis, prefix: config.queuePrefix, streams: { events: { maxLen: config.eventsMaxLen } } };
+    const actionsQueue = new Queue(QUEUE.actions, queueOpts);
+    const alertsQueue = new Queue(QUEUE.alerts, queueOpts);
+    const watchedQueues = WATCHED_QUEUES.map((name) => (name === QUEUE.alerts ? alertsQueue : new Queue(name, queueOpts)));
+    cleanup.push(async () => {
+      await Promise.all([actionsQueue, ...new Set([alertsQueue, ...watchedQueues])].map((q) => q.close()));
+    });
+
+    const alerts = makeAlertSender({
+      queue: alertsQueue,
+      clock,
+      redactor,
+      logger,
+      retention: { age: config.requestIdWindowS, count: config.jobRetentionCount },
+    });
+    const records = makeRequestRecords(redis, config.queuePrefix, config.requestIdWindowS);
+    const sinks = { runLog, records, alerts, redactor, logger };
+
+    runLog.onHealthChange?.((status) => {
+      void alerts.send(
+        status.healthy
+          ? { severity: 'info', kind: 'resolved', message: 'the run log is writable again', dedup_key: 'helm_degraded:run_log' }
+          : {
+              severity: 'critical',
+              kind: 'helm_degraded',
+              message: `Helm cannot write its run log (${status.reason}): it refuses every change until it can; reads go on`,
+              dedup_key: 'helm_degraded:run_log',
+            },
+      );
+    });
+
+    if (config.workers.includes('gate')) {
+      const gate = startGateWorker(config, { ...sinks, config, clock, docker });
+      cleanup.push(() => gate.close());
+    }
+
+    const eventsConnection = makeBlockingConnection(config.redisUrl, `helm-events-${config.instance}`);
+    const actionEvents = new QueueEvents(QUEUE.actions, { connection: eventsConnection, prefix: config.queuePrefix });
+    cleanup.push(async () => {
+      await actionEvents.close();
+      eventsConnection.disconnect();
+    });
+    const failures = watchBullmqFailures({ queue: actionsQueue, events: actionEvents, sinks, clock, logger });
+    const swept = await failures.sweep();
+    if (swept > 0) logger.warn({ swept }, 'wrote final results for jobs BullMQ failed while Helm was away');
+
+    const heartbeat = startHeartbeat({
+      redis,
+      prefix: config.queuePrefix,
+      instance: config.instance,
+      host: config.host,
+      version: HELM_VERSION,
+      workers: config.workers,
+      clock,
+      logger,
+      intervalMs: config.heartbeatIntervalMs,
+    });
+    cleanup.push(() => heartbeat.stop());
+
+    const watch = startQueueWatch({
+      queues: watchedQueues,
+      redis,
+      prefix: config.queuePrefix,
+      clock,
+      logger,
+      alerts,
+      intervalMs: config.queueWatchIntervalMs,
+    });
+    cleanup.push(() => watch.stop());
+
+    await runLog
+      .append({ event: 'startup', message: `Helm ${HELM_VERSION} started (workers: ${config.workers.join(', ')}; scope: ${describeScope(config.scope)})` })
+      .catch((err) => logger.error({ err }, 'could not log start-up'));
+    logger.info(
+      { version: HELM_VERSION, prefix: config.queuePrefix, workers: config.workers, scope: describeScope(config.scope), runLog: runLog.path },
+      'Helm is running',
+    );
+    return { config, logger, runLog, redactor, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
