@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const c = loadConfig({});
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.queuePrefix).toBe('bull');
+    expect(c.memoryDir.endsWith('/memory')).toBe(true);
+    expect(c.logLevel).toBe('info');
+    expect(c.allowVolatileRedis).toBe(false);
+    expect(c.scope.allServices).toBe(true);
+    expect(c.runLogFileName).toBe('run_log.md');
+    expect(c.maxStalledCount).toBeGreaterThanOrEqual(1000);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reports one clear line per invalid value, naming the variable', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'http://x',
+      LOG_LEVEL: 'loud',
+      HELM_QUEUE_PREFIX: 'a:b',
+      HELM_GATE_CONCURRENCY: 'many',
+      HELM_SCOPE_LABELS: 'noequals',
+      HELM_ALLOW_VOLATILE_REDIS: 'perhaps',
+    });
+    expect(problems).toHaveLength(6);
+    expect(problems.some((p) => p.startsWith('REDIS_URL: must be a redis://'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('LOG_LEVEL: must be one of'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('HELM_QUEUE_PREFIX:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('HELM_GATE_CONCURRENCY: must be a whole number'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('HELM_SCOPE_LABELS:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('HELM_ALLOW_VOLATILE_REDIS:'))).toBe(true);
+  });
+
+  it('refuses missing files and folders it was pointed at', () => {
+    const problems = problemsOf({ HELM_POLICY_FILE: '/nonexistent/policy.yml', HELM_SECRETS_DIR: '/nonexistent/secrets', HELM_WARDEN_PUBLIC_KEY_FILE: '/nonexistent/k.pem' });
+    expect(problems).toEqual([
+      'HELM_WARDEN_PUBLIC_KEY_FILE: cannot read /nonexistent/k.pem (ENOENT)',
+      'HELM_POLICY_FILE: /nonexistent/policy.yml is not a readable file',
+      'HELM_SECRETS_DIR: /nonexistent/secrets is not a folder',
+    ]);
+  });
+
+  it('refuses a Warden key that is not a PEM public key, and both key settings at once', () => {
+    expect(problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'hello' })).toEqual(['HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block']);
+    expect(problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'x', HELM_WARDEN_PUBLIC_KEY_FILE: '/etc/hostname' })[0]).toMatch(/both set/);
+  });
+
+  it('parses a scope; an explicit scope replaces the default unless asked to keep it', () => {
+    const c = loadConfig({ HELM_SCOPE_LABELS: 'ghost.scope=t1,team=a', HELM_SCOPE_COMPOSE_PROJECTS: 'shop' });
+    expect(c.scope.labels).toEqual([
+      { key: 'ghost.scope', value: 't1' },
+      { key: 'team', value: 'a' },
+    ]);
+    expect(c.scope.composeProjects).toEqual(['shop']);
+    expect(c.scope.allServices).toBe(false);
+    expect(loadConfig({ HELM_SCOPE_LABELS: 'a=b', HELM_SCOPE_ALL_SERVICES: '1' }).scope.allServices).toBe(true);
+  });
+
+  it('gives a process that runs only some workers its own run-log file', () => {
+    expect(loadConfig({ HELM_WORKERS: 'gate' }).runLogFileName).toBe('run_log.md');
+    expect(problemsOf({ HELM_WORKERS: 'gate,juggler' })[0]).toMatch(/^HELM_WORKERS: must name workers among/);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ REDIS_URL: '', LOG_LEVEL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+});
