@@ -1,0 +1,549 @@
+/**
+ * The run-log writer: the only code here that writes the log. One process per file (lock), every line on
+ * disk before its caller hears "logged" (group commit: all appends that arrive during a write+sync share
+ * the next one), and fail closed: when the disk says no, appends reject and the log reports unhealthy
+ * until a later append gets a line to disk again.
+ */
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ChainPosition,
+  deriveRunLogKeys,
+  genesisMac,
+  type RunLogKeys,
+  sealEntries,
+  signHead,
+} from './chain.js';
+import { draftFromInput, type RunLogDraft, type RunLogEntry, type RunLogEntryInput } from './entry.js';
+import { RunLogIntegrityError, RunLogUnavailableError } from './errors.js';
+import { readHeadRecord, writeHeadRecord } from './head-file.js';
+import { formatEntryLine, renderHeader } from './line-format.js';
+import { acquireLock, type LockHolder, releaseLock } from './lock.js';
+import { DEFAULT_RESERVE_BYTES, ensureReserve, releaseReserve, reservePathOf } from './reserve.js';
+import { verifyRunLogText } from './verify-file.js';
+
+export interface RunLogStatus {
+  healthy: boolean;
+  /** When the current state began (open, failure, or recovery). */
+  since: string;
+  /** Why the log is unhealthy, in plain words; null while healthy. */
+  reason: string | null;
+}
+
+/** The part of a pino logger the run log uses. */
+export interface RunLogLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunLogOptions {
+  /** The folder of the log (Helm's memory dir); created if missing. */
+  dir: string;
+  /**
+   * One file per writing process: a second Helm process on the same host passes `run_log.<instance>.md`.
+   * Must match `run_log[.<instance>].md` so that `mergeRunLogs` finds it.
+   * @defaultValue 'run_log.md'
+   */
+  fileName?: string;
+  /** The run-log key (Helm derives it from its own secret); at least 16 bytes. */
+  key: Buffer;
+  /** Source of entry times. */
+  clock: { now(): Date };
+  logger?: RunLogLogger;
+  /** Called after each fdatasync of the log with the number of entries it made durable (metrics, tests). */
+  onSync?: (entries: number) => void;
+  /**
+   * Size of the disk-space reserve kept beside the log and freed on ENOSPC to write a last `disk_full` line.
+   * @defaultValue 65536
+   */
+  reserveBytes?: number;
+}
+
+export interface RunLog {
+  /** Absolute or dir-relative path of the log file. */
+  readonly path: string;
+  /** Resolves once the entry is on disk; rejects with RunLogUnavailableError when it could not be made durable. */
+  append(entry: RunLogEntryInput): Promise<RunLogEntry>;
+  /** Appends several entries in one write+sync, all or none. */
+  appendMany(entries: readonly RunLogEntryInput[]): Promise<RunLogEntry[]>;
+  status(): RunLogStatus;
+  /**
+   * Calls `listener` each time the log turns unhealthy or healthy again (transitions only), so Helm can
+   * alert. Returns a function that removes the listener.
+   */
+  onHealthChange(listener: (status: RunLogStatus) => void): () => void;
+  /** Waits for pending appends, then releases the file. Appends after close reject (`ECLOSED`). */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_RUN_LOG_FILE = 'run_log.md';
+const FILE_NAME_PATTERN = /^run_log(\.[A-Za-z0-9_+.-]{1,200})?\.md$/;
+
+const silentLogger: RunLogLogger = { info() {}, warn() {}, error() {} };
+
+interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+}
+
+interface OpenedFile {
+  handle: FileHandle;
+  identity: FileIdentity;
+  size: number;
+  chainId: string;
+  position: ChainPosition;
+}
+
+export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
+  const keys = deriveRunLogKeys(options.key);
+  const fileName = options.fileName ?? DEFAULT_RUN_LOG_FILE;
+  if (!FILE_NAME_PATTERN.test(fileName)) {
+    throw new TypeError(
+      `run-log file name must look like run_log.md or run_log.<instance>.md, got ${fileName}`,
+    );
+  }
+  if (typeof options.clock?.now !== 'function') throw new TypeError('run log needs a clock with now()');
+  const reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
+  if (!Number.isSafeInteger(reserveBytes) || reserveBytes < 1)
+    throw new TypeError('reserveBytes must be a positive integer');
+  const logger = options.logger ?? silentLogger;
+
+  await mkdir(options.dir, { recursive: true });
+  const path = join(options.dir, fileName);
+  const lockPath = `${path}.lock`;
+  const lock = await acquireLock(lockPath, options.clock.now(), logger);
+  try {
+    const file = await openOrCreate(path, options.key, keys, options.dir);
+    const reservePath = reservePathOf(options.dir, fileName);
+    let reserveHeld = false;
+    try {
+      await ensureReserve(reservePath, reserveBytes);
+      reserveHeld = true;
+    } catch (error) {
+      logger.warn(
+        { err: error, reservePath },
+        'could not create the run-log disk reserve; a full disk will stop the log without a last line',
+      );
+    }
+    return new FileRunLog({
+      options,
+      logger,
+      keys,
+      path,
+      lockPath,
+      lock,
+      file,
+      reservePath,
+      reserveBytes,
+      reserveHeld,
+    });
+  } catch (error) {
+    await releaseLock(lockPath, lock);
+    throw error;
+  }
+}
+
+async function openOrCreate(path: string, key: Buffer, keys: RunLogKeys, dir: string): Promise<OpenedFile> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r+');
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return createLogFile(path, keys, dir);
+    throw unavailable(error, path);
+  }
+  try {
+    const info = await handle.stat({ bigint: true });
+    const text = await handle.readFile('utf8');
+    const head = await readHeadRecord(path);
+    const result = verifyRunLogText(path, text, head, key);
+    if (!result.ok || !result.end || !result.chainId) throw new RunLogIntegrityError(path, result.problems);
+    const end = result.end;
+    // A head behind the last line (crash between sync and rename) is fine; bring it up to date now.
+    const headCurrent =
+      head !== null && !('unreadable' in head) && head.seq === end.seq && head.mac === end.mac;
+    if (!headCurrent) await writeHeadRecord(path, signHead(keys, result.chainId, end));
+    return {
+      handle,
+      identity: { dev: info.dev, ino: info.ino },
+      size: Number(info.size),
+      chainId: result.chainId,
+      position: end,
+    };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error instanceof RunLogIntegrityError ? error : unavailable(error, path);
+  }
+}
+
+async function createLogFile(path: string, keys: RunLogKeys, dir: string): Promise<OpenedFile> {
+  // A head without its log means the log was deleted or moved: starting a fresh chain would hide that.
+  if ((await readHeadRecord(path)) !== null) {
+    throw new RunLogIntegrityError(path, [
+      { line: 0, reason: 'the log file is missing but its head record exists: the log was deleted or moved' },
+    ]);
+  }
+  const chainId = randomUUID();
+  const firstSeq = 1;
+  const temp = `${path}.new`;
+  const handle = await open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(renderHeader(chainId, firstSeq), 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path);
+  await syncDirectory(dir);
+  const position = { seq: firstSeq - 1, mac: genesisMac(keys, chainId, firstSeq) };
+  await writeHeadRecord(path, signHead(keys, chainId, position));
+  const opened = await open(path, 'r+');
+  const info = await opened.stat({ bigint: true });
+  return {
+    handle: opened,
+    identity: { dev: info.dev, ino: info.ino },
+    size: Number(info.size),
+    chainId,
+    position,
+  };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function errnoOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function unavailable(error: unknown, path: string): RunLogUnavailableError {
+  if (error instanceof RunLogUnavailableError) return error;
+  const code = errnoOf(error) ?? 'EUNKNOWN';
+  const detail = error instanceof Error ? error.message : String(error);
+  return new RunLogUnavailableError(`run log ${path} could not be written (${code}): ${detail}`, code, {
+    cause: error,
+  });
+}
+
+interface Pending {
+  drafts: RunLogDraft[];
+  resolve(entries: RunLogEntry[]): void;
+  reject(error: Error): void;
+}
+
+interface FileRunLogParts {
+  options: RunLogOptions;
+  logger: RunLogLogger;
+  keys: RunLogKeys;
+  path: string;
+  lockPath: string;
+  lock: LockHolder;
+  file: OpenedFile;
+  reservePath: string;
+  reserveBytes: number;
+  reserveHeld: boolean;
+}
+
+class FileRunLog implements RunLog {
+  readonly path: string;
+  private readonly parts: FileRunLogParts;
+  private readonly identity: FileIdentity;
+  private readonly chainId: string;
+  private handle: FileHandle | null;
+  /** Bytes of the file that are synced and ours. */
+  private size: number;
+  private position: ChainPosition;
+  private headBehind = false;
+  /** A write may have left bytes past `size` that no sync confirmed; they are cut before the next write. */
+  private tailDirty = false;
+  private reserveHeld: boolean;
+  /** Set once the reserve was spent on the `disk_full` line; cleared when a new reserve fits on the disk. */
+  private diskFull = false;
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  private health: RunLogStatus;
+  private readonly listeners = new Set<(status: RunLogStatus) => void>();
+
+  constructor(parts: FileRunLogParts) {
+    this.parts = parts;
+    this.path = parts.path;
+    this.handle = parts.file.handle;
+    this.identity = parts.file.identity;
+    this.chainId = parts.file.chainId;
+    this.size = parts.file.size;
+    this.position = parts.file.position;
+    this.reserveHeld = parts.reserveHeld;
+    this.health = { healthy: true, since: this.now().toISOString(), reason: null };
+  }
+
+  append(entry: RunLogEntryInput): Promise<RunLogEntry> {
+    return this.appendMany([entry]).then((entries) => entries[0]!);
+  }
+
+  appendMany(entries: readonly RunLogEntryInput[]): Promise<RunLogEntry[]> {
+    if (this.closing)
+      return Promise.reject(new RunLogUnavailableError(`run log ${this.path} is closed`, 'ECLOSED'));
+    let drafts: RunLogDraft[];
+    try {
+      drafts = entries.map((entry) => draftFromInput(entry, () => this.now()));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (drafts.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ drafts, resolve, reject });
+      this.kick();
+    });
+  }
+
+  status(): RunLogStatus {
+    return { ...this.health };
+  }
+
+  onHealthChange(listener: (status: RunLogStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.flushing) await this.flushing;
+      await this.updateHead();
+      await this.dropHandle();
+      await releaseLock(this.parts.lockPath, this.parts.lock);
+    })();
+    return this.closing;
+  }
+
+  private now(): Date {
+    return this.parts.options.clock.now();
+  }
+
+  // Group commit: one writer loop; whatever queued up while it was writing goes into its next write+sync.
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = (async () => {
+      try {
+        while (this.pending.length > 0) await this.commit(this.pending.splice(0));
+      } finally {
+        this.flushing = null;
+      }
+    })();
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const drafts = batch.flatMap((p) => p.drafts);
+    let sealed: RunLogEntry[];
+    try {
+      if (this.diskFull) await this.refillReserve();
+      sealed = await this.writeDurably(drafts);
+    } catch (error) {
+      const failure = unavailable(error, this.path);
+      // The state must read unhealthy before any caller hears of the failure.
+      await this.onWriteFailure(failure, drafts.length);
+      for (const p of batch) p.reject(failure);
+      return;
+    }
+    await this.updateHead();
+    this.markHealthy();
+    let from = 0;
+    for (const p of batch) {
+      p.resolve(sealed.slice(from, from + p.drafts.length));
+      from += p.drafts.length;
+    }
+  }
+
+  /** Seals, writes and fdatasyncs the drafts as lines; the chain advances only once they are on disk. */
+  private async writeDurably(drafts: readonly RunLogDraft[]): Promise<RunLogEntry[]> {
+    const handle = await this.ensureHandle();
+    const entries = sealEntries(this.parts.keys, this.position, drafts);
+    const bytes = Buffer.from(entries.map((e) => `${formatEntryLine(e)}\n`).join(''), 'utf8');
+    this.tailDirty = true;
+    let written = 0;
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.write(
+        bytes,
+        written,
+        bytes.length - written,
+        this.size + written,
+      );
+      if (bytesWritten === 0)
+        throw new RunLogUnavailableError(`run log ${this.path}: the write made no progress`, 'EIO');
+      written += bytesWritten;
+    }
+    await handle.datasync();
+    this.size += bytes.length;
+    this.tailDirty = false;
+    this.position = { seq: entries[entries.length - 1]!.seq, mac: entries[entries.length - 1]!.mac };
+    this.headBehind = true;
+    this.parts.options.onSync?.(entries.length);
+    return entries;
+  }
+
+  /**
+   * The open handle if the path still names our file; otherwise reopens it. Reopening after a failure also
+   * matters for EIO: Linux may drop the failed pages and report the next fsync on the same fd as clean.
+   */
+  private async ensureHandle(): Promise<FileHandle> {
+    if (this.handle) {
+      const info = await stat(this.path, { bigint: true });
+      if (info.isDirectory())
+        throw new RunLogUnavailableError(`run log ${this.path} is now a directory`, 'EISDIR');
+      if (info.dev !== this.identity.dev || info.ino !== this.identity.ino) throw this.movedError();
+      return this.handle;
+    }
+    const handle = await open(this.path, 'r+');
+    try {
+      const info = await handle.stat({ bigint: true });
+      if (info.dev !== this.identity.dev || info.ino !== this.identity.ino) throw this.movedError();
+      const size = Number(info.size);
+      if (size !== this.size) {
+        // Only bytes we wrote ourselves and never synced may be cut; anything else is evidence.
+        if (!(this.tailDirty && size > this.size)) {
+          throw new RunLogUnavailableError(
+            `run log ${this.path} changed on disk while Helm held its lock (${size} bytes where ${this.size} were expected); Helm will not write to it again`,
+            'ECHANGED',
+          );
+        }
+        await handle.truncate(this.size);
+      }
+      this.tailDirty = false;
+      this.handle = handle;
+      return handle;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private movedError(): RunLogUnavailableError {
+    return new RunLogUnavailableError(
+      `run log ${this.path} is no longer the file Helm opened (it was moved or replaced)`,
+      'EMOVED',
+    );
+  }
+
+  private async dropHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => undefined);
+  }
+
+  private async onWriteFailure(failure: RunLogUnavailableError, refused: number): Promise<void> {
+    await this.dropHandle();
+    this.parts.logger.error(
+      { err: failure, code: failure.code, refused },
+      'run-log write failed; the entries were not logged',
+    );
+    if (failure.code === 'ENOSPC' && this.reserveHeld) {
+      await this.stopForFullDisk(refused);
+      return;
+    }
+    this.markUnhealthy(failure.message);
+  }
+
+  /** Frees the reserve (Helm's own file) to write one last line saying why the log stops. */
+  private async stopForFullDisk(refused: number): Promise<void> {
+    this.diskFull = true;
+    try {
+      await releaseReserve(this.parts.reservePath);
+      this.reserveHeld = false;
+    } catch (error) {
+      this.markUnhealthy(
+        `the disk holding ${this.path} is full and the reserve could not be freed (${errnoOf(error)})`,
+      );
+      return;
+    }
+    const owner = 'freeing space on that disk is the owner’s job; Helm deletes nothing else';
+    const draft = draftFromInput(
+      {
+        event: 'disk_full',
+        code: 'ENOSPC',
+        message:
+          `The disk holding this run log is full. Helm freed its own ${this.parts.reserveBytes}-byte reserve to write this line ` +
+          `and stops writing the run log: ${refused} pending entr${refused === 1 ? 'y was' : 'ies were'} refused, and so will ` +
+          `every mutating action be until space is freed; ${owner}.`,
+      },
+      () => this.now(),
+    );
+    try {
+      const [entry] = await this.writeDurably([draft]);
+      await this.updateHead();
+      this.markUnhealthy(
+        `disk full (ENOSPC): Helm wrote a last disk_full entry (#${entry!.seq}) with its reserve and stopped writing the run log; ${owner}`,
+      );
+    } catch (error) {
+      await this.dropHandle();
+      this.markUnhealthy(
+        `disk full (ENOSPC), and even the last disk_full entry could not be written (${errnoOf(error) ?? error}); ${owner}`,
+      );
+    }
+  }
+
+  /** After a full disk, the log resumes only once a new reserve fits, so it never eats the space it keeps for that last line. */
+  private async refillReserve(): Promise<void> {
+    try {
+      await ensureReserve(this.parts.reservePath, this.parts.reserveBytes);
+    } catch (error) {
+      throw new RunLogUnavailableError(
+        `the disk holding ${this.path} is still full (${errnoOf(error) ?? 'unknown'}): Helm stopped writing the run log ` +
+          'after its disk_full entry; freeing space on that disk is the owner’s job',
+        errnoOf(error) ?? 'ENOSPC',
+        { cause: error },
+      );
+    }
+    this.reserveHeld = true;
+    this.diskFull = false;
+    this.parts.logger.info({ path: this.path }, 'disk space is back: run-log reserve restored');
+  }
+
+  private async updateHead(): Promise<void> {
+    if (!this.headBehind) return;
+    try {
+      await writeHeadRecord(this.path, signHead(this.parts.keys, this.chainId, this.position));
+      this.headBehind = false;
+    } catch (error) {
+      // The lines are on disk; a head behind them still verifies, so warn and retry after the next write.
+      this.parts.logger.warn({ err: error, path: this.path }, 'could not update the run-log head record');
+    }
+  }
+
+  private markUnhealthy(reason: string): void {
+    if (!this.health.healthy) {
+      this.health = { ...this.health, reason };
+      return;
+    }
+    this.health = { healthy: false, since: this.now().toISOString(), reason };
+    this.parts.logger.error(
+      { path: this.path, reason },
+      'run log unavailable: mutating actions must be refused',
+    );
+    this.notify();
+  }
+
+  private markHealthy(): void {
+    if (this.health.healthy) return;
+    const was = this.health;
+    this.health = { healthy: true, since: this.now().toISOString(), reason: null };
+    this.parts.logger.info({ path: this.path, unhealthySince: was.since }, 'run log writable again');
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(this.status());
+      } catch (error) {
+        this.parts.logger.warn({ err: error }, 'a run-log health listener threw');
+      }
+    }
+  }
+}
