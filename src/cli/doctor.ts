@@ -8,6 +8,7 @@ import { makeCommandConnection } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
 import { judgeQueue } from '../bus/queue-health.js';
 import { makeDockerReads } from '../docker/docker-client.js';
+import { describeScope, listManagedContainers } from '../docker/scope.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { verifyRunLogFile } from '../runlog/index.js';
 
@@ -51,6 +52,9 @@ export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
     const info = await docker.info();
     dockerRoot = info.dockerRootDir;
     add('ok', 'docker', `Docker ${info.serverVersion} on ${info.name}, data root ${info.dockerRootDir}`);
+    const managed = await listManagedContainers(docker, config.scope);
+    const running = managed.filter((c) => c.state === 'running').length;
+    add('ok', 'scope', `${managed.length} managed containers (${running} running): ${describeScope(config.scope)}`);
   } catch (err) {
     add('fail', 'docker', (err as Error).message);
   }

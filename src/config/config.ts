@@ -54,24 +54,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings count as unset, as shells and compose files commonly produce them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-
-  const memoryDir = resolve(e.HELM_MEMORY_DIR);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`);
+  // Files and folders are checked on the raw values too, so every problem is reported in one go.
+  const raw = cleaned as Record<string, string>;
+  const memoryDir = resolve(raw.HELM_MEMORY_DIR ?? './memory');
   if (existsSync(memoryDir) && !statSync(memoryDir).isDirectory()) {
     problems.push(`HELM_MEMORY_DIR: ${memoryDir} exists and is not a folder`);
   }
-  const wardenPublicKeysPem = readWardenKeys(e.HELM_WARDEN_PUBLIC_KEY, e.HELM_WARDEN_PUBLIC_KEY_FILE, problems);
-  if (e.HELM_POLICY_FILE && !isFile(e.HELM_POLICY_FILE)) {
-    problems.push(`HELM_POLICY_FILE: ${e.HELM_POLICY_FILE} is not a readable file`);
+  const wardenPublicKeysPem = readWardenKeys(raw.HELM_WARDEN_PUBLIC_KEY, raw.HELM_WARDEN_PUBLIC_KEY_FILE, problems);
+  if (raw.HELM_POLICY_FILE && !isFile(raw.HELM_POLICY_FILE)) {
+    problems.push(`HELM_POLICY_FILE: ${raw.HELM_POLICY_FILE} is not a readable file`);
   }
-  if (e.HELM_SECRETS_DIR && !isDir(e.HELM_SECRETS_DIR)) {
-    problems.push(`HELM_SECRETS_DIR: ${e.HELM_SECRETS_DIR} is not a folder`);
+  if (raw.HELM_SECRETS_DIR && !isDir(raw.HELM_SECRETS_DIR)) {
+    problems.push(`HELM_SECRETS_DIR: ${raw.HELM_SECRETS_DIR} is not a folder`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   const labels = e.HELM_SCOPE_LABELS.map((sel) => {
     const at = sel.indexOf('=');

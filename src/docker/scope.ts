@@ -1,4 +1,5 @@
 import type { Scope } from '../config/config.js';
+import type { ContainerSummary, DockerReads } from './docker-client.js';
 import { LABEL } from './labels.js';
 
 /**
@@ -19,4 +20,9 @@ export function describeScope(scope: Scope): string {
     ...scope.composeProjects.map((p) => `compose project ${p}`),
   ];
   return parts.length > 0 ? parts.join(', ') : 'nothing (no scope configured)';
+}
+
+/** The containers this Helm manages, among everything on the engine. */
+export async function listManagedContainers(docker: Pick<DockerReads, 'listContainers'>, scope: Scope): Promise<ContainerSummary[]> {
+  return (await docker.listContainers()).filter((c) => isManaged(c.labels, scope));
 }

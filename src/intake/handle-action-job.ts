@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import { type ActionRequest, type ActionResult, hashCanonical, parseActionRequest } from '../contracts/index.js';
+import type { ActionOutcome } from '../actions/action-types.js';
 import { isSafeRead, SAFE_READS } from '../actions/registry.js';
 import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
 import { resolveTarget } from '../docker/target-resolution.js';
@@ -90,8 +91,15 @@ export function makeActionJobHandler(deps: IntakeDeps) {
         );
       }
     }
-    await logRequestEvent(deps, 'received', subject, request.reason);
+    const received = await logRequestEvent(deps, 'received', subject, request.reason);
 
+    // Fail closed: a change that cannot be logged is not made. Reads go on, unlogged and alerted.
+    if (!received && !isSafeRead(request.action)) {
+      return finish(
+        job,
+        failedResult(subject, deps.clock.now(), 'unavailable', `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`),
+      );
+    }
     if (!isSafeRead(request.action)) {
       return finish(
         job,
@@ -130,10 +138,10 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       { event: 'executing', final: false },
     );
     const handler = SAFE_READS[request.action]!;
-    const outcome = await withTimeout(
+    const outcome: ActionOutcome = await withTimeout(
       handler({ request, service: resolved.service, docker: deps.docker, clock: deps.clock, redactor: deps.redactor, logger: deps.logger }),
       READ_TIMEOUT_MS,
-    ).catch((err: unknown) => ({ ok: false as const, code: errorCode(err), message: describeError(err) }));
+    ).catch((err: unknown): ActionOutcome => ({ ok: false, code: errorCode(err), message: describeError(err) }));
     const at = deps.clock.now();
     return finish(
       job,

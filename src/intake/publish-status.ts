@@ -36,11 +36,21 @@ export type RunLogEvent =
   | 'failed'
   | 'rolled_back';
 
+/** Which request a run-log entry is about. */
+export interface RequestRef {
+  job_id: string;
+  request_id: string | null;
+  action: string | null;
+  target: string | null;
+  environment: string | null;
+  approval_id?: string | null;
+}
+
 /** Appends the run-log entry for a request's state change; true once it is on disk. */
 export async function logRequestEvent(
   sinks: StatusSinks,
   event: RunLogEvent,
-  r: Pick<ActionResult, 'job_id' | 'request_id' | 'action' | 'target' | 'environment' | 'approval_id'>,
+  r: RequestRef,
   message: string,
   code: string | null = null,
 ): Promise<boolean> {
@@ -52,7 +62,7 @@ export async function logRequestEvent(
       action: r.action,
       target: r.target,
       environment: r.environment,
-      approval_id: r.approval_id,
+      approval_id: r.approval_id ?? null,
       code,
       message: sinks.redactor.redact(message),
     });
