@@ -14,7 +14,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trap helm_tmp_cleanup EXIT
+helm_tmp_init
 
 tag=${HELM_NODE_BASE_IMAGE:-helm-local/node:20}
 node_bin=$(readlink -f "${HELM_NODE:-$(command -v node)}")

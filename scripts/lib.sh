@@ -24,13 +24,17 @@ require_root() {
 now_ms() { date +%s%3N; }
 
 # --- temp dirs ----------------------------------------------------------------------------------
-# All scratch space of one script run sits in one mktemp dir, removed on exit. Deletion is guarded:
-# only a directory this process created with mktemp (recorded in HELM_TMP) is ever removed.
+# All scratch space of one script run sits in one mktemp dir, removed on exit. helm_tmp_init must
+# run in the script's main shell (not inside $(...)), so the EXIT trap sees HELM_TMP. Deletion is
+# guarded: only the directory this process created with mktemp is ever removed.
 HELM_TMP=''
+helm_tmp_init() {
+  [[ -z $HELM_TMP ]] || return 0
+  HELM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/helm-test-env.XXXXXXXX")
+  trap helm_tmp_cleanup EXIT
+}
 helm_tmp() {
-  if [[ -z $HELM_TMP ]]; then
-    HELM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/helm-test-env.XXXXXXXX")
-  fi
+  [[ -n $HELM_TMP ]] || die "internal: helm_tmp_init was not called"
   printf '%s\n' "$HELM_TMP"
 }
 helm_tmp_cleanup() {

@@ -20,7 +20,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trap helm_tmp_cleanup EXIT
+helm_tmp_init
 
 port=${HELM_REGISTRY_PORT:-${PORT:-5000}}
 dir='' user='' password='' stop=''

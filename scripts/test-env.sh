@@ -14,7 +14,7 @@ set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trap helm_tmp_cleanup EXIT
+helm_tmp_init
 
 require_root
 mkdir -p "$HELM_TEST_ENV_DIR"
