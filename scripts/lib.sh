@@ -100,9 +100,10 @@ docker_answers() {
 }
 
 # The engine is docker.io 20.10 and the client on PATH may be a newer CLI without buildx: the
-# legacy builder works with both. Its deprecation notice goes to the build log.
+# legacy builder works with both. Its deprecation notice goes to the build log. --force-rm: a failed
+# RUN step would otherwise leave its container behind.
 docker_build() {
-  DOCKER_BUILDKIT=0 docker build "$@"
+  DOCKER_BUILDKIT=0 docker build --force-rm "$@"
 }
 
 image_label() { # image label -> value or empty
