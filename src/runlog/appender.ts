@@ -16,7 +16,7 @@ import {
   signHead,
 } from './chain.js';
 import { draftFromInput, type RunLogDraft, type RunLogEntry, type RunLogEntryInput } from './entry.js';
-import { RunLogIntegrityError, RunLogUnavailableError } from './errors.js';
+import { RunLogIntegrityError, RunLogLockedError, RunLogUnavailableError } from './errors.js';
 import { readHeadRecord, writeHeadRecord } from './head-file.js';
 import { formatEntryLine, renderHeader } from './line-format.js';
 import { acquireLock, type LockHolder, releaseLock } from './lock.js';
@@ -110,10 +110,15 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
     throw new TypeError('reserveBytes must be a positive integer');
   const logger = options.logger ?? silentLogger;
 
-  await mkdir(options.dir, { recursive: true });
   const path = join(options.dir, fileName);
   const lockPath = `${path}.lock`;
-  const lock = await acquireLock(lockPath, options.clock.now(), logger);
+  let lock: LockHolder;
+  try {
+    await mkdir(options.dir, { recursive: true });
+    lock = await acquireLock(lockPath, options.clock.now(), logger);
+  } catch (error) {
+    throw error instanceof RunLogLockedError ? error : unavailable(error, path);
+  }
   try {
     const file = await openOrCreate(path, options.key, keys, options.dir);
     const reservePath = reservePathOf(options.dir, fileName);
@@ -141,7 +146,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
     });
   } catch (error) {
     await releaseLock(lockPath, lock);
-    throw error;
+    throw error instanceof RunLogIntegrityError ? error : unavailable(error, path);
   }
 }
 
@@ -151,7 +156,7 @@ async function openOrCreate(path: string, key: Buffer, keys: RunLogKeys, dir: st
     handle = await open(path, 'r+');
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return createLogFile(path, keys, dir);
-    throw unavailable(error, path);
+    throw error;
   }
   try {
     const info = await handle.stat({ bigint: true });
@@ -173,7 +178,7 @@ async function openOrCreate(path: string, key: Buffer, keys: RunLogKeys, dir: st
     };
   } catch (error) {
     await handle.close().catch(() => undefined);
-    throw error instanceof RunLogIntegrityError ? error : unavailable(error, path);
+    throw error;
   }
 }
 
@@ -352,13 +357,15 @@ class FileRunLog implements RunLog {
       for (const p of batch) p.reject(failure);
       return;
     }
-    await this.updateHead();
     this.markHealthy();
     let from = 0;
     for (const p of batch) {
       p.resolve(sealed.slice(from, from + p.drafts.length));
       from += p.drafts.length;
     }
+    // After the callers hear back (their lines are synced) but before the next batch: a crash in between
+    // leaves the head one batch behind, which verification accepts.
+    await this.updateHead();
   }
 
   /** Seals, writes and fdatasyncs the drafts as lines; the chain advances only once they are on disk. */

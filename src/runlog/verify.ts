@@ -57,6 +57,9 @@ export function verifyRunLog(text: string, key: Buffer, options: VerifyOptions =
     mac: genesisMac(keys, header.chainId, header.firstSeq),
   };
   let lineNo = header.lineCount;
+  // Set after a line that looks like an entry but does not parse: its seq and mac are unknown, so the
+  // next entry's link to it cannot be checked (the broken line is already reported).
+  let linkUnknown = false;
   for (const line of lines) {
     lineNo += 1;
     if (!isEntryLine(line)) {
@@ -69,17 +72,20 @@ export function verifyRunLog(text: string, key: Buffer, options: VerifyOptions =
     const parsed = parseEntryLine(line);
     if (!parsed.ok) {
       problems.push({ line: lineNo, reason: `entry ${parsed.reason}` });
+      linkUnknown = true;
       continue;
     }
     const entry = parsed.entry;
-    if (entry.seq !== position.seq + 1) {
+    if (!linkUnknown && entry.seq !== position.seq + 1) {
       problems.push({
         line: lineNo,
         reason: `sequence number is #${entry.seq} where #${position.seq + 1} was expected: a line was deleted, moved or inserted`,
       });
     }
-    if (!sameMac(entry.mac, entryMac(keys, position.mac, entry)))
+    if (!linkUnknown && !sameMac(entry.mac, entryMac(keys, position.mac, entry))) {
       problems.push({ line: lineNo, reason: CHAIN_BROKEN });
+    }
+    linkUnknown = false;
     entries.push(entry);
     // Continue from this line's own mac and seq so one bad line is reported once, not on every line after it.
     position = { seq: entry.seq, mac: entry.mac };
