@@ -8,7 +8,16 @@ HELM_REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Machine-level state (dockerd log, the test redis dir, registries): the engine and the test redis
 # serve every clone on this machine, so their state does not live in one work tree.
 HELM_TEST_ENV_DIR=${HELM_TEST_ENV_DIR:-/var/lib/helm-test-env}
-HELM_DOCKER_SOCK=/var/run/docker.sock
+# The engine the tests use: DOCKER_HOST when it is a unix socket, else the default socket.
+# A socket other than /var/run/docker.sock gets a dockerd with its own data, exec root and pidfile
+# (a second engine beside the first; also how test-env.sh's cold start is tried without touching
+# the machine's engine).
+if [[ ${DOCKER_HOST:-} == unix://* ]]; then
+  HELM_DOCKER_SOCK=${DOCKER_HOST#unix://}
+else
+  HELM_DOCKER_SOCK=/var/run/docker.sock
+fi
+export DOCKER_HOST=unix://$HELM_DOCKER_SOCK
 
 say() { printf '%s\n' "$*"; }
 die() {
@@ -96,7 +105,7 @@ ensure_packages() {
 
 # --- docker -------------------------------------------------------------------------------------
 docker_answers() {
-  timeout 10 docker -H "unix://$HELM_DOCKER_SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1
+  timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1
 }
 
 # The engine is docker.io 20.10 and the client on PATH may be a newer CLI without buildx: the

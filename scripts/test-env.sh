@@ -9,7 +9,8 @@
 # Prints one line per thing it did or found already there. Never reconfigures or restarts an engine
 # or a redis that already answers.
 #
-# Env: HELM_TEST_REDIS_PORT (6399), HELM_TEST_ENV_DIR (/var/lib/helm-test-env), HELM_SKIP_IMAGES=1.
+# Env: HELM_TEST_REDIS_PORT (6399), HELM_TEST_ENV_DIR (/var/lib/helm-test-env), HELM_SKIP_IMAGES=1,
+#      DOCKER_HOST=unix:///other.sock (manage/start a second engine there instead, own data root).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -25,10 +26,20 @@ ensure_packages redis-server docker.io busybox-static docker-compose docker-regi
 # --- docker engine ----------------------------------------------------------------------------------
 ensure_dockerd() {
   if docker_answers; then
-    say "dockerd: already running ($(docker -H "unix://$HELM_DOCKER_SOCK" version --format '{{.Server.Version}}'))"
+    say "dockerd: already running ($(docker version --format '{{.Server.Version}}') on $HELM_DOCKER_SOCK)"
     return 0
   fi
-  local pidfile=/var/run/docker.pid pid=''
+  local pidfile=/var/run/docker.pid extra=() state=$HELM_TEST_ENV_DIR
+  if [[ $HELM_DOCKER_SOCK != /var/run/docker.sock ]]; then
+    local name
+    name=$(basename "$HELM_DOCKER_SOCK" .sock)
+    state=$HELM_TEST_ENV_DIR/$name
+    pidfile=$state/dockerd.pid
+    # exec-root holds containerd's sockets: keep its path short (unix socket paths are limited).
+    extra=(--data-root "$state/data" --exec-root "/var/run/helm-$name" --pidfile "$pidfile")
+    mkdir -p "$state"
+  fi
+  local pid=''
   [[ -f $pidfile ]] && pid=$(cat "$pidfile" 2>/dev/null || true)
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
     # Another dockerd is alive but not answering yet (starting, or another run started it).
@@ -40,12 +51,13 @@ ensure_dockerd() {
     die "dockerd (pid $pid) is running but does not answer on $HELM_DOCKER_SOCK after 60 s; not touching it"
   fi
   command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed"
-  local log=$HELM_TEST_ENV_DIR/dockerd.log
+  local log=$state/dockerd.log
   # Bridge, iptables and masquerading off: test containers use host networking on loopback ports,
   # and no container may get an address on a private network.
   setsid dockerd --host "unix://$HELM_DOCKER_SOCK" --bridge=none --iptables=false --ip-forward=false \
-    --ip-masq=false >>"$log" 2>&1 </dev/null &
-  local started=$!
+    --ip-masq=false "${extra[@]}" >>"$log" 2>&1 </dev/null &
+  local started=$! start
+  start=$(now_ms)
   if ! wait_for 60 docker_answers; then
     tail -n 30 "$log" >&2 || true
     if kill -0 "$started" 2>/dev/null; then
@@ -53,13 +65,15 @@ ensure_dockerd() {
     fi
     die "dockerd exited during start-up (log: $log)"
   fi
-  say "dockerd: started (pid $started, log $log)"
+  say "dockerd: started on $HELM_DOCKER_SOCK in $(($(now_ms) - start)) ms (pid $started, log $log)"
 }
 ensure_dockerd
 
 # --- test redis -------------------------------------------------------------------------------------
 ensure_test_redis() {
   local port=${HELM_TEST_REDIS_PORT:-6399}
+  local start
+  start=$(now_ms)
   if redis_ping "$port"; then
     local aof policy
     aof=$(timeout 3 redis-cli -h 127.0.0.1 -p "$port" config get appendonly | sed -n 2p)
@@ -83,7 +97,7 @@ ensure_test_redis() {
     tail -n 20 "$dir/redis.log" >&2 || true
     die "redis-server on 127.0.0.1:$port does not answer PING after 15 s (log: $dir/redis.log)"
   fi
-  say "redis-server 127.0.0.1:$port: started (dir $dir)"
+  say "redis-server 127.0.0.1:$port: started in $(($(now_ms) - start)) ms (dir $dir)"
 }
 ensure_test_redis
 
