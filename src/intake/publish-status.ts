@@ -79,7 +79,7 @@ export async function publishStatus(
   result: ActionResult,
   opts: { event: RunLogEvent; final: boolean },
 ): Promise<ActionResult> {
-  const logged = await logRequestEvent(sinks, opts.event, result, result.outcome, result.error?.code ?? null);
+  const logged = await logRequestEvent(sinks, opts.event, result, result.outcome, (result.error?.code as string | undefined) ?? null);
   const published = sinks.redactor.redactDeep({ ...result, logged }) as ActionResult;
   const json = JSON.stringify(published);
   if (published.request_id) await sinks.records.updateResult(published.request_id, published.job_id, json);

@@ -1,13 +1,11 @@
 // A job that BullMQ fails by itself (here: stalled past the limit after its worker died) still ends
 // with a final ActionResult, a run-log entry and an action_result alert.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRunLogText } from '../../src/runlog/index.js';
 import { waitFor } from '../helpers/containers.js';
 import { type BusClient, busClient, cardRequest, startTestHelm, type TestHelm } from '../helpers/helm.js';
 import { freshPrefix } from '../helpers/queue-prefix.js';
+import { readRunLogEntries } from '../helpers/run-log.js';
 
 let h: TestHelm | undefined;
 let bus: BusClient | undefined;
@@ -31,7 +29,8 @@ describe('a job failed by BullMQ itself', () => {
         taken();
         await new Promise(() => undefined);
       },
-      { connection: bus.redis.duplicate(), prefix, lockDuration: 1000, autorun: true },
+      // Its stalled-check interval also guards the next check (a Redis key): keep it short as well.
+      { connection: bus.redis.duplicate(), prefix, lockDuration: 1000, stalledInterval: 500, autorun: true },
     );
     const job = await bus.send(cardRequest({ target: 'whatever' }));
     await tookIt;
@@ -52,7 +51,7 @@ describe('a job failed by BullMQ itself', () => {
     expect(progress).toMatchObject({ status: 'failed', error: { code: 'internal' }, logged: true, job_id: job.id, action: 'health_check', target: 'whatever' });
     expect((progress as { error: { message: string } }).error.message).toMatch(/BullMQ ended this job on its own \(job stalled more than allowable limit\)/);
 
-    const entries = parseRunLogText(await readFile(path.join(h.memoryDir, 'run_log.md'), 'utf8')).filter((e) => e.job_id === job.id);
+    const entries = (await readRunLogEntries(h.memoryDir)).filter((e) => e.job_id === job.id);
     expect(entries.map((e) => [e.event, e.code])).toEqual([['failed', 'internal']]);
     const alert = await waitFor(async () => (await bus!.alertsSent()).find((a) => a.dedup_key === `action_result:${job.id}`), 'the alert');
     expect(alert.severity).toBe('warning');

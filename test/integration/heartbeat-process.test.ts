@@ -1,16 +1,16 @@
 // Helm as the owner runs it: a real process that serves the bus, keeps its heartbeat, stops cleanly
 // on SIGTERM, and whose heartbeat expires when it is killed.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heartbeatKey } from '../../src/bus/queue-names.js';
-import { parseRunLogText } from '../../src/runlog/index.js';
 import { removeTestContainers, startWebService } from '../helpers/docker.js';
 import { uniqueName, waitFor } from '../helpers/containers.js';
 import { type BusClient, busClient, cardRequest, TEST_REDIS_URL } from '../helpers/helm.js';
 import { type HelmProcess, spawnHelm } from '../helpers/helm-process.js';
 import { freshPrefix } from '../helpers/queue-prefix.js';
+import { readRunLogEntries } from '../helpers/run-log.js';
 
 const procs: HelmProcess[] = [];
 let bus: BusClient | undefined;
@@ -61,7 +61,7 @@ describe('Helm as a process', () => {
       await waitFor(async () => b.redis.get(heartbeatKey(prefix, 'proc-b')), 'the heartbeat', 30_000);
       expect(await p.terminate()).toBe(0);
       expect(await b.redis.exists(heartbeatKey(prefix, 'proc-b'))).toBe(0);
-      const events = parseRunLogText(await readFile(path.join(memoryDir, 'run_log.md'), 'utf8')).map((e) => e.event);
+      const events = (await readRunLogEntries(memoryDir)).map((e) => e.event);
       expect(events[0]).toBe('startup');
       expect(events.at(-1)).toBe('shutdown');
     } finally {

@@ -1,13 +1,11 @@
 // Bad input over the real bus: every kind ends as a failed ActionResult (invalid_request) with the
 // problem in plain words and a run-log entry; nothing runs; the worker keeps going. And request_id.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { FlowProducer } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunLogText } from '../../src/runlog/index.js';
 import { removeTestContainers, startWebService } from '../helpers/docker.js';
 import { uniqueName } from '../helpers/containers.js';
 import { type BusClient, busClient, cardRequest, startTestHelm, type TestHelm } from '../helpers/helm.js';
+import { readRunLogEntries } from '../helpers/run-log.js';
 
 let h: TestHelm;
 let bus: BusClient;
@@ -26,8 +24,7 @@ afterAll(async () => {
 });
 
 async function entriesFor(jobId: string) {
-  const text = await readFile(path.join(h.memoryDir, 'run_log.md'), 'utf8');
-  return parseRunLogText(text).filter((e) => e.job_id === jobId);
+  return (await readRunLogEntries(h.memoryDir)).filter((e) => e.job_id === jobId);
 }
 
 const badInputs: Array<[string, unknown, RegExp]> = [
@@ -43,7 +40,7 @@ const badInputs: Array<[string, unknown, RegExp]> = [
   ['oversized job data', cardRequest({ reason: 'ok', params: { pad: 'x'.repeat(600 * 1024) } }), /at most \d+ bytes/],
   ['an array', [1, 2, 3], /must be a JSON object, got an array/],
   ['a string', 'deploy everything', /must be a JSON object, got a string/],
-  ['a number', 7, /must be a JSON object, got a number/],
+  ['a number', 7, /must be a JSON object, got an integer/],
   ['the card deploy without an image', cardRequest({ action: 'deploy', reason: 'ship v1.2.3' }), /params.*image/],
   ['the card scale without replicas', cardRequest({ action: 'scale', reason: 'more' }), /params.*replicas/],
 ];
