@@ -58,7 +58,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   });
   const cleanup: Array<() => Promise<void> | void> = [];
   const close = async () => {
-    for (const fn of cleanup.reverse()) await Promise.resolve(fn()).catch((err) => logger.warn({ err }, 'shutdown step failed'));
+    for (const fn of cleanup.reverse())
+      await Promise.resolve(fn()).catch((err) => logger.warn({ err }, 'shutdown step failed'));
     logger.flush?.();
   };
 
@@ -84,12 +85,25 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     cleanup.push(() => runLog.close());
 
     const docker = opts.docker ?? makeDockerReads(config.dockerHost);
-    await docker.ping().catch((err) => logger.error({ err }, 'the Docker engine does not answer; requests will fail with docker_error until it does'));
+    await docker
+      .ping()
+      .catch((err) =>
+        logger.error(
+          { err },
+          'the Docker engine does not answer; requests will fail with docker_error until it does',
+        ),
+      );
 
-    const queueOpts = { connection: redis, prefix: config.queuePrefix, streams: { events: { maxLen: config.eventsMaxLen } } };
+    const queueOpts = {
+      connection: redis,
+      prefix: config.queuePrefix,
+      streams: { events: { maxLen: config.eventsMaxLen } },
+    };
     const actionsQueue = new Queue(QUEUE.actions, queueOpts);
     const alertsQueue = new Queue(QUEUE.alerts, queueOpts);
-    const watchedQueues = WATCHED_QUEUES.map((name) => (name === QUEUE.alerts ? alertsQueue : new Queue(name, queueOpts)));
+    const watchedQueues = WATCHED_QUEUES.map((name) =>
+      name === QUEUE.alerts ? alertsQueue : new Queue(name, queueOpts),
+    );
     cleanup.push(async () => {
       await Promise.all([actionsQueue, ...new Set([alertsQueue, ...watchedQueues])].map((q) => q.close()));
     });
@@ -107,7 +121,12 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     runLog.onHealthChange?.((status) => {
       void alerts.send(
         status.healthy
-          ? { severity: 'info', kind: 'resolved', message: 'the run log is writable again', dedup_key: 'helm_degraded:run_log' }
+          ? {
+              severity: 'info',
+              kind: 'resolved',
+              message: 'the run log is writable again',
+              dedup_key: 'helm_degraded:run_log',
+            }
           : {
               severity: 'critical',
               kind: 'helm_degraded',
@@ -123,7 +142,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     }
 
     const eventsConnection = makeBlockingConnection(config.redisUrl, `helm-events-${config.instance}`);
-    const actionEvents = new QueueEvents(QUEUE.actions, { connection: eventsConnection, prefix: config.queuePrefix });
+    const actionEvents = new QueueEvents(QUEUE.actions, {
+      connection: eventsConnection,
+      prefix: config.queuePrefix,
+    });
     cleanup.push(async () => {
       await actionEvents.close();
       eventsConnection.disconnect();
@@ -157,10 +179,19 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     cleanup.push(() => watch.stop());
 
     await runLog
-      .append({ event: 'startup', message: `Helm ${HELM_VERSION} started (workers: ${config.workers.join(', ')}; scope: ${describeScope(config.scope)})` })
+      .append({
+        event: 'startup',
+        message: `Helm ${HELM_VERSION} started (workers: ${config.workers.join(', ')}; scope: ${describeScope(config.scope)})`,
+      })
       .catch((err) => logger.error({ err }, 'could not log start-up'));
     logger.info(
-      { version: HELM_VERSION, prefix: config.queuePrefix, workers: config.workers, scope: describeScope(config.scope), runLog: runLog.path },
+      {
+        version: HELM_VERSION,
+        prefix: config.queuePrefix,
+        workers: config.workers,
+        scope: describeScope(config.scope),
+        runLog: runLog.path,
+      },
       'Helm is running',
     );
     return { config, logger, runLog, redactor, close };

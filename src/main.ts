@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     helm.logger.info({ signal }, 'stopping');
-    await helm.runLog.append({ event: 'shutdown', message: `Helm stopped on ${signal}` }).catch(() => undefined);
+    await helm.runLog
+      .append({ event: 'shutdown', message: `Helm stopped on ${signal}` })
+      .catch(() => undefined);
     await helm.close();
     process.exit(0);
   };
@@ -38,6 +40,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`Helm failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `Helm failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

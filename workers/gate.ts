@@ -8,7 +8,10 @@ import { type IntakeDeps, makeActionJobHandler } from '../src/intake/handle-acti
  * The gate worker: every job on helm.actions enters Helm here. Today it validates, enforces
  * request_id and runs the safe reads; production changes will wait here for Warden.
  */
-export function startGateWorker(config: Config, deps: IntakeDeps): { worker: Worker; close(): Promise<void> } {
+export function startGateWorker(
+  config: Config,
+  deps: IntakeDeps,
+): { worker: Worker; close(): Promise<void> } {
   const connection = makeBlockingConnection(config.redisUrl, `helm-gate-${config.instance}`);
   const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
   const worker = new Worker(QUEUE.actions, makeActionJobHandler(deps), {

@@ -16,7 +16,10 @@ export const logs: ActionHandler = async ({ request, service, docker, redactor }
 
   const perContainer = await Promise.all(
     service.containers.map(async (c) => {
-      const { bytes, tty } = await docker.containerLogs(c.id, { tail, ...(since !== undefined ? { since } : {}) });
+      const { bytes, tty } = await docker.containerLogs(c.id, {
+        tail,
+        ...(since !== undefined ? { since } : {}),
+      });
       return demuxDockerLogs(bytes, tty, c.name);
     }),
   );
@@ -39,7 +42,10 @@ export function mergeByTime(groups: LogLine[][]): LogLine[] {
     .map((x) => x.l);
 }
 
-export function keepNewestWithin(lines: LogLine[], budgetBytes: number): { lines: LogLine[]; truncated: boolean } {
+export function keepNewestWithin(
+  lines: LogLine[],
+  budgetBytes: number,
+): { lines: LogLine[]; truncated: boolean } {
   let used = 0;
   let start = lines.length;
   while (start > 0) {

@@ -46,7 +46,10 @@ export function makeAlertSender(deps: AlertSenderDeps): AlertSender {
           removeOnComplete: deps.retention,
           removeOnFail: deps.retention,
         });
-        deps.logger.info({ alert: { kind: alert.kind, severity: alert.severity, dedup_key: alert.dedup_key } }, 'alert sent');
+        deps.logger.info(
+          { alert: { kind: alert.kind, severity: alert.severity, dedup_key: alert.dedup_key } },
+          'alert sent',
+        );
         return alert;
       } catch (err) {
         // An alert that cannot be queued must not take the request down with it: log it loudly.

@@ -29,7 +29,9 @@ export function judgeQueue(queue: string, samples: ReadonlyArray<QueueSample>): 
     };
   }
   const recent = samples.slice(-(GROWTH_SAMPLES + 1));
-  const rising = recent.length === GROWTH_SAMPLES + 1 && recent.every((s, i) => i === 0 || s.waiting > recent[i - 1]!.waiting);
+  const rising =
+    recent.length === GROWTH_SAMPLES + 1 &&
+    recent.every((s, i) => i === 0 || s.waiting > recent[i - 1]!.waiting);
   if (rising && last.waiting >= BACKLOG_FLOOR) {
     return {
       state: 'backlog_growing',

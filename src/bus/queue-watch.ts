@@ -40,24 +40,42 @@ export function startQueueWatch(deps: QueueWatchDeps): { check(): Promise<QueueW
     const report: QueueWatchReport = { at: now.toISOString(), queues: {} };
     for (const q of deps.queues) {
       const [consumers, waiting] = await Promise.all([q.getWorkersCount(), q.getWaitingCount()]);
-      const list = [...(samples.get(q.name) ?? []), { at: now.getTime(), consumers, waiting }].slice(-KEEP_SAMPLES);
+      const list = [...(samples.get(q.name) ?? []), { at: now.getTime(), consumers, waiting }].slice(
+        -KEEP_SAMPLES,
+      );
       samples.set(q.name, list);
       const verdict = judgeQueue(q.name, list);
       report.queues[q.name] = { ...verdict, consumers, waiting };
       await onVerdict(q.name, verdict, { consumers, waiting });
     }
-    await deps.redis.set(queueWatchKey(deps.prefix), JSON.stringify(report), 'PX', Math.max(deps.intervalMs * 3, 60_000));
+    await deps.redis.set(
+      queueWatchKey(deps.prefix),
+      JSON.stringify(report),
+      'PX',
+      Math.max(deps.intervalMs * 3, 60_000),
+    );
     return report;
   }
 
-  async function onVerdict(queue: string, verdict: QueueVerdict, sample: { consumers: number; waiting: number }) {
+  async function onVerdict(
+    queue: string,
+    verdict: QueueVerdict,
+    sample: { consumers: number; waiting: number },
+  ) {
     const before = states.get(queue) ?? 'ok';
     states.set(queue, verdict.state);
     if (verdict.state === before) return;
     const dedup_key = `consumer_absent:${queue}`;
     if (verdict.state === 'ok') {
       deps.logger.info({ queue, ...sample }, verdict.message);
-      await deps.alerts.send({ severity: 'info', kind: 'resolved', target: queue, message: `${queue} is consumed again: ${verdict.message}`, details: sample, dedup_key });
+      await deps.alerts.send({
+        severity: 'info',
+        kind: 'resolved',
+        target: queue,
+        message: `${queue} is consumed again: ${verdict.message}`,
+        details: sample,
+        dedup_key,
+      });
       return;
     }
     deps.logger.warn({ queue, ...sample, state: verdict.state }, verdict.message);
@@ -71,7 +89,8 @@ export function startQueueWatch(deps: QueueWatchDeps): { check(): Promise<QueueW
     });
   }
 
-  const tick = () => check().catch((err) => deps.logger.warn({ err }, 'queue watch could not sample the queues'));
+  const tick = () =>
+    check().catch((err) => deps.logger.warn({ err }, 'queue watch could not sample the queues'));
   const timer = setInterval(tick, deps.intervalMs);
   timer.unref();
   void tick();

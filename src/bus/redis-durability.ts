@@ -33,8 +33,10 @@ export function judgeDurability(d: RedisDurability, allowVolatile: boolean): Dur
     );
   }
   if (d.aofEnabled !== true) {
-    const msg = 'Redis has AOF persistence off: a Redis crash would lose queued and parked requests (set appendonly yes)';
-    if (allowVolatile) warnings.push(`${msg}; continuing because HELM_ALLOW_VOLATILE_REDIS=1 (development only)`);
+    const msg =
+      'Redis has AOF persistence off: a Redis crash would lose queued and parked requests (set appendonly yes)';
+    if (allowVolatile)
+      warnings.push(`${msg}; continuing because HELM_ALLOW_VOLATILE_REDIS=1 (development only)`);
     else problems.push(`${msg}, or set HELM_ALLOW_VOLATILE_REDIS=1 for development`);
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, warnings };

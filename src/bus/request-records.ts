@@ -47,7 +47,14 @@ export function makeRequestRecords(redis: Redis, prefix: string, windowS: number
   const finalKey = (jobId: string) => helmKey(prefix, 'final', jobId);
   return {
     async reserve(requestId, requestHash, jobId) {
-      const r = (await redis.eval(RESERVE, 1, recordKey(requestId), requestHash, jobId, String(windowS))) as string[];
+      const r = (await redis.eval(
+        RESERVE,
+        1,
+        recordKey(requestId),
+        requestHash,
+        jobId,
+        String(windowS),
+      )) as string[];
       switch (r[0]) {
         case 'new':
           return { kind: 'new' };

@@ -36,11 +36,23 @@ export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
     try {
       const d = await readRedisDurability(redis);
       const verdict = judgeDurability(d, config.allowVolatileRedis);
-      if (verdict.ok) add(verdict.warnings.length ? 'warn' : 'ok', 'redis', [`Redis ${d.version} at ${redactUrl(config.redisUrl)}: AOF ${d.aofEnabled ? 'on' : 'off'}, maxmemory-policy ${d.maxmemoryPolicy}`, ...verdict.warnings].join('; '));
+      if (verdict.ok)
+        add(
+          verdict.warnings.length ? 'warn' : 'ok',
+          'redis',
+          [
+            `Redis ${d.version} at ${redactUrl(config.redisUrl)}: AOF ${d.aofEnabled ? 'on' : 'off'}, maxmemory-policy ${d.maxmemoryPolicy}`,
+            ...verdict.warnings,
+          ].join('; '),
+        );
       else add('fail', 'redis', verdict.problems.join('; '));
       await queueChecks(config, redis, add);
     } catch (err) {
-      add('fail', 'redis', `Redis at ${redactUrl(config.redisUrl)} does not answer (${(err as Error).message})`);
+      add(
+        'fail',
+        'redis',
+        `Redis at ${redactUrl(config.redisUrl)} does not answer (${(err as Error).message})`,
+      );
     }
   } finally {
     redis.disconnect();
@@ -54,7 +66,11 @@ export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
     add('ok', 'docker', `Docker ${info.serverVersion} on ${info.name}, data root ${info.dockerRootDir}`);
     const managed = await listManagedContainers(docker, config.scope);
     const running = managed.filter((c) => c.state === 'running').length;
-    add('ok', 'scope', `${managed.length} managed containers (${running} running): ${describeScope(config.scope)}`);
+    add(
+      'ok',
+      'scope',
+      `${managed.length} managed containers (${running} running): ${describeScope(config.scope)}`,
+    );
   } catch (err) {
     add('fail', 'docker', (err as Error).message);
   }
@@ -64,12 +80,17 @@ export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
   return checks;
 }
 
-async function queueChecks(config: Readonly<Config>, redis: ReturnType<typeof makeCommandConnection>, add: (l: Check['level'], n: string, m: string) => void) {
+async function queueChecks(
+  config: Readonly<Config>,
+  redis: ReturnType<typeof makeCommandConnection>,
+  add: (l: Check['level'], n: string, m: string) => void,
+) {
   const beat = await redis.get(heartbeatKey(config.queuePrefix));
   if (beat) {
     const b = JSON.parse(beat) as { at: string; host: string; pid: number; version: string };
     add('ok', 'heartbeat', `Helm ${b.version} is alive (pid ${b.pid} on ${b.host}, last beat ${b.at})`);
-  } else add('fail', 'heartbeat', `no Helm heartbeat under prefix "${config.queuePrefix}": Helm is not running`);
+  } else
+    add('fail', 'heartbeat', `no Helm heartbeat under prefix "${config.queuePrefix}": Helm is not running`);
 
   const stored = await redis.get(queueWatchKey(config.queuePrefix));
   const report = stored ? (JSON.parse(stored) as QueueWatchReport) : null;
@@ -78,7 +99,10 @@ async function queueChecks(config: Readonly<Config>, redis: ReturnType<typeof ma
     try {
       const [consumers, waiting] = await Promise.all([q.getWorkersCount(), q.getWaitingCount()]);
       // The running Helm's trend (a growing backlog needs several samples) if it has one; else now.
-      const verdict = report?.queues[name]?.state === 'backlog_growing' ? report.queues[name] : judgeQueue(name, [{ at: Date.now(), consumers, waiting }]);
+      const verdict =
+        report?.queues[name]?.state === 'backlog_growing'
+          ? report.queues[name]
+          : judgeQueue(name, [{ at: Date.now(), consumers, waiting }]);
       add(verdict.state === 'ok' ? 'ok' : 'warn', `queue ${name}`, verdict.message);
     } finally {
       await q.close();
@@ -87,13 +111,20 @@ async function queueChecks(config: Readonly<Config>, redis: ReturnType<typeof ma
   const actions = new Queue(QUEUE.actions, { connection: redis, prefix: config.queuePrefix });
   try {
     const c = await actions.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-    add('ok', `queue ${QUEUE.actions}`, `${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.completed} completed, ${c.failed} failed`);
+    add(
+      'ok',
+      `queue ${QUEUE.actions}`,
+      `${c.waiting} waiting, ${c.active} active, ${c.delayed} delayed, ${c.completed} completed, ${c.failed} failed`,
+    );
   } finally {
     await actions.close();
   }
 }
 
-async function runLogChecks(config: Readonly<Config>, add: (l: Check['level'], n: string, m: string) => void) {
+async function runLogChecks(
+  config: Readonly<Config>,
+  add: (l: Check['level'], n: string, m: string) => void,
+) {
   let files: string[];
   try {
     files = (await readdir(config.memoryDir)).filter((f) => /^run_log.*\.md$/.test(f)).sort();
@@ -109,7 +140,15 @@ async function runLogChecks(config: Readonly<Config>, add: (l: Check['level'], n
   for (const f of files) {
     const v = await verifyRunLogFile(join(config.memoryDir, f), key);
     if (v.ok) add('ok', `run log ${f}`, `${v.entries.length} entries, chain verified`);
-    else add('fail', `run log ${f}`, `chain broken: ${v.problems.slice(0, 3).map((p) => `line ${p.line}: ${p.reason}`).join('; ')}`);
+    else
+      add(
+        'fail',
+        `run log ${f}`,
+        `chain broken: ${v.problems
+          .slice(0, 3)
+          .map((p) => `line ${p.line}: ${p.reason}`)
+          .join('; ')}`,
+      );
   }
 }
 
@@ -119,7 +158,10 @@ async function diskChecks(
   docker: ReturnType<typeof makeDockerReads>,
   add: (l: Check['level'], n: string, m: string) => void,
 ) {
-  for (const [label, path] of [['memory folder', config.memoryDir], ...(dockerRoot ? [['Docker data root', dockerRoot]] : [])] as const) {
+  for (const [label, path] of [
+    ['memory folder', config.memoryDir],
+    ...(dockerRoot ? [['Docker data root', dockerRoot]] : []),
+  ] as const) {
     try {
       const s = await statfs(path);
       const free = s.bavail * s.bsize;
@@ -132,7 +174,11 @@ async function diskChecks(
       const what = usage
         ? `Docker holds images ${gib(usage.images)}, container layers ${gib(usage.containers)}, volumes ${gib(usage.volumes)}, build cache ${gib(usage.buildCache)}`
         : 'Docker did not say what it holds';
-      add('fail', `disk ${label}`, `only ${gib(free)} free (${Math.round(share * 100)}%) at ${path}; ${what}. Helm deletes nothing on its own: free space (e.g. docker image prune, docker builder prune) after checking what you still need`);
+      add(
+        'fail',
+        `disk ${label}`,
+        `only ${gib(free)} free (${Math.round(share * 100)}%) at ${path}; ${what}. Helm deletes nothing on its own: free space (e.g. docker image prune, docker builder prune) after checking what you still need`,
+      );
     } catch {
       add('warn', `disk ${label}`, `cannot read free space at ${path}`);
     }

@@ -15,7 +15,9 @@ const program = new Command()
 
 program
   .command('doctor')
-  .description('check Redis, Docker, the run log, disk space, the heartbeat and the queues other agents consume')
+  .description(
+    'check Redis, Docker, the run log, disk space, the heartbeat and the queues other agents consume',
+  )
   .action(async () => {
     const checks = await runDoctor(config());
     for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.name}: ${c.message}\n`);
@@ -32,10 +34,13 @@ program
     const key = deriveKey(await loadOrCreateHelmKey(cfg.memoryDir), 'run-log');
     const merged = await mergeRunLogs(cfg.memoryDir, key);
     if (!opts.verify) {
-      for (const e of merged.entries) process.stdout.write(`${opts.json ? JSON.stringify(e) : formatEntryForPeople(e)}\n`);
+      for (const e of merged.entries)
+        process.stdout.write(`${opts.json ? JSON.stringify(e) : formatEntryForPeople(e)}\n`);
     }
-    for (const p of merged.problems) process.stderr.write(`chain problem: ${p.file} line ${p.line}: ${p.reason}\n`);
-    if (opts.verify && merged.problems.length === 0) process.stdout.write(`run log verified: ${merged.entries.length} entries\n`);
+    for (const p of merged.problems)
+      process.stderr.write(`chain problem: ${p.file} line ${p.line}: ${p.reason}\n`);
+    if (opts.verify && merged.problems.length === 0)
+      process.stdout.write(`run log verified: ${merged.entries.length} entries\n`);
     process.exitCode = merged.problems.length > 0 ? 1 : 0;
   });
 
@@ -49,23 +54,29 @@ program
   .option('--request-id <id>', 'a request_id, to make the request idempotent')
   .option('--params <json>', 'the action params as JSON', parseJson)
   .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 120)
-  .action(async (action: string, target: string, opts: { environment: string; reason: string; requestId?: string; params?: unknown; timeout: number }) => {
-    const request = {
-      action,
-      target,
-      environment: opts.environment,
-      reason: opts.reason,
-      requested_by: 'owner-cli',
-      ...(opts.requestId ? { request_id: opts.requestId } : {}),
-      ...(opts.params !== undefined ? { params: opts.params } : {}),
-    };
-    const result = (await sendRequest(config(), request, {
-      timeoutMs: opts.timeout * 1000,
-      onProgress: (p) => process.stderr.write(`progress: ${JSON.stringify(p)}\n`),
-    })) as { status?: string };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    process.exitCode = result?.status === 'executed' ? 0 : 1;
-  });
+  .action(
+    async (
+      action: string,
+      target: string,
+      opts: { environment: string; reason: string; requestId?: string; params?: unknown; timeout: number },
+    ) => {
+      const request = {
+        action,
+        target,
+        environment: opts.environment,
+        reason: opts.reason,
+        requested_by: 'owner-cli',
+        ...(opts.requestId ? { request_id: opts.requestId } : {}),
+        ...(opts.params !== undefined ? { params: opts.params } : {}),
+      };
+      const result = (await sendRequest(config(), request, {
+        timeoutMs: opts.timeout * 1000,
+        onProgress: (p) => process.stderr.write(`progress: ${JSON.stringify(p)}\n`),
+      })) as { status?: string };
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      process.exitCode = result?.status === 'executed' ? 0 : 1;
+    },
+  );
 
 function parseJson(v: string): unknown {
   try {

@@ -14,7 +14,10 @@ export async function sendRequest(
 ): Promise<unknown> {
   const connection = makeBlockingConnection(config.redisUrl, 'helm-cli');
   const queue = new Queue(QUEUE.actions, { connection, prefix: config.queuePrefix });
-  const events = new QueueEvents(QUEUE.actions, { connection: connection.duplicate(), prefix: config.queuePrefix });
+  const events = new QueueEvents(QUEUE.actions, {
+    connection: connection.duplicate(),
+    prefix: config.queuePrefix,
+  });
   try {
     await events.waitUntilReady();
     const job = await queue.add(String(request.action), request);

@@ -14,22 +14,24 @@ const intIn = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
-    .pipe(z.number().int().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    );
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   message: 'must be one of fatal, error, warn, info, debug, trace, silent',
 });
 
-const redisUrl = z
-  .string()
-  .regex(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' });
+const redisUrl = z.string().regex(/^rediss?:\/\/[^\s]+$/, { message: 'must be a redis:// or rediss:// URL' });
 
 // dockerode's convention: unix:///path/to/socket, tcp://host:port (or http/https), or a bare socket path.
-const dockerHost = z
-  .string()
-  .regex(/^(unix:\/\/\/\S+|tcp:\/\/\S+:\d+|https?:\/\/\S+:\d+|\/\S+)$/, {
-    message: 'must be unix:///path/to/docker.sock, tcp://host:port, or a socket path',
-  });
+const dockerHost = z.string().regex(/^(unix:\/\/\/\S+|tcp:\/\/\S+:\d+|https?:\/\/\S+:\d+|\/\S+)$/, {
+  message: 'must be unix:///path/to/docker.sock, tcp://host:port, or a socket path',
+});
 
 const prefix = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
   message: 'must be 1-64 letters, digits, "_", "." or "-" (no ":" or spaces)',
@@ -66,13 +68,19 @@ export const envSchema = z.object({
   /** Manage every container that carries a ghost.service label (the default when no scope is set). */
   HELM_SCOPE_ALL_SERVICES: boolFlag.optional(),
   /** Manage the containers of these compose projects. */
-  HELM_SCOPE_COMPOSE_PROJECTS: commaList(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'must be a compose project name' })).default([]),
-  OLLAMA_HOST: z.url({ message: 'must be a URL such as http://127.0.0.1:11434' }).default('http://127.0.0.1:11434'),
+  HELM_SCOPE_COMPOSE_PROJECTS: commaList(
+    z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { message: 'must be a compose project name' }),
+  ).default([]),
+  OLLAMA_HOST: z
+    .url({ message: 'must be a URL such as http://127.0.0.1:11434' })
+    .default('http://127.0.0.1:11434'),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   LOG_LEVEL: logLevel.default('info'),
   HELM_ALLOW_VOLATILE_REDIS: boolFlag.default(false),
   /** Which workers this process runs (comma-separated); all of them by default. */
-  HELM_WORKERS: commaList(z.enum(workerKinds, { message: `must name workers among: ${workerKinds.join(', ')}` })).default([...workerKinds]),
+  HELM_WORKERS: commaList(
+    z.enum(workerKinds, { message: `must name workers among: ${workerKinds.join(', ')}` }),
+  ).default([...workerKinds]),
   HELM_GATE_CONCURRENCY: intIn(1, 256).default(16),
   /** How long request_id records and finished helm.actions jobs are kept. */
   HELM_REQUEST_ID_WINDOW_S: intIn(60, 90 * 24 * 3600).default(7 * 24 * 3600),
@@ -90,7 +98,10 @@ export const envSchema = z.object({
   HELM_HEARTBEAT_INTERVAL_MS: intIn(100, 60_000).default(10_000),
   HELM_QUEUE_WATCH_INTERVAL_MS: intIn(100, 3_600_000).default(30_000),
   /** Instance name in the heartbeat and run-log file names; default host-pid. */
-  HELM_INSTANCE: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'must be letters, digits, "_", "." or "-"' }).optional(),
+  HELM_INSTANCE: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'must be letters, digits, "_", "." or "-"' })
+    .optional(),
 });
 
 export type HelmEnv = z.infer<typeof envSchema>;

@@ -54,14 +54,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings count as unset, as shells and compose files commonly produce them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`);
   // Files and folders are checked on the raw values too, so every problem is reported in one go.
   const raw = cleaned as Record<string, string>;
   const memoryDir = resolve(raw.HELM_MEMORY_DIR ?? './memory');
   if (existsSync(memoryDir) && !statSync(memoryDir).isDirectory()) {
     problems.push(`HELM_MEMORY_DIR: ${memoryDir} exists and is not a folder`);
   }
-  const wardenPublicKeysPem = readWardenKeys(raw.HELM_WARDEN_PUBLIC_KEY, raw.HELM_WARDEN_PUBLIC_KEY_FILE, problems);
+  const wardenPublicKeysPem = readWardenKeys(
+    raw.HELM_WARDEN_PUBLIC_KEY,
+    raw.HELM_WARDEN_PUBLIC_KEY_FILE,
+    problems,
+  );
   if (raw.HELM_POLICY_FILE && !isFile(raw.HELM_POLICY_FILE)) {
     problems.push(`HELM_POLICY_FILE: ${raw.HELM_POLICY_FILE} is not a readable file`);
   }
@@ -120,13 +126,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
 
-function readWardenKeys(inline: string | undefined, file: string | undefined, problems: string[]): string | undefined {
+function readWardenKeys(
+  inline: string | undefined,
+  file: string | undefined,
+  problems: string[],
+): string | undefined {
   if (inline && file) {
     problems.push('HELM_WARDEN_PUBLIC_KEY and HELM_WARDEN_PUBLIC_KEY_FILE are both set: set one of them');
     return undefined;
   }
   if (inline) {
-    if (!inline.match(PEM_BLOCK)) problems.push('HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block');
+    if (!inline.match(PEM_BLOCK))
+      problems.push('HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block');
     return inline;
   }
   if (!file) return undefined;
@@ -138,10 +149,13 @@ function readWardenKeys(inline: string | undefined, file: string | undefined, pr
           .map((n) => join(file, n))
       : [file];
     const text = paths.map((p) => readFileSync(p, 'utf8')).join('\n');
-    if (!text.match(PEM_BLOCK)) problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: ${file} holds no "BEGIN PUBLIC KEY" PEM block`);
+    if (!text.match(PEM_BLOCK))
+      problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: ${file} holds no "BEGIN PUBLIC KEY" PEM block`);
     return text;
   } catch (err) {
-    problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    problems.push(
+      `HELM_WARDEN_PUBLIC_KEY_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
     return undefined;
   }
 }

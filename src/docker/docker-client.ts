@@ -60,7 +60,11 @@ export function dockerOptions(dockerHost: string | undefined): Dockerode.DockerO
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   if (dockerHost.startsWith('/')) return { socketPath: dockerHost };
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port), protocol: url.protocol === 'https:' ? 'https' : 'http' };
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  };
 }
 
 export function makeDockerReads(dockerHost: string | undefined): DockerReads {

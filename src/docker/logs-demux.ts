@@ -15,7 +15,8 @@ export function demuxDockerLogs(bytes: Buffer, tty: boolean, container: string):
   const out: LogLine[] = [];
   const chunks: { stream: 'stdout' | 'stderr'; parts: Buffer[] } = { stream: 'stdout', parts: [] };
   const flush = () => {
-    if (chunks.parts.length > 0) out.push(...splitLines(Buffer.concat(chunks.parts).toString('utf8'), chunks.stream, container));
+    if (chunks.parts.length > 0)
+      out.push(...splitLines(Buffer.concat(chunks.parts).toString('utf8'), chunks.stream, container));
     chunks.parts = [];
   };
   let at = 0;

@@ -23,6 +23,9 @@ export function describeScope(scope: Scope): string {
 }
 
 /** The containers this Helm manages, among everything on the engine. */
-export async function listManagedContainers(docker: Pick<DockerReads, 'listContainers'>, scope: Scope): Promise<ContainerSummary[]> {
+export async function listManagedContainers(
+  docker: Pick<DockerReads, 'listContainers'>,
+  scope: Scope,
+): Promise<ContainerSummary[]> {
   return (await docker.listContainers()).filter((c) => isManaged(c.labels, scope));
 }

@@ -28,7 +28,10 @@ export function resolveTarget(target: string, containers: ReadonlyArray<Containe
 
   const byName = containers.filter((c) => c.name === target);
   if (byName.length === 1) {
-    return { ok: true, service: { name: target, via: 'container_name', composeProject: null, containers: byName } };
+    return {
+      ok: true,
+      service: { name: target, via: 'container_name', composeProject: null, containers: byName },
+    };
   }
   return {
     ok: false,
@@ -38,10 +41,16 @@ export function resolveTarget(target: string, containers: ReadonlyArray<Containe
   };
 }
 
-function fromGroup(target: string, via: ResolvedService['via'], matches: ContainerSummary[]): TargetResolution {
+function fromGroup(
+  target: string,
+  via: ResolvedService['via'],
+  matches: ContainerSummary[],
+): TargetResolution {
   const projects = [...new Set(matches.map((c) => c.labels[LABEL.composeProject] ?? ''))].sort();
   if (projects.length > 1) {
-    const candidates = projects.map((p) => (p ? `${target} in compose project ${p}` : `${target} outside any compose project`));
+    const candidates = projects.map((p) =>
+      p ? `${target} in compose project ${p}` : `${target} outside any compose project`,
+    );
     return {
       ok: false,
       code: 'target_ambiguous',
@@ -50,5 +59,8 @@ function fromGroup(target: string, via: ResolvedService['via'], matches: Contain
     };
   }
   const sorted = [...matches].sort((a, b) => a.name.localeCompare(b.name));
-  return { ok: true, service: { name: target, via, composeProject: projects[0] || null, containers: sorted } };
+  return {
+    ok: true,
+    service: { name: target, via, composeProject: projects[0] || null, containers: sorted },
+  };
 }

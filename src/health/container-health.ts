@@ -30,7 +30,8 @@ export const PROBE_TIMEOUT_MS = 5_000;
 export async function lookAtContainer(info: ContainerInspect, clock: Clock): Promise<ContainerHealth> {
   const state = info.State;
   const running = state.Running === true && state.Restarting !== true;
-  const startedAt = running && state.StartedAt && !state.StartedAt.startsWith('0001-') ? state.StartedAt : null;
+  const startedAt =
+    running && state.StartedAt && !state.StartedAt.startsWith('0001-') ? state.StartedAt : null;
   const base = {
     id: info.Id.slice(0, 12),
     name: info.Name.replace(/^\//, ''),
@@ -42,7 +43,9 @@ export async function lookAtContainer(info: ContainerInspect, clock: Clock): Pro
     docker_health: state.Health?.Status ?? null,
     restart_count: info.RestartCount ?? 0,
     started_at: startedAt,
-    uptime_s: startedAt ? Math.max(0, Math.floor((clock.now().getTime() - Date.parse(startedAt)) / 1000)) : null,
+    uptime_s: startedAt
+      ? Math.max(0, Math.floor((clock.now().getTime() - Date.parse(startedAt)) / 1000))
+      : null,
     exit_code: running ? null : (state.ExitCode ?? null),
     oom_killed: state.OOMKilled === true,
   };
@@ -52,7 +55,9 @@ export async function lookAtContainer(info: ContainerInspect, clock: Clock): Pro
   const spec = chosen.spec;
   const check = describeSpec(spec);
   if (!running) {
-    const why = state.Restarting ? 'restarting' : `not running (${state.Status}, exit code ${state.ExitCode})`;
+    const why = state.Restarting
+      ? 'restarting'
+      : `not running (${state.Status}, exit code ${state.ExitCode})`;
     return { ...base, check, healthy: false, detail: why };
   }
   switch (spec.kind) {

@@ -19,7 +19,8 @@ export function healthCheckSpec(
   const label = labels[LABEL.healthcheck];
   if (label !== undefined) return parseHealthLabel(label);
   // Docker's ["NONE"] disables an inherited HEALTHCHECK.
-  if (healthcheckTest && healthcheckTest.length > 0 && healthcheckTest[0] !== 'NONE') return { ok: true, spec: { kind: 'docker' } };
+  if (healthcheckTest && healthcheckTest.length > 0 && healthcheckTest[0] !== 'NONE')
+    return { ok: true, spec: { kind: 'docker' } };
   return { ok: true, spec: { kind: 'running' } };
 }
 
@@ -30,9 +31,13 @@ export function parseHealthLabel(value: string): SpecResult {
   } catch {
     return { ok: false, problem: `label ${LABEL.healthcheck}="${value.slice(0, 80)}" is not a URL` };
   }
-  if (url.protocol === 'http:' || url.protocol === 'https:') return { ok: true, spec: { kind: 'http', url: url.href } };
+  if (url.protocol === 'http:' || url.protocol === 'https:')
+    return { ok: true, spec: { kind: 'http', url: url.href } };
   if (url.protocol === 'tcp:' && url.hostname && url.port) {
-    return { ok: true, spec: { kind: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) } };
+    return {
+      ok: true,
+      spec: { kind: 'tcp', host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) },
+    };
   }
   return {
     ok: false,

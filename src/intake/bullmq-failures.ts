@@ -22,19 +22,26 @@ const SWEEP_LIMIT = 1000;
 
 export function watchBullmqFailures(deps: FailureWatchDeps): { sweep(): Promise<number> } {
   deps.events.on('failed', ({ jobId, failedReason }) => {
-    ensureFinal(deps, jobId, failedReason).catch((err) => deps.logger.error({ err, job_id: jobId }, 'could not finish a failed job'));
+    ensureFinal(deps, jobId, failedReason).catch((err) =>
+      deps.logger.error({ err, job_id: jobId }, 'could not finish a failed job'),
+    );
   });
   return {
     async sweep() {
       const failed = await deps.queue.getFailed(0, SWEEP_LIMIT - 1);
       let finished = 0;
-      for (const job of failed) if (job.id && (await ensureFinal(deps, job.id, job.failedReason))) finished += 1;
+      for (const job of failed)
+        if (job.id && (await ensureFinal(deps, job.id, job.failedReason))) finished += 1;
       return finished;
     },
   };
 }
 
-export async function ensureFinal(deps: FailureWatchDeps, jobId: string, failedReason: string | undefined): Promise<boolean> {
+export async function ensureFinal(
+  deps: FailureWatchDeps,
+  jobId: string,
+  failedReason: string | undefined,
+): Promise<boolean> {
   if (await deps.sinks.records.isFinal(jobId)) return false;
   const job = await Job.fromId(deps.queue, jobId);
   if (!job) return false;

@@ -1,7 +1,12 @@
 import type { Job } from 'bullmq';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
-import { type ActionRequest, type ActionResult, hashCanonical, parseActionRequest } from '../contracts/index.js';
+import {
+  type ActionRequest,
+  type ActionResult,
+  hashCanonical,
+  parseActionRequest,
+} from '../contracts/index.js';
 import type { ActionOutcome } from '../actions/action-types.js';
 import { isSafeRead, SAFE_READS } from '../actions/registry.js';
 import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
@@ -33,12 +38,30 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       const result = await run(job, jobId, (s) => {
         subject = s;
       });
-      log.info({ status: result.status, code: result.error?.code, duration_ms: Math.round(performance.now() - started) }, 'request ended');
+      log.info(
+        {
+          status: result.status,
+          code: result.error?.code,
+          duration_ms: Math.round(performance.now() - started),
+        },
+        'request ended',
+      );
       return result;
     } catch (err) {
       // A bug or an outage mid-request: still a final result, never an exception out of the worker.
-      log.error({ failure: true, err, duration_ms: Math.round(performance.now() - started) }, 'request failed unexpectedly');
-      return finish(job, failedResult(subject, deps.clock.now(), 'internal', `Helm failed while handling the request: ${describeError(err)}`));
+      log.error(
+        { failure: true, err, duration_ms: Math.round(performance.now() - started) },
+        'request failed unexpectedly',
+      );
+      return finish(
+        job,
+        failedResult(
+          subject,
+          deps.clock.now(),
+          'internal',
+          `Helm failed while handling the request: ${describeError(err)}`,
+        ),
+      );
     }
   };
 
@@ -58,7 +81,12 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     if (job.attemptsStarted > deps.config.maxAttempts) {
       return finish(
         job,
-        failedResult(raw, deps.clock.now(), 'internal', `processing of this request started ${job.attemptsStarted} times without finishing; Helm gave up`),
+        failedResult(
+          raw,
+          deps.clock.now(),
+          'internal',
+          `processing of this request started ${job.attemptsStarted} times without finishing; Helm gave up`,
+        ),
       );
     }
     const parsed = parseActionRequest(job.data);
@@ -76,7 +104,8 @@ export function makeActionJobHandler(deps: IntakeDeps) {
 
     if (request.request_id) {
       const reservation = await deps.records.reserve(request.request_id, hashCanonical(request), jobId);
-      if (reservation.kind === 'duplicate') return answerDuplicate(job, subject, reservation.originalJobId, reservation.currentResult);
+      if (reservation.kind === 'duplicate')
+        return answerDuplicate(job, subject, reservation.originalJobId, reservation.currentResult);
       if (reservation.kind === 'conflict') {
         await logRequestEvent(deps, 'received', subject, request.reason);
         return finish(
@@ -97,7 +126,12 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     if (!received && !isSafeRead(request.action)) {
       return finish(
         job,
-        failedResult(subject, deps.clock.now(), 'unavailable', `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`),
+        failedResult(
+          subject,
+          deps.clock.now(),
+          'unavailable',
+          `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`,
+        ),
       );
     }
     if (!isSafeRead(request.action)) {
@@ -114,7 +148,11 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     return runSafeRead(job, request, subject);
   }
 
-  async function runSafeRead(job: Job, request: ActionRequest, subject: ResultSubject): Promise<ActionResult> {
+  async function runSafeRead(
+    job: Job,
+    request: ActionRequest,
+    subject: ResultSubject,
+  ): Promise<ActionResult> {
     let containers: Awaited<ReturnType<DockerReads['listContainers']>>;
     try {
       containers = await deps.docker.listContainers();
@@ -134,36 +172,82 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     await publishStatus(
       deps,
       job,
-      resultWithStatus(subject, deps.clock.now(), 'approved', `${request.action} is a safe read: no approval needed; running`),
+      resultWithStatus(
+        subject,
+        deps.clock.now(),
+        'approved',
+        `${request.action} is a safe read: no approval needed; running`,
+      ),
       { event: 'executing', final: false },
     );
     const handler = SAFE_READS[request.action]!;
     const outcome: ActionOutcome = await withTimeout(
-      handler({ request, service: resolved.service, docker: deps.docker, clock: deps.clock, redactor: deps.redactor, logger: deps.logger }),
+      handler({
+        request,
+        service: resolved.service,
+        docker: deps.docker,
+        clock: deps.clock,
+        redactor: deps.redactor,
+        logger: deps.logger,
+      }),
       READ_TIMEOUT_MS,
-    ).catch((err: unknown): ActionOutcome => ({ ok: false, code: errorCode(err), message: describeError(err) }));
+    ).catch(
+      (err: unknown): ActionOutcome => ({ ok: false, code: errorCode(err), message: describeError(err) }),
+    );
     const at = deps.clock.now();
     return finish(
       job,
       outcome.ok
-        ? resultWithStatus(subject, at, 'executed', outcome.outcome, outcome.data ? { data: outcome.data } : {})
-        : failedResult(subject, at, outcome.code, outcome.message, outcome.data ? { data: outcome.data } : {}),
+        ? resultWithStatus(
+            subject,
+            at,
+            'executed',
+            outcome.outcome,
+            outcome.data ? { data: outcome.data } : {},
+          )
+        : failedResult(
+            subject,
+            at,
+            outcome.code,
+            outcome.message,
+            outcome.data ? { data: outcome.data } : {},
+          ),
     );
   }
 
-  async function answerDuplicate(job: Job, subject: ResultSubject, originalJobId: string, current: string | null): Promise<ActionResult> {
-    await logRequestEvent(deps, 'duplicate', subject, `same request as job ${originalJobId}: not executed again`);
+  async function answerDuplicate(
+    job: Job,
+    subject: ResultSubject,
+    originalJobId: string,
+    current: string | null,
+  ): Promise<ActionResult> {
+    await logRequestEvent(
+      deps,
+      'duplicate',
+      subject,
+      `same request as job ${originalJobId}: not executed again`,
+    );
     // The original's latest result as it stands (possibly not final yet: the one case the contract
     // allows), naming the job to follow for the outcome.
     const original = current
       ? (JSON.parse(current) as ActionResult)
-      : resultWithStatus(subject, deps.clock.now(), 'approved', `received; follow job ${originalJobId} for the outcome`, { job_id: originalJobId });
+      : resultWithStatus(
+          subject,
+          deps.clock.now(),
+          'approved',
+          `received; follow job ${originalJobId} for the outcome`,
+          { job_id: originalJobId },
+        );
     const result = { ...original, duplicate_of: originalJobId } as ActionResult;
     await job.updateProgress(result);
     return result;
   }
 
-  function finish(job: Job, result: ActionResult, event: 'rejected' | 'executed' | 'failed' = result.status === 'executed' ? 'executed' : 'failed') {
+  function finish(
+    job: Job,
+    result: ActionResult,
+    event: 'rejected' | 'executed' | 'failed' = result.status === 'executed' ? 'executed' : 'failed',
+  ) {
     return publishStatus(deps, job, result, { event, final: true });
   }
 }

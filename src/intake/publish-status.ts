@@ -79,7 +79,13 @@ export async function publishStatus(
   result: ActionResult,
   opts: { event: RunLogEvent; final: boolean },
 ): Promise<ActionResult> {
-  const logged = await logRequestEvent(sinks, opts.event, result, result.outcome, (result.error?.code as string | undefined) ?? null);
+  const logged = await logRequestEvent(
+    sinks,
+    opts.event,
+    result,
+    result.outcome,
+    (result.error?.code as string | undefined) ?? null,
+  );
   const published = sinks.redactor.redactDeep({ ...result, logged }) as ActionResult;
   const json = JSON.stringify(published);
   if (published.request_id) await sinks.records.updateResult(published.request_id, published.job_id, json);
@@ -95,7 +101,9 @@ export async function sendActionResultAlert(alerts: AlertSender, r: ActionResult
     kind: 'action_result',
     ...(r.target ? { target: r.target } : {}),
     ...(r.environment ? { environment: r.environment } : {}),
-    message: `${r.action ?? 'request'} ${r.target ?? ''}: ${r.status}: ${r.outcome}`.replace(/\s+/g, ' ').slice(0, 2000),
+    message: `${r.action ?? 'request'} ${r.target ?? ''}: ${r.status}: ${r.outcome}`
+      .replace(/\s+/g, ' ')
+      .slice(0, 2000),
     details: { result: r },
     dedup_key: `action_result:${r.job_id}`,
   });

@@ -36,7 +36,13 @@ export function echo(v: unknown): string | null {
     .join('');
 }
 
-export function failedResult(s: ResultSubject, at: Date, code: string, message: string, extra: Partial<ActionResult> = {}) {
+export function failedResult(
+  s: ResultSubject,
+  at: Date,
+  code: string,
+  message: string,
+  extra: Partial<ActionResult> = {},
+) {
   return {
     ...base(s, at),
     status: 'failed',

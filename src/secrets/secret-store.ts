@@ -42,7 +42,9 @@ export function makeSecretStore(dir: string | undefined, redactor: Redactor): Se
     if (!dir) return { names: [], problems: [] };
     const names: string[] = [];
     const problems: string[] = [];
-    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       if (!entry.isFile() || entry.name.startsWith('.')) continue;
       if (!SECRET_NAME.test(entry.name)) {
         problems.push(`secret file "${entry.name.slice(0, 40)}" has a name Helm cannot reference; ignored`);
@@ -50,11 +52,15 @@ export function makeSecretStore(dir: string | undefined, redactor: Redactor): Se
       }
       const st = await stat(join(dir, entry.name));
       if ((st.mode & 0o077) !== 0) {
-        problems.push(`secret "${entry.name}" is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+        problems.push(
+          `secret "${entry.name}" is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+        );
       }
       const value = await read(entry.name);
       if (value.length < MIN_SECRET_LENGTH) {
-        problems.push(`secret "${entry.name}" is shorter than ${MIN_SECRET_LENGTH} characters and cannot be redacted safely`);
+        problems.push(
+          `secret "${entry.name}" is shorter than ${MIN_SECRET_LENGTH} characters and cannot be redacted safely`,
+        );
       }
       names.push(entry.name);
     }

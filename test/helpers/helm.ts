@@ -52,7 +52,15 @@ export async function startTestHelm(
     },
   });
   const helm = await startHelm(loadConfig(fullEnv), { ...opts, logDestination: sink });
-  return { helm, prefix, memoryDir, scopeLabel: { 'ghost.scope': scope }, logLines, env: fullEnv, close: () => helm.close() };
+  return {
+    helm,
+    prefix,
+    memoryDir,
+    scopeLabel: { 'ghost.scope': scope },
+    logLines,
+    env: fullEnv,
+    close: () => helm.close(),
+  };
 }
 
 /** The other agents' side of the bus: adds requests like Forge, reads alerts like Sentinel. */
@@ -74,7 +82,8 @@ export async function busClient(prefix: string, redisUrl = TEST_REDIS_URL): Prom
   const alerts = new Queue('sentinel.alerts', { connection: redis, prefix });
   const events = new QueueEvents('helm.actions', { connection: redis.duplicate(), prefix });
   await events.waitUntilReady();
-  const send = (data: unknown, opts?: Parameters<Queue['add']>[2]) => actions.add(String((data as { action?: unknown })?.action ?? 'x'), data, opts);
+  const send = (data: unknown, opts?: Parameters<Queue['add']>[2]) =>
+    actions.add(String((data as { action?: unknown })?.action ?? 'x'), data, opts);
   return {
     actions,
     events,
@@ -101,5 +110,11 @@ export async function busClient(prefix: string, redisUrl = TEST_REDIS_URL): Prom
 
 /** A request the way the design card writes it, with a field or two changed. */
 export function cardRequest(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return { action: 'health_check', target: 'openclaw-gateway', environment: 'production', reason: 'routine check', ...over };
+  return {
+    action: 'health_check',
+    target: 'openclaw-gateway',
+    environment: 'production',
+    reason: 'routine check',
+    ...over,
+  };
 }

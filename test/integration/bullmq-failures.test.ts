@@ -48,12 +48,24 @@ describe('a job failed by BullMQ itself', () => {
       const p = fresh?.progress as { status?: string } | undefined;
       return p?.status === 'failed' ? p : null;
     }, 'the final result on the job');
-    expect(progress).toMatchObject({ status: 'failed', error: { code: 'internal' }, logged: true, job_id: job.id, action: 'health_check', target: 'whatever' });
-    expect((progress as { error: { message: string } }).error.message).toMatch(/BullMQ ended this job on its own \(job stalled more than allowable limit\)/);
+    expect(progress).toMatchObject({
+      status: 'failed',
+      error: { code: 'internal' },
+      logged: true,
+      job_id: job.id,
+      action: 'health_check',
+      target: 'whatever',
+    });
+    expect((progress as { error: { message: string } }).error.message).toMatch(
+      /BullMQ ended this job on its own \(job stalled more than allowable limit\)/,
+    );
 
     const entries = (await readRunLogEntries(h.memoryDir)).filter((e) => e.job_id === job.id);
     expect(entries.map((e) => [e.event, e.code])).toEqual([['failed', 'internal']]);
-    const alert = await waitFor(async () => (await bus!.alertsSent()).find((a) => a.dedup_key === `action_result:${job.id}`), 'the alert');
+    const alert = await waitFor(
+      async () => (await bus!.alertsSent()).find((a) => a.dedup_key === `action_result:${job.id}`),
+      'the alert',
+    );
     expect(alert.severity).toBe('warning');
   });
 });

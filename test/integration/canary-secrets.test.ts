@@ -33,7 +33,7 @@ async function everyRedisValue(redis: Redis): Promise<string> {
       else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
       else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
       else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
-      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
       else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
     }
   } while (cursor !== '0');
@@ -61,21 +61,38 @@ describe('canary secrets', () => {
     await writeFile(path.join(secretsDir, 'db-password'), `${STORE_CANARY}\n`, { mode: 0o600 });
     await chmod(secretsDir, 0o700);
 
-    const h = await startTestHelm({ REDIS_URL: redisServer.url, HELM_SECRETS_DIR: secretsDir, ANTHROPIC_API_KEY: API_CANARY });
+    const h = await startTestHelm({
+      REDIS_URL: redisServer.url,
+      HELM_SECRETS_DIR: secretsDir,
+      ANTHROPIC_API_KEY: API_CANARY,
+    });
     const bus = await busClient(h.prefix, redisServer.url);
     try {
       const service = uniqueName('leaky');
-      await runScriptContainer(`echo "connecting with password=${STORE_CANARY}"; echo "key ${API_CANARY}" >&2; echo done; sleep 600`, {
-        labels: { 'ghost.service': service },
-      });
+      await runScriptContainer(
+        `echo "connecting with password=${STORE_CANARY}"; echo "key ${API_CANARY}" >&2; echo done; sleep 600`,
+        {
+          labels: { 'ghost.service': service },
+        },
+      );
       const logs = await waitFor(async () => {
-        const r = await bus.request({ action: 'logs', target: service, environment: 'dev', reason: 'look at the leak' });
+        const r = await bus.request({
+          action: 'logs',
+          target: service,
+          environment: 'dev',
+          reason: 'look at the leak',
+        });
         return (r.data as { lines: Array<{ text: string }> }).lines.length >= 3 ? r : null;
       }, 'the leaky output');
       const texts = (logs.data as { lines: Array<{ text: string }> }).lines.map((l) => l.text);
       // stdout and stderr are copied apart by Docker, so their relative order is not fixed.
       expect([...texts].sort()).toEqual(['connecting with password=[redacted]', 'done', 'key [redacted]']);
-      const hc = await bus.request({ action: 'health_check', target: service, environment: 'dev', reason: 'and its health' });
+      const hc = await bus.request({
+        action: 'health_check',
+        target: service,
+        environment: 'dev',
+        reason: 'and its health',
+      });
       expect(hc.status).toBe('executed');
 
       const results = JSON.stringify([logs, hc].map(({ job, ...r }) => ({ r, progress: job.progress })));

@@ -21,7 +21,14 @@ afterAll(async () => {
 });
 
 async function start(prefix: string, memoryDir: string, instance: string) {
-  const p = spawnHelm({ REDIS_URL: TEST_REDIS_URL, HELM_QUEUE_PREFIX: prefix, HELM_MEMORY_DIR: memoryDir, HELM_INSTANCE: instance, HELM_HEARTBEAT_INTERVAL_MS: '300', LOG_LEVEL: 'info' });
+  const p = spawnHelm({
+    REDIS_URL: TEST_REDIS_URL,
+    HELM_QUEUE_PREFIX: prefix,
+    HELM_MEMORY_DIR: memoryDir,
+    HELM_INSTANCE: instance,
+    HELM_HEARTBEAT_INTERVAL_MS: '300',
+    LOG_LEVEL: 'info',
+  });
   procs.push(p);
   return p;
 }
@@ -34,7 +41,13 @@ describe('Helm as a process', () => {
     const p = await start(prefix, memoryDir, 'proc-a');
 
     const beat = await waitFor(async () => bus!.redis.get(heartbeatKey(prefix)), 'the heartbeat', 30_000);
-    const parsed = JSON.parse(beat) as { at: string; host: string; pid: number; version: string; workers: string[] };
+    const parsed = JSON.parse(beat) as {
+      at: string;
+      host: string;
+      pid: number;
+      version: string;
+      workers: string[];
+    };
     expect(parsed.pid).toBe(p.child.pid);
     expect(parsed.workers).toEqual(['gate']);
     expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
@@ -49,7 +62,11 @@ describe('Helm as a process', () => {
     expect(r.status).toBe('executed');
 
     await p.kill9();
-    await waitFor(async () => (await bus!.redis.exists(heartbeatKey(prefix), heartbeatKey(prefix, 'proc-a'))) === 0, 'the heartbeat to expire', 5_000);
+    await waitFor(
+      async () => (await bus!.redis.exists(heartbeatKey(prefix), heartbeatKey(prefix, 'proc-a'))) === 0,
+      'the heartbeat to expire',
+      5_000,
+    );
   });
 
   it('stops cleanly on SIGTERM: a shutdown entry in the run log and its instance key gone at once', async () => {

@@ -28,40 +28,62 @@ async function entriesFor(jobId: string) {
 }
 
 const badInputs: Array<[string, unknown, RegExp]> = [
-  ['wrong types', { action: 'health_check', target: 42, environment: true, reason: ['x'] }, /target.*string|target/],
+  [
+    'wrong types',
+    { action: 'health_check', target: 42, environment: true, reason: ['x'] },
+    /target.*string|target/,
+  ],
   ['unknown action', cardRequest({ action: 'reboot_everything' }), /action/],
   ['target ../x', cardRequest({ target: '../x' }), /target/],
   ['target -rf', cardRequest({ target: '-rf' }), /target/],
   ['target with a newline', cardRequest({ target: 'web\nrm' }), /target/],
   ['target with shell metacharacters', cardRequest({ target: 'web;rm$(x)' }), /target/],
-  ['invalid image reference', cardRequest({ action: 'deploy', params: { image: 'UPPER/Case:tag', image_id: `sha256:${'a'.repeat(64)}` } }), /image/],
+  [
+    'invalid image reference',
+    cardRequest({
+      action: 'deploy',
+      params: { image: 'UPPER/Case:tag', image_id: `sha256:${'a'.repeat(64)}` },
+    }),
+    /image/,
+  ],
   ['unknown keys', cardRequest({ colour: 'blue' }), /colour/],
   ['oversized reason', cardRequest({ reason: 'x'.repeat(1001) }), /reason/],
-  ['oversized job data', cardRequest({ reason: 'ok', params: { pad: 'x'.repeat(600 * 1024) } }), /at most \d+ bytes/],
+  [
+    'oversized job data',
+    cardRequest({ reason: 'ok', params: { pad: 'x'.repeat(600 * 1024) } }),
+    /at most \d+ bytes/,
+  ],
   ['an array', [1, 2, 3], /must be a JSON object, got an array/],
   ['a string', 'deploy everything', /must be a JSON object, got a string/],
   ['a number', 7, /must be a JSON object, got an integer/],
-  ['the card deploy without an image', cardRequest({ action: 'deploy', reason: 'ship v1.2.3' }), /params.*image/],
+  [
+    'the card deploy without an image',
+    cardRequest({ action: 'deploy', reason: 'ship v1.2.3' }),
+    /params.*image/,
+  ],
   ['the card scale without replicas', cardRequest({ action: 'scale', reason: 'more' }), /params.*replicas/],
 ];
 
 describe('bad input', () => {
-  it.each(badInputs)('%s → invalid_request in plain words, run-logged, nothing run', async (_name, data, pattern) => {
-    const r = await bus.request(data);
-    expect(r.status).toBe('failed');
-    expect(r.error).toMatchObject({ code: 'invalid_request' });
-    const message = (r.error as { message: string }).message;
-    expect(message).toMatch(/^invalid request: /);
-    expect(message).toMatch(pattern);
-    expect(r.logged).toBe(true);
-    expect(r.data).toBeUndefined();
-    const entries = await entriesFor(r.job.id!);
-    expect(entries.map((e) => e.event)).toEqual(['received', 'rejected']);
-    expect(entries[1]!.code).toBe('invalid_request');
-    // BullMQ completed the job with this result: it was not retried and is not in "failed".
-    expect(await r.job.getState()).toBe('completed');
-    expect(r.job.attemptsMade).toBeLessThanOrEqual(1);
-  });
+  it.each(badInputs)(
+    '%s → invalid_request in plain words, run-logged, nothing run',
+    async (_name, data, pattern) => {
+      const r = await bus.request(data);
+      expect(r.status).toBe('failed');
+      expect(r.error).toMatchObject({ code: 'invalid_request' });
+      const message = (r.error as { message: string }).message;
+      expect(message).toMatch(/^invalid request: /);
+      expect(message).toMatch(pattern);
+      expect(r.logged).toBe(true);
+      expect(r.data).toBeUndefined();
+      const entries = await entriesFor(r.job.id!);
+      expect(entries.map((e) => e.event)).toEqual(['received', 'rejected']);
+      expect(entries[1]!.code).toBe('invalid_request');
+      // BullMQ completed the job with this result: it was not retried and is not in "failed".
+      expect(await r.job.getState()).toBe('completed');
+      expect(r.job.attemptsMade).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('echoes the submitted strings of an invalid request, and null where they were not strings', async () => {
     const r = await bus.request({ action: 'health_check', target: 5, environment: 'moon', reason: 'x' });
@@ -69,7 +91,10 @@ describe('bad input', () => {
   });
 
   it('ignores producer retries: a refused request with attempts: 5 is answered once', async () => {
-    const r = await bus.request(cardRequest({ target: '../x' }), { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+    const r = await bus.request(cardRequest({ target: '../x' }), {
+      attempts: 5,
+      backoff: { type: 'fixed', delay: 10 },
+    });
     expect(r.status).toBe('failed');
     expect((await entriesFor(r.job.id!)).filter((e) => e.event === 'rejected')).toHaveLength(1);
   });
@@ -84,7 +109,10 @@ describe('bad input', () => {
     });
     await flows.close();
     const child = tree.children![0]!.job;
-    const r = (await child.waitUntilFinished(bus.events, 30_000)) as { status: string; error: { code: string; message: string } };
+    const r = (await child.waitUntilFinished(bus.events, 30_000)) as {
+      status: string;
+      error: { code: string; message: string };
+    };
     expect(r.status).toBe('failed');
     expect(r.error.code).toBe('invalid_request');
     expect(r.error.message).toContain('parent');
@@ -110,7 +138,11 @@ describe("the design card's four-field examples", () => {
       expect((r.error as { message: string }).message).toContain('nothing was changed');
     }
     const unknown = await bus.request(cardRequest());
-    expect(unknown).toMatchObject({ status: 'failed', error: { code: 'unknown_target' }, target: 'openclaw-gateway' });
+    expect(unknown).toMatchObject({
+      status: 'failed',
+      error: { code: 'unknown_target' },
+      target: 'openclaw-gateway',
+    });
   });
 });
 
@@ -130,7 +162,9 @@ describe('request_id', () => {
   it('fails a different request under a used id with request_id_conflict', async () => {
     const id = `forge:${uniqueName('conflict')}`;
     const first = await bus.request(cardRequest({ target: service, request_id: id }));
-    const other = await bus.request(cardRequest({ target: service, request_id: id, reason: 'something else' }));
+    const other = await bus.request(
+      cardRequest({ target: service, request_id: id, reason: 'something else' }),
+    );
     expect(other).toMatchObject({ status: 'failed', error: { code: 'request_id_conflict' } });
     expect((other.error as { message: string }).message).toContain(`job ${first.job.id}`);
   });

@@ -21,16 +21,31 @@ afterAll(async () => {
 
 describe('queue watch', () => {
   it('alerts consumer_absent when Warden is not consuming, and resolved when it comes', async () => {
-    const absent = await waitFor(async () => (await bus.alertsSent()).find((a) => a.kind === 'consumer_absent' && a.target === 'warden.requests'), 'consumer_absent');
+    const absent = await waitFor(
+      async () =>
+        (await bus.alertsSent()).find((a) => a.kind === 'consumer_absent' && a.target === 'warden.requests'),
+      'consumer_absent',
+    );
     expect(absent).toMatchObject({ severity: 'warning', dedup_key: 'consumer_absent:warden.requests' });
     expect(String(absent.message)).toContain('warden.requests has no consumer');
 
-    const warden = new Worker('warden.requests', async () => undefined, { connection: bus.redis.duplicate(), prefix: h.prefix });
+    const warden = new Worker('warden.requests', async () => undefined, {
+      connection: bus.redis.duplicate(),
+      prefix: h.prefix,
+    });
     try {
-      const resolved = await waitFor(async () => (await bus.alertsSent()).find((a) => a.kind === 'resolved' && a.target === 'warden.requests'), 'resolved');
+      const resolved = await waitFor(
+        async () =>
+          (await bus.alertsSent()).find((a) => a.kind === 'resolved' && a.target === 'warden.requests'),
+        'resolved',
+      );
       expect(resolved.dedup_key).toBe('consumer_absent:warden.requests');
       // One alert per change of state, not one per sample.
-      expect((await bus.alertsSent()).filter((a) => a.kind === 'consumer_absent' && a.target === 'warden.requests')).toHaveLength(1);
+      expect(
+        (await bus.alertsSent()).filter(
+          (a) => a.kind === 'consumer_absent' && a.target === 'warden.requests',
+        ),
+      ).toHaveLength(1);
     } finally {
       await warden.close();
     }

@@ -42,12 +42,19 @@ describe('an unwritable run log', () => {
       expect(read.logged).toBe(false);
       expect(h.helm.runLog.status().healthy).toBe(false);
 
-      const change = await bus.request(cardRequest({ action: 'restart', target: service, environment: 'dev' }));
+      const change = await bus.request(
+        cardRequest({ action: 'restart', target: service, environment: 'dev' }),
+      );
       expect(change.status).toBe('failed');
       expect(change.logged).toBe(false);
-      expect((change.error as { message: string }).message).toMatch(/cannot write its run log.*changes nothing it cannot log/);
+      expect((change.error as { message: string }).message).toMatch(
+        /cannot write its run log.*changes nothing it cannot log/,
+      );
 
-      const degraded = await waitFor(async () => (await bus.alertsSent()).find((a) => a.kind === 'helm_degraded'), 'helm_degraded');
+      const degraded = await waitFor(
+        async () => (await bus.alertsSent()).find((a) => a.kind === 'helm_degraded'),
+        'helm_degraded',
+      );
       expect(degraded).toMatchObject({ severity: 'critical', dedup_key: 'helm_degraded:run_log' });
       expect(String(degraded.message)).toContain('cannot write its run log');
     } finally {

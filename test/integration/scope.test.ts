@@ -15,12 +15,21 @@ describe('listManagedContainers', () => {
   it('lists exactly the containers in scope: by label, by compose project, and not the rest', async () => {
     const scope = uniqueName('scope');
     const project = uniqueName('proj');
-    const inByLabel = await runScriptContainer('sleep 600', { labels: { 'ghost.scope': scope, 'ghost.service': 'a' } });
-    const inByProject = await runScriptContainer('sleep 600', { labels: { 'com.docker.compose.project': project } });
-    const outOtherScope = await runScriptContainer('sleep 600', { labels: { 'ghost.scope': `${scope}-other`, 'ghost.service': 'b' } });
+    const inByLabel = await runScriptContainer('sleep 600', {
+      labels: { 'ghost.scope': scope, 'ghost.service': 'a' },
+    });
+    const inByProject = await runScriptContainer('sleep 600', {
+      labels: { 'com.docker.compose.project': project },
+    });
+    const outOtherScope = await runScriptContainer('sleep 600', {
+      labels: { 'ghost.scope': `${scope}-other`, 'ghost.service': 'b' },
+    });
     const outUnlabelled = await runScriptContainer('sleep 600');
 
-    const config = loadConfig({ HELM_SCOPE_LABELS: `ghost.scope=${scope}`, HELM_SCOPE_COMPOSE_PROJECTS: project });
+    const config = loadConfig({
+      HELM_SCOPE_LABELS: `ghost.scope=${scope}`,
+      HELM_SCOPE_COMPOSE_PROJECTS: project,
+    });
     const managed = (await listManagedContainers(makeDockerReads(undefined), config.scope)).map((c) => c.id);
     expect(managed).toContain(inByLabel.id);
     expect(managed).toContain(inByProject.id);
@@ -28,7 +37,9 @@ describe('listManagedContainers', () => {
     expect(managed).not.toContain(outUnlabelled.id);
 
     // The default scope (every ghost.service container) does include the other scope's service.
-    const all = (await listManagedContainers(makeDockerReads(undefined), loadConfig({}).scope)).map((c) => c.id);
+    const all = (await listManagedContainers(makeDockerReads(undefined), loadConfig({}).scope)).map(
+      (c) => c.id,
+    );
     expect(all).toContain(outOtherScope.id);
     expect(all).not.toContain(outUnlabelled.id);
   });

@@ -36,7 +36,9 @@ describe('Redis durability at start-up', () => {
     const s = await redis({ maxmemoryPolicy: 'allkeys-lru' });
     const err = await startTestHelm({ REDIS_URL: s.url }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartupError);
-    expect((err as StartupError).problems).toEqual([expect.stringMatching(/maxmemory-policy is allkeys-lru: it must be noeviction/)]);
+    expect((err as StartupError).problems).toEqual([
+      expect.stringMatching(/maxmemory-policy is allkeys-lru: it must be noeviction/),
+    ]);
   });
 
   it('refuses a Redis without AOF unless HELM_ALLOW_VOLATILE_REDIS=1, which warns loudly', async () => {
@@ -47,7 +49,9 @@ describe('Redis durability at start-up', () => {
 
     const h = await startTestHelm({ REDIS_URL: s.url, HELM_ALLOW_VOLATILE_REDIS: '1' });
     try {
-      const warning = h.logLines.map((l) => JSON.parse(l) as { level: number; msg: string }).find((l) => /AOF persistence off/.test(l.msg));
+      const warning = h.logLines
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .find((l) => /AOF persistence off/.test(l.msg));
       expect(warning?.level).toBe(40);
     } finally {
       await h.close();
@@ -65,7 +69,11 @@ describe('Redis durability at start-up', () => {
 
 describe('configuration errors', () => {
   it('stop the process with one line per problem', async () => {
-    const r = await runMain({ REDIS_URL: 'localhost:6379', LOG_LEVEL: 'chatty', HELM_SECRETS_DIR: '/nonexistent' });
+    const r = await runMain({
+      REDIS_URL: 'localhost:6379',
+      LOG_LEVEL: 'chatty',
+      HELM_SECRETS_DIR: '/nonexistent',
+    });
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe("Helm's configuration is invalid:");

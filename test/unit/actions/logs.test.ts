@@ -26,12 +26,19 @@ describe('demuxDockerLogs', () => {
     ]);
   });
   it('reads a TTY container as raw stdout', () => {
-    expect(demuxDockerLogs(Buffer.from('2026-11-29T17:00:00Z a\r\nb\n'), true, 'x').map((l) => l.text)).toEqual(['a', 'b']);
+    expect(
+      demuxDockerLogs(Buffer.from('2026-11-29T17:00:00Z a\r\nb\n'), true, 'x').map((l) => l.text),
+    ).toEqual(['a', 'b']);
   });
 });
 
 describe('keepNewestWithin / mergeByTime', () => {
-  const line = (i: number) => ({ container: 'c', stream: 'stdout' as const, at: `2026-11-29T17:00:${String(i).padStart(2, '0')}Z`, text: 'x'.repeat(100) });
+  const line = (i: number) => ({
+    container: 'c',
+    stream: 'stdout' as const,
+    at: `2026-11-29T17:00:${String(i).padStart(2, '0')}Z`,
+    text: 'x'.repeat(100),
+  });
   it('keeps the newest lines that fit and says it cut', () => {
     const lines = Array.from({ length: 50 }, (_, i) => line(i));
     const kept = keepNewestWithin(lines, 1500);

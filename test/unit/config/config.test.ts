@@ -44,7 +44,11 @@ describe('loadConfig', () => {
   });
 
   it('refuses missing files and folders it was pointed at', () => {
-    const problems = problemsOf({ HELM_POLICY_FILE: '/nonexistent/policy.yml', HELM_SECRETS_DIR: '/nonexistent/secrets', HELM_WARDEN_PUBLIC_KEY_FILE: '/nonexistent/k.pem' });
+    const problems = problemsOf({
+      HELM_POLICY_FILE: '/nonexistent/policy.yml',
+      HELM_SECRETS_DIR: '/nonexistent/secrets',
+      HELM_WARDEN_PUBLIC_KEY_FILE: '/nonexistent/k.pem',
+    });
     expect(problems).toEqual([
       'HELM_WARDEN_PUBLIC_KEY_FILE: cannot read /nonexistent/k.pem (ENOENT)',
       'HELM_POLICY_FILE: /nonexistent/policy.yml is not a readable file',
@@ -53,8 +57,12 @@ describe('loadConfig', () => {
   });
 
   it('refuses a Warden key that is not a PEM public key, and both key settings at once', () => {
-    expect(problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'hello' })).toEqual(['HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block']);
-    expect(problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'x', HELM_WARDEN_PUBLIC_KEY_FILE: '/etc/hostname' })[0]).toMatch(/both set/);
+    expect(problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'hello' })).toEqual([
+      'HELM_WARDEN_PUBLIC_KEY: holds no "BEGIN PUBLIC KEY" PEM block',
+    ]);
+    expect(
+      problemsOf({ HELM_WARDEN_PUBLIC_KEY: 'x', HELM_WARDEN_PUBLIC_KEY_FILE: '/etc/hostname' })[0],
+    ).toMatch(/both set/);
   });
 
   it('parses a scope; an explicit scope replaces the default unless asked to keep it', () => {
@@ -65,7 +73,9 @@ describe('loadConfig', () => {
     ]);
     expect(c.scope.composeProjects).toEqual(['shop']);
     expect(c.scope.allServices).toBe(false);
-    expect(loadConfig({ HELM_SCOPE_LABELS: 'a=b', HELM_SCOPE_ALL_SERVICES: '1' }).scope.allServices).toBe(true);
+    expect(loadConfig({ HELM_SCOPE_LABELS: 'a=b', HELM_SCOPE_ALL_SERVICES: '1' }).scope.allServices).toBe(
+      true,
+    );
   });
 
   it('gives a process that runs only some workers its own run-log file', () => {

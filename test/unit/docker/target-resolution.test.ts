@@ -15,13 +15,20 @@ const c = (name: string, labels: Record<string, string> = {}): ContainerSummary 
 
 describe('resolveTarget', () => {
   it('prefers the ghost.service label and keeps replicas together, sorted by name', () => {
-    const r = resolveTarget('web', [c('web-2', { 'ghost.service': 'web' }), c('web'), c('web-1', { 'ghost.service': 'web' })]);
+    const r = resolveTarget('web', [
+      c('web-2', { 'ghost.service': 'web' }),
+      c('web'),
+      c('web-1', { 'ghost.service': 'web' }),
+    ]);
     expect(r.ok && r.service.via).toBe('ghost.service');
     expect(r.ok && r.service.containers.map((x) => x.name)).toEqual(['web-1', 'web-2']);
   });
 
   it('falls back to the compose service, then the exact container name', () => {
-    const compose = resolveTarget('api', [c('shop_api_1', { 'com.docker.compose.service': 'api', 'com.docker.compose.project': 'shop' }), c('api')]);
+    const compose = resolveTarget('api', [
+      c('shop_api_1', { 'com.docker.compose.service': 'api', 'com.docker.compose.project': 'shop' }),
+      c('api'),
+    ]);
     expect(compose.ok && compose.service.via).toBe('compose');
     expect(compose.ok && compose.service.composeProject).toBe('shop');
     const byName = resolveTarget('db', [c('db'), c('db2')]);

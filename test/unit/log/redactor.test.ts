@@ -15,19 +15,28 @@ describe('Redactor', () => {
     const r = new Redactor();
     r.add('abc');
     r.add('s3cr3t-value');
-    expect(r.redactDeep({ a: ['x s3cr3t-value'], 's3cr3t-value': 1, b: 'abc' })).toEqual({ a: [`x ${REDACTED}`], [REDACTED]: 1, b: 'abc' });
+    expect(r.redactDeep({ a: ['x s3cr3t-value'], 's3cr3t-value': 1, b: 'abc' })).toEqual({
+      a: [`x ${REDACTED}`],
+      [REDACTED]: 1,
+      b: 'abc',
+    });
   });
   it('never leaves a planted secret in any text (property)', () => {
     let runs = 0;
     fc.assert(
-      fc.property(fc.string({ minLength: 6, maxLength: 30 }), fc.string(), fc.string(), (secret, before, after) => {
-        // A "secret" spelled only with the letters of the marker could reappear inside it.
-        fc.pre([...secret].some((ch) => !REDACTED.includes(ch)));
-        runs += 1;
-        const r = new Redactor();
-        r.add(secret);
-        expect(r.redact(before + secret + after).includes(secret)).toBe(false);
-      }),
+      fc.property(
+        fc.string({ minLength: 6, maxLength: 30 }),
+        fc.string(),
+        fc.string(),
+        (secret, before, after) => {
+          // A "secret" spelled only with the letters of the marker could reappear inside it.
+          fc.pre([...secret].some((ch) => !REDACTED.includes(ch)));
+          runs += 1;
+          const r = new Redactor();
+          r.add(secret);
+          expect(r.redact(before + secret + after).includes(secret)).toBe(false);
+        },
+      ),
       { numRuns: 2000 },
     );
     console.log(`redactor property: ${runs} runs`);
