@@ -5,7 +5,7 @@
  * until a later append gets a line to disk again.
  */
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ChainPosition,
@@ -495,9 +495,18 @@ class FileRunLog implements RunLog {
     }
   }
 
-  /** After a full disk, the log resumes only once a new reserve fits, so it never eats the space it keeps for that last line. */
+  /**
+   * After a full disk the log resumes only once the reserve is back and as much again is free: otherwise
+   * the new reserve would take exactly the space the disk_full line left, and the next full disk would
+   * come with no reserve at all.
+   */
   private async refillReserve(): Promise<void> {
     try {
+      const fs = await statfs(this.parts.options.dir);
+      const free = fs.bavail * fs.bsize;
+      if (free < 2 * this.parts.reserveBytes) {
+        throw Object.assign(new Error(`only ${free} bytes free`), { code: 'ENOSPC' });
+      }
       await ensureReserve(this.parts.reservePath, this.parts.reserveBytes);
     } catch (error) {
       throw new RunLogUnavailableError(
