@@ -55,6 +55,18 @@ trap cleanup EXIT
 bash scripts/test-env.sh
 bash scripts/build-node-base.sh
 
+# A smoke that was killed (CI timeout, session stop) leaves its containers and volumes: remove those
+# whose owner (helm.test-pid) is dead. Volumes still in use by a live smoke are not dangling.
+while read -r id pid run; do
+  [[ $run == helm-smoke-* ]] || continue
+  if [[ -z $pid || $pid == '<no value>' ]] || ! kill -0 "$pid" 2>/dev/null; then
+    docker rm -f "$id" >/dev/null 2>&1 && phase "removed stale container $id of $run"
+  fi
+done < <(docker ps -a --filter label=helm.test --format '{{.ID}} {{.Label "helm.test-pid"}} {{.Label "helm.test-run"}}')
+for volume in $(docker volume ls -q --filter dangling=true --filter name=helm-smoke-); do
+  docker volume rm "$volume" >/dev/null 2>&1 && phase "removed stale volume $volume"
+done
+
 # --- 2. Helm image ----------------------------------------------------------------------------------
 export HELM_BASE_IMAGE=${HELM_BASE_IMAGE:-helm-local/node:20}
 if [[ -n ${HELM_SMOKE_HELM_IMAGE:-} ]]; then

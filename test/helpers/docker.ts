@@ -36,15 +36,20 @@ export function testRunPid(): number {
   return injected('testRunPid') ?? (Number(process.env['HELM_TEST_RUN_PID']) || process.pid);
 }
 
+let currentFile: string | undefined;
 /** The current test file, relative to the repo (e.g. `test/integration/test-bed.test.ts`). */
 export function testFileId(): string {
+  // Modules are isolated per test file, so the first answer holds for the whole file (hooks too).
+  if (currentFile) return currentFile;
   let testPath: string | undefined;
   try {
     testPath = expect.getState().testPath;
   } catch {
     testPath = undefined;
   }
-  return testPath ? path.relative(process.cwd(), testPath) : `pid-${process.pid}`;
+  if (!testPath) return `pid-${process.pid}`;
+  currentFile = path.relative(process.cwd(), testPath);
+  return currentFile;
 }
 
 /**
