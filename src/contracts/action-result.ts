@@ -105,9 +105,15 @@ export const ActionResultSchema = z
   })
   .meta({ description: STRICT_RULES });
 
-/** For consumers: unknown error codes and unknown top-level fields are accepted; the rest is checked. */
+/**
+ * For consumers: unknown error codes and unknown top-level fields are accepted, and so is output shaped
+ * exactly like the design card (request_id, job_id and at absent); everything present is checked.
+ */
 export const ConsumerActionResultSchema = z.looseObject({
   ...resultShape,
+  request_id: resultShape.request_id.optional(),
+  job_id: resultShape.job_id.optional(),
+  at: resultShape.at.optional(),
   error: z.looseObject(errorShape(ConsumerErrorCodeSchema)).optional(),
 });
 

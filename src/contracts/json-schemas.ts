@@ -45,7 +45,8 @@ const ENTRIES: Record<string, Entry> = {
     schema: ConsumerActionResultSchema,
     title: 'ActionResult (consumer)',
     about:
-      'What a consumer should accept: like action-result, but unknown error codes and unknown fields are allowed.',
+      'What a consumer should accept: like action-result, but unknown error codes and unknown fields are ' +
+      'allowed, and request_id, job_id and at may be absent (output shaped exactly like the design card).',
   },
   alert: {
     schema: AlertSchema,

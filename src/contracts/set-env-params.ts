@@ -25,7 +25,10 @@ export const InlineEnvValueSchema = utf8BoundedString(MAX_INLINE_ENV_VALUE_BYTES
 
 export const SecretRefSchema = z.strictObject({ secret: SecretNameSchema });
 
-/** Why a set value was refused, in words that never include the value. */
+/**
+ * Why a set value was refused, in words that never include the value. (zod reports problems inside a
+ * { secret } object itself; this covers values that match neither shape.)
+ */
 function setValueProblem(input: unknown): string {
   if (typeof input === 'string') {
     if (!isWellFormedUnicode(input)) return LONE_SURROGATE_MESSAGE;
@@ -35,11 +38,7 @@ function setValueProblem(input: unknown): string {
     if (input.includes('\u0000')) return NUL_MESSAGE;
   }
   if (isPlainObject(input)) {
-    const extra = Object.keys(input).filter((k) => k !== 'secret');
-    if (extra.length > 0)
-      return `unknown field ${quoteForMessage(extra[0] as string)} (a secret reference is { "secret": SECRET_NAME })`;
-    if (!('secret' in input)) return 'a secret reference needs "secret"';
-    return `secret ${SecretNameSchema.safeParse(input['secret']).error?.issues[0]?.message ?? 'is invalid'}`;
+    return "must be { \"secret\": SECRET_NAME }, SECRET_NAME a letter or digit then letters, digits, '_', '.', '-'";
   }
   return `${SET_VALUE_SHAPE}, got ${describeJsonType(input)}`;
 }
