@@ -4,24 +4,22 @@
  * the next one), and fail closed: when the disk says no, appends reject and the log reports unhealthy
  * until a later append gets a line to disk again.
  */
-import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, stat, statfs } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  type ChainPosition,
-  deriveRunLogKeys,
-  genesisMac,
-  type RunLogKeys,
-  sealEntries,
-  signHead,
-} from './chain.js';
+import { type ChainPosition, deriveRunLogKeys, type RunLogKeys, sealEntries, signHead } from './chain.js';
 import { draftFromInput, type RunLogDraft, type RunLogEntry, type RunLogEntryInput } from './entry.js';
-import { RunLogIntegrityError, RunLogLockedError, RunLogUnavailableError } from './errors.js';
-import { readHeadRecord, writeHeadRecord } from './head-file.js';
-import { formatEntryLine, renderHeader } from './line-format.js';
+import {
+  errnoOf,
+  RunLogIntegrityError,
+  RunLogLockedError,
+  RunLogUnavailableError,
+  toUnavailable,
+} from './errors.js';
+import { writeHeadRecord } from './head-file.js';
+import { formatEntryLine } from './line-format.js';
 import { acquireLock, type LockHolder, releaseLock } from './lock.js';
 import { DEFAULT_RESERVE_BYTES, ensureReserve, releaseReserve, reservePathOf } from './reserve.js';
-import { verifyRunLogText } from './verify-file.js';
+import { type FileIdentity, type OpenedFile, openOrCreate } from './log-file.js';
 
 export interface RunLogStatus {
   healthy: boolean;
@@ -83,19 +81,6 @@ const FILE_NAME_PATTERN = /^run_log(\.[A-Za-z0-9_+.-]{1,200})?\.md$/;
 
 const silentLogger: RunLogLogger = { info() {}, warn() {}, error() {} };
 
-interface FileIdentity {
-  dev: bigint;
-  ino: bigint;
-}
-
-interface OpenedFile {
-  handle: FileHandle;
-  identity: FileIdentity;
-  size: number;
-  chainId: string;
-  position: ChainPosition;
-}
-
 export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const keys = deriveRunLogKeys(options.key);
   const fileName = options.fileName ?? DEFAULT_RUN_LOG_FILE;
@@ -117,7 +102,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
     await mkdir(options.dir, { recursive: true });
     lock = await acquireLock(lockPath, options.clock.now(), logger);
   } catch (error) {
-    throw error instanceof RunLogLockedError ? error : unavailable(error, path);
+    throw error instanceof RunLogLockedError ? error : toUnavailable(error, path);
   }
   try {
     const file = await openOrCreate(path, options.key, keys, options.dir);
@@ -146,95 +131,8 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
     });
   } catch (error) {
     await releaseLock(lockPath, lock);
-    throw error instanceof RunLogIntegrityError ? error : unavailable(error, path);
+    throw error instanceof RunLogIntegrityError ? error : toUnavailable(error, path);
   }
-}
-
-async function openOrCreate(path: string, key: Buffer, keys: RunLogKeys, dir: string): Promise<OpenedFile> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r+');
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return createLogFile(path, keys, dir);
-    throw error;
-  }
-  try {
-    const info = await handle.stat({ bigint: true });
-    const text = await handle.readFile('utf8');
-    const head = await readHeadRecord(path);
-    const result = verifyRunLogText(path, text, head, key);
-    if (!result.ok || !result.end || !result.chainId) throw new RunLogIntegrityError(path, result.problems);
-    const end = result.end;
-    // A head behind the last line (crash between sync and rename) is fine; bring it up to date now.
-    const headCurrent =
-      head !== null && !('unreadable' in head) && head.seq === end.seq && head.mac === end.mac;
-    if (!headCurrent) await writeHeadRecord(path, signHead(keys, result.chainId, end));
-    return {
-      handle,
-      identity: { dev: info.dev, ino: info.ino },
-      size: Number(info.size),
-      chainId: result.chainId,
-      position: end,
-    };
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    throw error;
-  }
-}
-
-async function createLogFile(path: string, keys: RunLogKeys, dir: string): Promise<OpenedFile> {
-  // A head without its log means the log was deleted or moved: starting a fresh chain would hide that.
-  if ((await readHeadRecord(path)) !== null) {
-    throw new RunLogIntegrityError(path, [
-      { line: 0, reason: 'the log file is missing but its head record exists: the log was deleted or moved' },
-    ]);
-  }
-  const chainId = randomUUID();
-  const firstSeq = 1;
-  const temp = `${path}.new`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(renderHeader(chainId, firstSeq), 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-  await syncDirectory(dir);
-  const position = { seq: firstSeq - 1, mac: genesisMac(keys, chainId, firstSeq) };
-  await writeHeadRecord(path, signHead(keys, chainId, position));
-  const opened = await open(path, 'r+');
-  const info = await opened.stat({ bigint: true });
-  return {
-    handle: opened,
-    identity: { dev: info.dev, ino: info.ino },
-    size: Number(info.size),
-    chainId,
-    position,
-  };
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function unavailable(error: unknown, path: string): RunLogUnavailableError {
-  if (error instanceof RunLogUnavailableError) return error;
-  const code = errnoOf(error) ?? 'EUNKNOWN';
-  const detail = error instanceof Error ? error.message : String(error);
-  return new RunLogUnavailableError(`run log ${path} could not be written (${code}): ${detail}`, code, {
-    cause: error,
-  });
 }
 
 interface Pending {
@@ -351,7 +249,7 @@ class FileRunLog implements RunLog {
       if (this.diskFull) await this.refillReserve();
       sealed = await this.writeDurably(drafts);
     } catch (error) {
-      const failure = unavailable(error, this.path);
+      const failure = toUnavailable(error, this.path);
       // The state must read unhealthy before any caller hears of the failure.
       await this.onWriteFailure(failure, drafts.length);
       for (const p of batch) p.reject(failure);

@@ -48,3 +48,19 @@ export class RunLogIntegrityError extends Error {
     this.problems = problems;
   }
 }
+
+/** The errno-style code of an error, if it has one. */
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Wraps any failure to reach the disk as RunLogUnavailableError (an existing one passes through). */
+export function toUnavailable(error: unknown, path: string): RunLogUnavailableError {
+  if (error instanceof RunLogUnavailableError) return error;
+  const code = errnoOf(error) ?? 'EUNKNOWN';
+  const detail = error instanceof Error ? error.message : String(error);
+  return new RunLogUnavailableError(`run log ${path} could not be written (${code}): ${detail}`, code, {
+    cause: error,
+  });
+}
