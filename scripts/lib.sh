@@ -203,3 +203,82 @@ compose() {
     docker compose "$@"
   fi
 }
+
+# --- engine -------------------------------------------------------------------------------------
+# ensure_engine: a Docker engine answers on $HELM_DOCKER_SOCK. Starts one only if none answers, and
+# only an engine started here gets the bridge-disabled flags; a running engine is never touched.
+# State (log, and for a second engine its data and exec root) goes under HELM_ENGINE_STATE_DIR.
+HELM_ENGINE_STATE_DIR=${HELM_ENGINE_STATE_DIR:-$HELM_TEST_ENV_DIR}
+ensure_engine() {
+  if docker_answers; then
+    say "dockerd: already running ($(docker version --format '{{.Server.Version}}') on $HELM_DOCKER_SOCK)"
+    return 0
+  fi
+  local pidfile=/var/run/docker.pid extra=() state=$HELM_ENGINE_STATE_DIR
+  if [[ $HELM_DOCKER_SOCK != /var/run/docker.sock ]]; then
+    local name
+    name=$(basename "$HELM_DOCKER_SOCK" .sock)
+    state=$HELM_ENGINE_STATE_DIR/$name
+    pidfile=$state/dockerd.pid
+    # exec-root holds containerd's sockets: keep its path short (unix socket paths are limited).
+    extra=(--data-root "$state/data" --exec-root "/var/run/helm-$name" --pidfile "$pidfile")
+    mkdir -p "$state"
+  fi
+  local pid=''
+  [[ -f $pidfile ]] && pid=$(cat "$pidfile" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+    # Another dockerd is alive but not answering yet (starting, or another run started it).
+    # Starting a second one on the same data root would fail; wait for it instead.
+    if wait_for 60 docker_answers; then
+      say "dockerd: already running (pid $pid, was starting)"
+      return 0
+    fi
+    die "dockerd (pid $pid) is running but does not answer on $HELM_DOCKER_SOCK after 60 s; not touching it"
+  fi
+  command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed"
+  local log=$state/dockerd.log
+  # Bridge, iptables and masquerading off: test containers use host networking on loopback ports,
+  # and no container may get an address on a private network.
+  setsid dockerd --host "unix://$HELM_DOCKER_SOCK" --bridge=none --iptables=false --ip-forward=false \
+    --ip-masq=false "${extra[@]}" >>"$log" 2>&1 </dev/null &
+  local started=$! start
+  start=$(now_ms)
+  if ! wait_for 60 docker_answers; then
+    tail -n 30 "$log" >&2 || true
+    if kill -0 "$started" 2>/dev/null; then
+      die "dockerd (pid $started) started but does not answer on $HELM_DOCKER_SOCK after 60 s (log: $log)"
+    fi
+    die "dockerd exited during start-up (log: $log)"
+  fi
+  say "dockerd: started on $HELM_DOCKER_SOCK in $(($(now_ms) - start)) ms (pid $started, log $log)"
+}
+
+# --- npm ----------------------------------------------------------------------------------------
+# ensure_node_modules: npm ci only when node_modules is missing or package-lock.json changed since
+# the last install.
+ensure_node_modules() {
+  local stamp lock_hash need_ci start
+  # The hash stamp lives inside node_modules, so it goes with it; without a stamp, npm's own hidden
+  # lockfile (written by every install) being newer than package-lock.json counts as up to date.
+  stamp=node_modules/.helm-package-lock.sha256
+  lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [[ ! -d node_modules ]]; then
+    need_ci='node_modules is missing'
+  elif [[ -f $stamp ]]; then
+    [[ $(cat "$stamp") == "$lock_hash" ]] && need_ci='' || need_ci='package-lock.json changed'
+  elif [[ node_modules/.package-lock.json -nt package-lock.json ]]; then
+    need_ci=''
+    printf '%s\n' "$lock_hash" >"$stamp"
+  else
+    need_ci='package-lock.json is newer than the last install'
+  fi
+  if [[ -z $need_ci ]]; then
+    say "npm ci: skipped (node_modules matches package-lock.json)"
+  else
+    say "npm ci: running ($need_ci)"
+    start=$(date +%s)
+    npm ci --no-audit --no-fund
+    printf '%s\n' "$lock_hash" >"$stamp"
+    say "npm ci: done in $(($(date +%s) - start)) s"
+  fi
+}

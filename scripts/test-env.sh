@@ -24,50 +24,7 @@ mkdir -p "$HELM_TEST_ENV_DIR"
 ensure_packages redis-server docker.io busybox-static docker-compose docker-registry
 
 # --- docker engine ----------------------------------------------------------------------------------
-ensure_dockerd() {
-  if docker_answers; then
-    say "dockerd: already running ($(docker version --format '{{.Server.Version}}') on $HELM_DOCKER_SOCK)"
-    return 0
-  fi
-  local pidfile=/var/run/docker.pid extra=() state=$HELM_TEST_ENV_DIR
-  if [[ $HELM_DOCKER_SOCK != /var/run/docker.sock ]]; then
-    local name
-    name=$(basename "$HELM_DOCKER_SOCK" .sock)
-    state=$HELM_TEST_ENV_DIR/$name
-    pidfile=$state/dockerd.pid
-    # exec-root holds containerd's sockets: keep its path short (unix socket paths are limited).
-    extra=(--data-root "$state/data" --exec-root "/var/run/helm-$name" --pidfile "$pidfile")
-    mkdir -p "$state"
-  fi
-  local pid=''
-  [[ -f $pidfile ]] && pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-    # Another dockerd is alive but not answering yet (starting, or another run started it).
-    # Starting a second one on the same data root would fail; wait for it instead.
-    if wait_for 60 docker_answers; then
-      say "dockerd: already running (pid $pid, was starting)"
-      return 0
-    fi
-    die "dockerd (pid $pid) is running but does not answer on $HELM_DOCKER_SOCK after 60 s; not touching it"
-  fi
-  command -v dockerd >/dev/null || die "dockerd not found although docker.io is installed"
-  local log=$state/dockerd.log
-  # Bridge, iptables and masquerading off: test containers use host networking on loopback ports,
-  # and no container may get an address on a private network.
-  setsid dockerd --host "unix://$HELM_DOCKER_SOCK" --bridge=none --iptables=false --ip-forward=false \
-    --ip-masq=false "${extra[@]}" >>"$log" 2>&1 </dev/null &
-  local started=$! start
-  start=$(now_ms)
-  if ! wait_for 60 docker_answers; then
-    tail -n 30 "$log" >&2 || true
-    if kill -0 "$started" 2>/dev/null; then
-      die "dockerd (pid $started) started but does not answer on $HELM_DOCKER_SOCK after 60 s (log: $log)"
-    fi
-    die "dockerd exited during start-up (log: $log)"
-  fi
-  say "dockerd: started on $HELM_DOCKER_SOCK in $(($(now_ms) - start)) ms (pid $started, log $log)"
-}
-ensure_dockerd
+ensure_engine
 
 # --- test redis -------------------------------------------------------------------------------------
 ensure_test_redis() {

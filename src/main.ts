@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig } from './config/config.js';
-import { StartupError, startHelm } from './helm.js';
+import { type Helm, StartupError, startHelm } from './helm.js';
 
 /** Helm's process entry: configuration, start-up, and a graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -14,20 +14,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  let helm: Awaited<ReturnType<typeof startHelm>>;
-  try {
-    helm = await startHelm(config);
-  } catch (err) {
-    if (err instanceof StartupError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(3);
-    }
-    throw err;
-  }
-  let stopping = false;
+
+  // Signal handlers go in before start-up: a SIGTERM that arrives while Helm is still starting waits
+  // for the start to finish and then stops it cleanly, rather than killing it half-started.
+  let helm: Helm | undefined;
+  let stopSignal: string | undefined;
   const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    if (stopSignal) return;
+    stopSignal = signal;
+    if (!helm) return;
     helm.logger.info({ signal }, 'stopping');
     await helm.runLog
       .append({ event: 'shutdown', message: `Helm stopped on ${signal}` })
@@ -37,6 +32,21 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+
+  try {
+    helm = await startHelm(config);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(3);
+    }
+    throw err;
+  }
+  if (stopSignal) {
+    const signal = stopSignal;
+    stopSignal = undefined;
+    await stop(signal);
+  }
 }
 
 main().catch((err) => {

@@ -1,21 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Clock } from '../clock.js';
+import type { Alert } from '../contracts/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
-
-/** The Alert shape of CONTRACT.md; kinds may grow, so the kind is an open string here. */
-export interface Alert {
-  alert_id: string;
-  severity: 'info' | 'warning' | 'critical';
-  kind: string;
-  target?: string;
-  environment?: string;
-  message: string;
-  details?: Record<string, unknown>;
-  at: string;
-  dedup_key: string;
-}
 
 export type AlertInput = Omit<Alert, 'alert_id' | 'at'>;
 

@@ -30,8 +30,20 @@ const errorShape = (code: z.ZodType) => ({
 
 export const ActionResultErrorSchema = z.strictObject(errorShape(ErrorCodeSchema));
 
+/**
+ * One line a container wrote: which replica, which stream, Docker's timestamp (null when Docker gave
+ * none), and the text with secrets redacted. Lines of several replicas are interleaved by time.
+ */
+export const LogLineSchema = z.strictObject({
+  container: z.string(),
+  stream: z.enum(['stdout', 'stderr']),
+  at: z.string().nullable(),
+  text: z.string(),
+});
+export type LogLine = z.infer<typeof LogLineSchema>;
+
 /** The output of a logs action: the newest lines, and whether older ones were dropped to fit 64 KiB. */
-export const LogsDataSchema = z.looseObject({ lines: z.array(z.string()), truncated: z.boolean() });
+export const LogsDataSchema = z.looseObject({ lines: z.array(LogLineSchema), truncated: z.boolean() });
 export type LogsData = z.infer<typeof LogsDataSchema>;
 
 const resultShape = {
@@ -58,8 +70,10 @@ const resultShape = {
 const STRICT_RULES =
   'error is present exactly when status is "failed". action, target and environment are a known action, ' +
   'a valid target and a known environment, except in a failed result with error.code "invalid_request", ' +
-  'where they echo what was submitted (strings cut to 128 code points) or are null. pending_approval and ' +
-  'approved carry an approval_id. For logs, data holds lines (strings) and truncated (boolean).';
+  'where they echo what was submitted (strings cut to 128 code points) or are null. pending_approval ' +
+  'carries an approval_id; approved carries the approval_id of the Warden decision, or null when the ' +
+  'policy needs no approval (a safe read). For an executed logs request, data holds lines ({ container, stream, at, text }) ' +
+  'and truncated (boolean).';
 
 export const ActionResultSchema = z
   .strictObject({ ...resultShape, error: ActionResultErrorSchema.optional() })
@@ -81,10 +95,8 @@ export const ActionResultSchema = z
         ctx.addIssue({ code: 'custom', path: ['environment'], message: 'must be a known environment' });
       }
     }
-    if (
-      (result.status === 'pending_approval' || result.status === 'approved') &&
-      result.approval_id === null
-    ) {
+    // "approved" with a null approval_id means the policy cleared it without Warden (a safe read).
+    if (result.status === 'pending_approval' && result.approval_id === null) {
       ctx.addIssue({
         code: 'custom',
         path: ['approval_id'],
@@ -93,13 +105,14 @@ export const ActionResultSchema = z
     }
     if (
       result.action === 'logs' &&
+      result.status === 'executed' &&
       isPlainObject(result.data) &&
       !LogsDataSchema.safeParse(result.data).success
     ) {
       ctx.addIssue({
         code: 'custom',
         path: ['data'],
-        message: 'must hold lines (strings) and truncated (boolean) for logs',
+        message: 'must hold lines ({ container, stream, at, text }) and truncated (boolean) for logs',
       });
     }
   })

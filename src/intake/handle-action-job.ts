@@ -5,6 +5,7 @@ import {
   type ActionRequest,
   type ActionResult,
   hashCanonical,
+  invalidRequestResult,
   parseActionRequest,
 } from '../contracts/index.js';
 import type { ActionOutcome } from '../actions/action-types.js';
@@ -68,9 +69,15 @@ export function makeActionJobHandler(deps: IntakeDeps) {
   async function run(job: Job, jobId: string, setSubject: (s: ResultSubject) => void): Promise<ActionResult> {
     const raw = subjectFromRawData(job.data, jobId);
     const refuse = async (problems: string[]) => {
-      const message = `invalid request: ${problems.join('; ')}`;
       await logRequestEvent(deps, 'received', raw, `job ${job.name}`);
-      return finish(job, failedResult(raw, deps.clock.now(), 'invalid_request', message), 'rejected');
+      const result = invalidRequestResult({
+        data: job.data,
+        jobId,
+        problems,
+        at: deps.clock.now().toISOString(),
+        logged: false,
+      });
+      return finish(job, result, 'rejected');
     };
 
     // A job inside someone else's flow would let its parent's fate decide this request's: refused.

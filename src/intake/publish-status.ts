@@ -1,4 +1,4 @@
-import type { ActionResult } from '../contracts/index.js';
+import { type ActionResult, ENVIRONMENTS, type Environment, TARGET_PATTERN } from '../contracts/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { RequestRecords } from '../bus/request-records.js';
 import type { Logger } from '../log/logger.js';
@@ -99,12 +99,17 @@ export async function sendActionResultAlert(alerts: AlertSender, r: ActionResult
   await alerts.send({
     severity: r.status === 'failed' ? 'warning' : 'info',
     kind: 'action_result',
-    ...(r.target ? { target: r.target } : {}),
-    ...(r.environment ? { environment: r.environment } : {}),
+    ...(r.target !== null && TARGET_PATTERN.test(r.target) ? { target: r.target } : {}),
+    // An invalid request may echo any string as its environment; an alert names only real ones.
+    ...(isEnvironment(r.environment) ? { environment: r.environment } : {}),
     message: `${r.action ?? 'request'} ${r.target ?? ''}: ${r.status}: ${r.outcome}`
       .replace(/\s+/g, ' ')
       .slice(0, 2000),
     details: { result: r },
     dedup_key: `action_result:${r.job_id}`,
   });
+}
+
+function isEnvironment(v: unknown): v is Environment {
+  return (ENVIRONMENTS as readonly unknown[]).includes(v);
 }

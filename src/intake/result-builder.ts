@@ -1,4 +1,4 @@
-import type { ActionResult } from '../contracts/index.js';
+import { type ActionResult, echoSubmitted, isPlainObject, REQUEST_ID_PATTERN } from '../contracts/index.js';
 
 /**
  * Pure builders of the ActionResult shape (CONTRACT.md "ActionResult"). `logged` starts false: it
@@ -13,27 +13,18 @@ export interface ResultSubject {
   approval_id?: string | null;
 }
 
-const ECHO_LIMIT = 128;
-
-/** For invalid input: echo what was submitted when it was a string, cut to 128 code points. */
+/** For invalid input: echo what was submitted when it was a string (the contract's rule). */
 export function subjectFromRawData(data: unknown, jobId: string): ResultSubject {
-  const o = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  const o = isPlainObject(data) ? data : {};
+  const requestId = o['request_id'];
   return {
-    action: echo(o.action),
-    target: echo(o.target),
-    environment: echo(o.environment),
-    request_id: echo(o.request_id),
+    action: echoSubmitted(o['action']),
+    target: echoSubmitted(o['target']),
+    environment: echoSubmitted(o['environment']),
+    // An invalid id cannot be echoed as one: it names nothing on the bus.
+    request_id: typeof requestId === 'string' && REQUEST_ID_PATTERN.test(requestId) ? requestId : null,
     job_id: jobId,
   };
-}
-
-export function echo(v: unknown): string | null {
-  if (typeof v !== 'string') return null;
-  // Cut by code points and drop lone surrogates so the echo itself is well-formed Unicode.
-  return [...v]
-    .slice(0, ECHO_LIMIT)
-    .filter((ch) => !/^[\uD800-\uDFFF]$/.test(ch))
-    .join('');
 }
 
 export function failedResult(

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
+import { ActionResultSchema, AlertSchema } from '../../src/contracts/index.js';
 import { type Helm, type HelmOptions, startHelm } from '../../src/helm.js';
 import { DEFAULT_TEST_REDIS_URL } from './global-setup.js';
 import { freshPrefix } from './queue-prefix.js';
@@ -93,11 +94,20 @@ export async function busClient(prefix: string, redisUrl = TEST_REDIS_URL): Prom
     async request(data, opts) {
       const job = await send(data, opts);
       const result = (await job.waitUntilFinished(events, 60_000)) as Record<string, unknown>;
+      // Every result Helm returns must hold to the contract's strict schema, whatever the test checks.
+      const strict = ActionResultSchema.safeParse(result);
+      if (!strict.success)
+        throw new Error(`result breaks the contract: ${JSON.stringify(strict.error.issues)}`);
       return { ...result, job };
     },
     async alertsSent() {
       const jobs = await alerts.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'], 0, -1, true);
-      return jobs.map((j) => j.data as Record<string, unknown>);
+      return jobs.map((j) => {
+        const strict = AlertSchema.safeParse(j.data);
+        if (!strict.success)
+          throw new Error(`alert breaks the contract: ${JSON.stringify(strict.error.issues)}`);
+        return j.data as Record<string, unknown>;
+      });
     },
     async close() {
       await events.close();

@@ -72,7 +72,7 @@ describe('bad input', () => {
       expect(r.status).toBe('failed');
       expect(r.error).toMatchObject({ code: 'invalid_request' });
       const message = (r.error as { message: string }).message;
-      expect(message).toMatch(/^invalid request: /);
+      expect(r.outcome).toMatch(/^refused: invalid request \(\d+ problems?\)$/);
       expect(message).toMatch(pattern);
       expect(r.logged).toBe(true);
       expect(r.data).toBeUndefined();

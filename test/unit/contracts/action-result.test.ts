@@ -66,10 +66,11 @@ describe('ActionResult', () => {
     ).toEqual([]);
   });
 
-  it('pending_approval and approved carry an approval_id', () => {
+  it('pending_approval carries an approval_id; approved may be null when no approval was needed', () => {
     expect(problemsOf({ ...helmResult, status: 'pending_approval', approval_id: null })).toEqual([
       'approval_id: is required when status is pending_approval',
     ]);
+    expect(problemsOf({ ...helmResult, status: 'approved', approval_id: null })).toEqual([]);
   });
 
   it('only an invalid_request result may echo junk or null', () => {
@@ -109,9 +110,15 @@ describe('ActionResult', () => {
 
   it('logs data holds lines and truncated', () => {
     const logs = { ...helmResult, action: 'logs', approval_id: null };
-    expect(problemsOf({ ...logs, data: { lines: ['a', 'b'], truncated: false } })).toEqual([]);
+    const line = { container: 'web-1', stream: 'stderr', at: '2026-11-29T17:00:00.123456789Z', text: 'oops' };
+    expect(problemsOf({ ...logs, data: { lines: [line, { ...line, at: null }], truncated: false } })).toEqual(
+      [],
+    );
     expect(problemsOf({ ...logs, data: { lines: 'a\nb' } })).toEqual([
-      'data: must hold lines (strings) and truncated (boolean) for logs',
+      'data: must hold lines ({ container, stream, at, text }) and truncated (boolean) for logs',
+    ]);
+    expect(problemsOf({ ...logs, data: { lines: ['a'], truncated: false } })).toEqual([
+      'data: must hold lines ({ container, stream, at, text }) and truncated (boolean) for logs',
     ]);
   });
 
