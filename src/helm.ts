@@ -4,7 +4,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { makeAlertSender } from './bus/alert-sender.js';
 import { startHeartbeat } from './bus/heartbeat.js';
-import { QUEUE, WATCHED_QUEUES } from './bus/queue-names.js';
+import { QUEUE, WATCHED_QUEUES, WORKER_QUEUES } from './bus/queue-names.js';
 import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
@@ -160,7 +160,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       instance: config.instance,
       host: config.host,
       version: HELM_VERSION,
-      workers: config.workers,
+      workers: config.workers.map((w) => WORKER_QUEUES[w]),
       clock,
       logger,
       intervalMs: config.heartbeatIntervalMs,

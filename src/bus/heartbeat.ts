@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
-import { heartbeatKey } from './queue-names.js';
+import { type Heartbeat, heartbeatKeys } from '../contracts/index.js';
 
 /**
  * CONTRACT.md "Heartbeat": one key per Helm process and one for Helm as a whole, each refreshed
@@ -13,6 +13,7 @@ export interface HeartbeatOptions {
   instance: string;
   host: string;
   version: string;
+  /** The queues this process runs a worker on. */
   workers: ReadonlyArray<string>;
   clock: Clock;
   logger: Logger;
@@ -23,19 +24,17 @@ export const HEARTBEAT_TTL_FACTOR = 3;
 
 export function startHeartbeat(o: HeartbeatOptions): { beat(): Promise<void>; stop(): Promise<void> } {
   const ttlMs = o.intervalMs * HEARTBEAT_TTL_FACTOR;
+  const keys = heartbeatKeys(o.prefix, o.instance);
   const beat = async () => {
-    const value = JSON.stringify({
+    const heartbeat: Heartbeat = {
       at: o.clock.now().toISOString(),
       host: o.host,
       pid: process.pid,
       version: o.version,
       workers: [...o.workers],
-    });
-    await o.redis
-      .multi()
-      .set(heartbeatKey(o.prefix, o.instance), value, 'PX', ttlMs)
-      .set(heartbeatKey(o.prefix), value, 'PX', ttlMs)
-      .exec();
+    };
+    const value = JSON.stringify(heartbeat);
+    await o.redis.multi().set(keys.instance, value, 'PX', ttlMs).set(keys.any, value, 'PX', ttlMs).exec();
   };
   const tick = () => beat().catch((err) => o.logger.warn({ err }, 'heartbeat could not be written'));
   void tick();
@@ -46,7 +45,7 @@ export function startHeartbeat(o: HeartbeatOptions): { beat(): Promise<void>; st
     async stop() {
       clearInterval(timer);
       // This process is gone at once; the shared key lives on while other instances refresh it.
-      await o.redis.del(heartbeatKey(o.prefix, o.instance)).catch(() => undefined);
+      await o.redis.del(keys.instance).catch(() => undefined);
     },
   };
 }

@@ -10,14 +10,13 @@ export const QUEUE = {
   alerts: 'sentinel.alerts',
 } as const;
 
+/** The queue each worker kind consumes: the heartbeat lists queue names. */
+export const WORKER_QUEUES = { gate: QUEUE.actions } as const;
+
 /** The queues other agents consume, which Helm watches for an absent consumer or a growing backlog. */
 export const WATCHED_QUEUES = [QUEUE.wardenRequests, QUEUE.alerts] as const;
 
-/** Helm's private Redis keys live under `<prefix>:helm:`; the heartbeat under `<prefix>:ghost:heartbeat:`. */
+/** Helm's private Redis keys live under `<prefix>:helm:` (the heartbeat's are the contract's: heartbeatKeys). */
 export function helmKey(prefix: string, ...parts: string[]): string {
   return [prefix, 'helm', ...parts].join(':');
-}
-
-export function heartbeatKey(prefix: string, instance?: string): string {
-  return instance ? `${prefix}:ghost:heartbeat:helm:${instance}` : `${prefix}:ghost:heartbeat:helm`;
 }

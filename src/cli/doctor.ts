@@ -2,7 +2,8 @@ import { readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
-import { heartbeatKey, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
+import { QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
+import { heartbeatKeys } from '../contracts/index.js';
 import { queueWatchKey, type QueueWatchReport } from '../bus/queue-watch.js';
 import { makeCommandConnection } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
@@ -85,7 +86,7 @@ async function queueChecks(
   redis: ReturnType<typeof makeCommandConnection>,
   add: (l: Check['level'], n: string, m: string) => void,
 ) {
-  const beat = await redis.get(heartbeatKey(config.queuePrefix));
+  const beat = await redis.get(heartbeatKeys(config.queuePrefix, config.instance).any);
   if (beat) {
     const b = JSON.parse(beat) as { at: string; host: string; pid: number; version: string };
     add('ok', 'heartbeat', `Helm ${b.version} is alive (pid ${b.pid} on ${b.host}, last beat ${b.at})`);

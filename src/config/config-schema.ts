@@ -97,10 +97,12 @@ export const envSchema = z.object({
   HELM_MAX_ATTEMPTS: intIn(1, 100).default(3),
   HELM_HEARTBEAT_INTERVAL_MS: intIn(100, 60_000).default(10_000),
   HELM_QUEUE_WATCH_INTERVAL_MS: intIn(100, 3_600_000).default(30_000),
-  /** Instance name in the heartbeat and run-log file names; default host-pid. */
+  /** Instance name in the heartbeat key; default <host>:<pid>. */
   HELM_INSTANCE: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, { message: 'must be letters, digits, "_", "." or "-"' })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, {
+      message: 'must be letters, digits, "_", ".", ":" or "-"',
+    })
     .optional(),
 });
 

@@ -87,7 +87,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const allServices = e.HELM_SCOPE_ALL_SERVICES ?? !explicit;
 
   const host = hostname();
-  const instance = e.HELM_INSTANCE ?? `${host}-${process.pid}`;
+  const instance = e.HELM_INSTANCE ?? `${host}:${process.pid}`;
   const runsEverything = ALL_WORKERS.every((w) => e.HELM_WORKERS.includes(w));
   // One process writes one file: the all-in-one process owns run_log.md; a process running only
   // some workers writes its own chained file beside it (`helm log` merges them by time).

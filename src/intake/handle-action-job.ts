@@ -243,9 +243,8 @@ export function makeActionJobHandler(deps: IntakeDeps) {
           deps.clock.now(),
           'approved',
           `received; follow job ${originalJobId} for the outcome`,
-          { job_id: originalJobId },
         );
-    const result = { ...original, duplicate_of: originalJobId } as ActionResult;
+    const result = { ...original, job_id: subject.job_id, duplicate_of: originalJobId } as ActionResult;
     await job.updateProgress(result);
     return result;
   }

@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { heartbeatKey } from '../../src/bus/queue-names.js';
+import { HeartbeatSchema, heartbeatKeys } from '../../src/contracts/index.js';
 import { removeTestContainers, startWebService } from '../helpers/docker.js';
 import { uniqueName, waitFor } from '../helpers/containers.js';
 import { type BusClient, busClient, cardRequest, TEST_REDIS_URL } from '../helpers/helm.js';
@@ -40,7 +40,11 @@ describe('Helm as a process', () => {
     bus = await busClient(prefix);
     const p = await start(prefix, memoryDir, 'proc-a');
 
-    const beat = await waitFor(async () => bus!.redis.get(heartbeatKey(prefix)), 'the heartbeat', 30_000);
+    const beat = await waitFor(
+      async () => bus!.redis.get(heartbeatKeys(prefix, 'proc-a').any),
+      'the heartbeat',
+      30_000,
+    );
     const parsed = JSON.parse(beat) as {
       at: string;
       host: string;
@@ -49,10 +53,10 @@ describe('Helm as a process', () => {
       workers: string[];
     };
     expect(parsed.pid).toBe(p.child.pid);
-    expect(parsed.workers).toEqual(['gate']);
+    expect(parsed.workers).toEqual(['helm.actions']);
     expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(await bus.redis.get(heartbeatKey(prefix, 'proc-a'))).not.toBeNull();
-    const ttl = await bus.redis.pttl(heartbeatKey(prefix, 'proc-a'));
+    expect(await bus.redis.get(heartbeatKeys(prefix, 'proc-a').instance)).not.toBeNull();
+    const ttl = await bus.redis.pttl(heartbeatKeys(prefix, 'proc-a').instance);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(900);
 
@@ -63,7 +67,11 @@ describe('Helm as a process', () => {
 
     await p.kill9();
     await waitFor(
-      async () => (await bus!.redis.exists(heartbeatKey(prefix), heartbeatKey(prefix, 'proc-a'))) === 0,
+      async () =>
+        (await bus!.redis.exists(
+          heartbeatKeys(prefix, 'proc-a').any,
+          heartbeatKeys(prefix, 'proc-a').instance,
+        )) === 0,
       'the heartbeat to expire',
       5_000,
     );
@@ -75,9 +83,13 @@ describe('Helm as a process', () => {
     const b = await busClient(prefix);
     try {
       const p = await start(prefix, memoryDir, 'proc-b');
-      await waitFor(async () => b.redis.get(heartbeatKey(prefix, 'proc-b')), 'the heartbeat', 30_000);
+      await waitFor(
+        async () => b.redis.get(heartbeatKeys(prefix, 'proc-b').instance),
+        'the heartbeat',
+        30_000,
+      );
       expect(await p.terminate()).toBe(0);
-      expect(await b.redis.exists(heartbeatKey(prefix, 'proc-b'))).toBe(0);
+      expect(await b.redis.exists(heartbeatKeys(prefix, 'proc-b').instance)).toBe(0);
       const events = (await readRunLogEntries(memoryDir)).map((e) => e.event);
       expect(events[0]).toBe('startup');
       expect(events.at(-1)).toBe('shutdown');

@@ -153,6 +153,7 @@ describe('request_id', () => {
     expect(first.status).toBe('executed');
     const again = await bus.request(req);
     expect(again.duplicate_of).toBe(first.job.id);
+    expect(again.job_id).toBe(again.job.id);
     expect(again.status).toBe('executed');
     expect(again.outcome).toBe(first.outcome);
     const entries = await entriesFor(again.job.id!);
