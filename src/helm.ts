@@ -15,7 +15,7 @@ import { watchBullmqFailures } from './intake/bullmq-failures.js';
 import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
 import { type Logger, makeLogger } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
-import { openRunLog, type RunLog } from './runlog/index.js';
+import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
 import { HELM_VERSION } from './version.js';
 import { startGateWorker } from '../workers/gate.js';
@@ -75,13 +75,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     for (const w of durability.warnings) logger.warn(w);
 
     const helmKey = await loadOrCreateHelmKey(config.memoryDir);
-    const runLog = await openRunLog({
-      dir: config.memoryDir,
-      fileName: config.runLogFileName,
-      key: deriveKey(helmKey, 'run-log'),
-      clock,
-      logger,
-    });
+    const runLog = await openOwnRunLog(config, deriveKey(helmKey, 'run-log'), clock, logger);
     cleanup.push(() => runLog.close());
 
     const docker = opts.docker ?? makeDockerReads(config.dockerHost);
@@ -199,4 +193,44 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     await close();
     throw err;
   }
+}
+
+/** How many processes on one host may each write their own run-log file beside the first. */
+const MAX_RUN_LOG_FILES = 16;
+
+/**
+ * One process writes one file. The first process takes its configured file; another process on the
+ * same host and memory folder (its lock is held) writes its own chained file beside it, the first
+ * free of run_log.<host>.2.md, .3, … so that a restarted process continues its own chain.
+ * `helm log` merges them all by time.
+ */
+async function openOwnRunLog(
+  config: Readonly<Config>,
+  key: Buffer,
+  clock: Clock,
+  logger: Logger,
+): Promise<RunLog> {
+  const stem = config.runLogFileName.replace(/\.md$/, '');
+  const host = config.host.replace(/[^A-Za-z0-9_.-]/g, '-');
+  const names = [
+    config.runLogFileName,
+    ...Array.from({ length: MAX_RUN_LOG_FILES - 1 }, (_, i) => `${stem}.${host}.${i + 2}.md`),
+  ];
+  for (const fileName of names) {
+    try {
+      const log = await openRunLog({ dir: config.memoryDir, fileName, key, clock, logger });
+      if (fileName !== config.runLogFileName) {
+        logger.warn(
+          { runLog: fileName },
+          `${config.runLogFileName} is held by another Helm process; this one writes ${fileName}`,
+        );
+      }
+      return log;
+    } catch (err) {
+      if (!(err instanceof RunLogLockedError)) throw err;
+    }
+  }
+  throw new StartupError([
+    `every run-log file in ${config.memoryDir} is held by another live Helm process (${names.length} tried)`,
+  ]);
 }

@@ -32,9 +32,15 @@ export const READ_TIMEOUT_MS = 60_000;
 export function makeActionJobHandler(deps: IntakeDeps) {
   return async function handleActionJob(job: Job): Promise<ActionResult> {
     const jobId = String(job.id);
-    const log = deps.logger.child({ queue: job.queueName, job_id: jobId, job_name: job.name });
     const started = performance.now();
     let subject = subjectFromRawData(job.data, jobId);
+    // One child logger per job; action and target as submitted (echoed safely, even when invalid).
+    const log = deps.logger.child({
+      queue: job.queueName,
+      job_id: jobId,
+      action: subject.action,
+      target: subject.target,
+    });
     try {
       const result = await run(job, jobId, (s) => {
         subject = s;

@@ -77,10 +77,16 @@ export interface BusClient {
   close(): Promise<void>;
 }
 
-export async function busClient(prefix: string, redisUrl = TEST_REDIS_URL): Promise<BusClient> {
+export async function busClient(
+  prefix: string,
+  redisUrl = TEST_REDIS_URL,
+  eventsMaxLen = 10_000,
+): Promise<BusClient> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const actions = new Queue('helm.actions', { connection: redis, prefix });
-  const alerts = new Queue('sentinel.alerts', { connection: redis, prefix });
+  // The events-stream bound is a bus setting: every agent's queues must use the same one.
+  const streams = { events: { maxLen: eventsMaxLen } };
+  const actions = new Queue('helm.actions', { connection: redis, prefix, streams });
+  const alerts = new Queue('sentinel.alerts', { connection: redis, prefix, streams });
   const events = new QueueEvents('helm.actions', { connection: redis.duplicate(), prefix });
   await events.waitUntilReady();
   const send = (data: unknown, opts?: Parameters<Queue['add']>[2]) =>

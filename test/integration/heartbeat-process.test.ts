@@ -45,13 +45,7 @@ describe('Helm as a process', () => {
       'the heartbeat',
       30_000,
     );
-    const parsed = JSON.parse(beat) as {
-      at: string;
-      host: string;
-      pid: number;
-      version: string;
-      workers: string[];
-    };
+    const parsed = HeartbeatSchema.parse(JSON.parse(beat));
     expect(parsed.pid).toBe(p.child.pid);
     expect(parsed.workers).toEqual(['helm.actions']);
     expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
