@@ -135,28 +135,12 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     }
     const received = await logRequestEvent(deps, 'received', subject, request.reason);
 
-    // Fail closed: a change that cannot be logged is not made. Reads go on, unlogged and alerted.
-    if (!received && !isSafeRead(request.action)) {
-      return finish(
-        job,
-        failedResult(
-          subject,
-          deps.clock.now(),
-          'unavailable',
-          `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`,
-        ),
-      );
-    }
     if (!isSafeRead(request.action)) {
-      return finish(
-        job,
-        failedResult(
-          subject,
-          deps.clock.now(),
-          'unavailable',
-          `${request.action} is not available yet: this Helm runs only the safe reads health_check and logs until its gate and executors are installed; nothing was changed`,
-        ),
-      );
+      // Fail closed first: a change that cannot be logged is not made (reads go on, unlogged and alerted).
+      const why = received
+        ? `${request.action} is not available yet: this Helm runs only the safe reads health_check and logs until its gate and executors are installed; nothing was changed`
+        : `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`;
+      return finish(job, failedResult(subject, deps.clock.now(), 'unavailable', why));
     }
     return runSafeRead(job, request, subject);
   }
