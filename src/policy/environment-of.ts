@@ -15,14 +15,19 @@ export interface ClassificationRule {
 }
 
 export type Labels = Readonly<Record<string, string>> | null | undefined;
+/**
+ * An image's labels; `'unknown'` when the image could not be inspected (removed, engine error). Then
+ * every ghost.* label of the container may be inherited: none is trusted to lower the environment.
+ */
+export type ImageLabels = Labels | 'unknown';
 
 export interface EnvironmentOfInput {
   /** With or without Docker's leading slash. */
   containerName: string;
   /** The container's Config.Labels (image labels already merged in by Docker). */
   containerLabels: Labels;
-  /** The labels of the image the container runs (ImageInspect Config.Labels). */
-  imageLabels: Labels;
+  /** The labels of the image the container runs (ImageInspect Config.Labels), or 'unknown'. */
+  imageLabels: ImageLabels;
   /** The owner's classification: first match wins. */
   classification: readonly ClassificationRule[];
 }
@@ -43,17 +48,22 @@ export function isEnvironment(value: unknown): value is Environment {
   return typeof value === 'string' && (ENVIRONMENTS as readonly string[]).includes(value);
 }
 
-function ownLabel(containerLabels: Labels, imageLabels: Labels, key: string): string | undefined {
-  const value = containerLabels && Object.hasOwn(containerLabels, key) ? containerLabels[key] : undefined;
-  if (value === undefined) return undefined;
-  const fromImage = imageLabels && Object.hasOwn(imageLabels, key) ? imageLabels[key] : undefined;
-  return value === fromImage ? undefined : value;
+function labelOf(labels: Labels, key: string): string | undefined {
+  return labels && Object.hasOwn(labels, key) ? labels[key] : undefined;
 }
 
-function inheritedLabel(containerLabels: Labels, imageLabels: Labels, key: string): string | undefined {
-  const value = containerLabels && Object.hasOwn(containerLabels, key) ? containerLabels[key] : undefined;
-  const fromImage = imageLabels && Object.hasOwn(imageLabels, key) ? imageLabels[key] : undefined;
-  return value !== undefined && value === fromImage ? value : undefined;
+/** The container's value when it set it itself: absent from the image, or valued differently. */
+function ownLabel(containerLabels: Labels, imageLabels: ImageLabels, key: string): string | undefined {
+  const value = labelOf(containerLabels, key);
+  if (value === undefined || imageLabels === 'unknown') return undefined;
+  return value === labelOf(imageLabels, key) ? undefined : value;
+}
+
+/** The container's value when it may have come from the image. */
+function inheritedLabel(containerLabels: Labels, imageLabels: ImageLabels, key: string): string | undefined {
+  const value = labelOf(containerLabels, key);
+  if (value === undefined) return undefined;
+  return imageLabels === 'unknown' || value === labelOf(imageLabels, key) ? value : undefined;
 }
 
 /**
@@ -101,7 +111,10 @@ export function isStronger(a: string, b: string): boolean {
 }
 
 /** The `ghost.*` labels the container set itself: those absent from its image or valued differently. */
-export function effectiveGhostLabels(containerLabels: Labels, imageLabels: Labels): Record<string, string> {
+export function effectiveGhostLabels(
+  containerLabels: Labels,
+  imageLabels: ImageLabels,
+): Record<string, string> {
   const out: Record<string, string> = {};
   if (!containerLabels) return out;
   for (const key of Object.keys(containerLabels).sort()) {

@@ -99,6 +99,35 @@ describe('environmentOf', () => {
     expect(environmentOf(input(over as Partial<EnvironmentOfInput>))).toEqual({ environment, source });
   });
 
+  it('trusts no label to lower the environment when the image could not be inspected', () => {
+    const unknownImage = { imageLabels: 'unknown' as const };
+    expect(environmentOf(input({ ...unknownImage, containerLabels: { [ENV]: 'dev' } }))).toEqual({
+      environment: 'production',
+      source: 'default',
+    });
+    expect(
+      environmentOf(
+        input({
+          ...unknownImage,
+          containerName: 'shop-x',
+          classification,
+          containerLabels: { [ENV]: 'staging' },
+        }),
+      ),
+    ).toEqual({ environment: 'staging', source: 'label' });
+    expect(
+      environmentOf(
+        input({
+          ...unknownImage,
+          containerName: 'shop-staging-x',
+          classification,
+          containerLabels: { [ENV]: 'dev' },
+        }),
+      ),
+    ).toEqual({ environment: 'staging', source: 'classification' });
+    expect(effectiveGhostLabels({ [ENV]: 'dev', 'ghost.service': 'web' }, 'unknown')).toEqual({});
+  });
+
   it('does not read labels from the prototype', () => {
     const labels = Object.create({ [ENV]: 'dev' }) as Record<string, string>;
     expect(environmentOf(input({ containerLabels: labels })).environment).toBe('production');

@@ -1,0 +1,131 @@
+// Courtesy text for the people reading an approval request: what Helm will do, step by step. Warden
+// judges the plan alone (anyone who can write to warden.requests can write steps), so these lines only
+// restate the plan; they never carry a value the plan does not (no env value, no secret).
+import type { Plan, PlanContainer, PlanFor } from '../contracts/plan.js';
+
+/** Container id → name (without Docker's slash), when the caller knows them. */
+export type ContainerNames = Readonly<Record<string, string>>;
+
+const HEALTH =
+  'check health: the ghost.healthcheck label, else the Docker HEALTHCHECK, else running and not restarting';
+
+function shortImage(imageId: string): string {
+  return imageId.startsWith('sha256:') ? `${imageId.slice(0, 19)}…` : imageId;
+}
+
+function containerText(c: PlanContainer, names: ContainerNames): string {
+  const name = Object.hasOwn(names, c.id) ? names[c.id] : undefined;
+  return name
+    ? `container ${name} (${c.id.slice(0, 12)}, image ${shortImage(c.image_id)})`
+    : `container ${c.id.slice(0, 12)} (image ${shortImage(c.image_id)})`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function planSteps(plan: Plan, names: ContainerNames = {}): string[] {
+  const cs = plan.preconditions.containers;
+  const each = (f: (text: string) => string[]) => cs.flatMap((c) => f(containerText(c, names)));
+  const none = cs.length === 0 ? [`${plan.service} has no containers: nothing to act on`] : [];
+  switch (plan.action) {
+    case 'restart':
+      return [
+        ...none,
+        ...each((c) => [`stop ${c} with a ${plan.desired.timeout_s} s timeout`, 'start it again']),
+        HEALTH,
+      ];
+    case 'stop':
+      return [
+        ...none,
+        ...each((c) => [`stop ${c} with a ${plan.desired.timeout_s} s timeout`]),
+        `${plan.service} stays stopped until it is started again`,
+      ];
+    case 'remove':
+      return [
+        ...none,
+        ...each((c) => [
+          ...(plan.desired.archive ? [`archive the configuration and logs of ${c}`] : []),
+          `remove ${c}${plan.desired.volumes ? ' and its anonymous volumes' : ', keeping its volumes'}`,
+        ]),
+      ];
+    case 'scale':
+      return scaleSteps(plan, names);
+    case 'deploy':
+      return deploySteps(plan, names);
+    case 'set_env':
+      return setEnvSteps(plan, names);
+    case 'rollback':
+      return [
+        `roll ${plan.service} back to release ${plan.desired.to_release} (image ${shortImage(plan.desired.image_id)})`,
+        ...each((c) => [`replace ${c} with one from that image, its configuration otherwise unchanged`]),
+        HEALTH,
+      ];
+    case 'prune':
+      return [
+        `delete ${plural(plan.desired.items.length, plan.desired.what === 'images' ? 'image' : 'container')} on host ${plan.host}${plan.desired.items.length === 0 ? ' (nothing to delete)' : ':'}`,
+        ...plan.desired.items.map(
+          (id) => `delete ${plan.desired.what === 'images' ? shortImage(id) : id.slice(0, 12)}`,
+        ),
+      ];
+  }
+}
+
+function scaleSteps(plan: PlanFor<'scale'>, names: ContainerNames): string[] {
+  const now = plan.preconditions.containers.length;
+  const wanted = plan.desired.replicas;
+  const head = `scale ${plan.service} from ${plural(now, 'replica')} to ${wanted}`;
+  if (wanted > now)
+    return [head, `start ${plural(wanted - now, 'new replica')} like the current ones`, HEALTH];
+  if (wanted < now) {
+    const current = plan.preconditions.containers.map((c) => containerText(c, names)).join(', ');
+    return [head, `stop and remove ${plural(now - wanted, 'replica')} of: ${current}`];
+  }
+  return [head, 'nothing changes: the count is already right'];
+}
+
+function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames): string[] {
+  const d = plan.desired;
+  const source = d.manifest_digest
+    ? `pull ${d.image} by digest ${shortImage(d.manifest_digest)}`
+    : d.image_id
+      ? `use the local image ${shortImage(d.image_id)} (${d.image})`
+      : `pull ${d.image}`;
+  const old = plan.preconditions.containers.map((c) => containerText(c, names));
+  const replace =
+    d.strategy === 'start-first'
+      ? [
+          'start the new containers first, check their health, then stop and remove the old ones',
+          ...old.map((c) => `replace ${c}`),
+        ]
+      : [...old.map((c) => `stop ${c}, then start its replacement from the new image`)];
+  return [
+    d.artifact_id ? `${source} (Forge artifact ${d.artifact_id})` : source,
+    ...(old.length === 0 ? [`start ${plan.service} from the new image`] : replace),
+    HEALTH,
+    d.replaces_release
+      ? `if it is unhealthy, roll back to release ${d.replaces_release}`
+      : 'if it is unhealthy, report the failure (there is no earlier release to roll back to)',
+    `record it as release ${d.new_release}${d.replaces_release ? `, replacing ${d.replaces_release}` : ''}`,
+  ];
+}
+
+function setEnvSteps(plan: PlanFor<'set_env'>, names: ContainerNames): string[] {
+  const d = plan.desired;
+  const sets = Object.keys(d.set)
+    .sort()
+    .map((name) => {
+      const v = d.set[name];
+      return v && 'secret' in v
+        ? `set ${name} from secret ${v.secret} (HMAC ${v.hmac_sha256.slice(0, 12)}…)`
+        : `set ${name} to an inline value`;
+    });
+  return [
+    ...sets,
+    ...d.unset.map((name) => `unset ${name}`),
+    ...plan.preconditions.containers.map(
+      (c) => `recreate ${containerText(c, names)} with the new environment`,
+    ),
+    HEALTH,
+  ];
+}

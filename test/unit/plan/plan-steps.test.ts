@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { type ActionRequest, ActionRequestSchema } from '../../../src/contracts/index.js';
+import { buildPlan, planSteps } from '../../../src/plan/build-plan.js';
+import { CONFIG_KEY, hex64, IMAGE_B, inspectFixture } from './inspect-fixture.js';
+
+const C1 = inspectFixture(hex64('1'), 'web-1');
+const C2 = inspectFixture(hex64('2'), 'web-2');
+const names = { [hex64('1')]: 'web-1', [hex64('2')]: 'web-2' };
+const HEALTH =
+  'check health: the ghost.healthcheck label, else the Docker HEALTHCHECK, else running and not restarting';
+
+function plan(data: Record<string, unknown>, containers = [C1, C2]) {
+  const request: ActionRequest = ActionRequestSchema.parse({
+    target: 'web',
+    environment: 'production',
+    reason: 'testing',
+    ...data,
+  });
+  return buildPlan({
+    request,
+    host: 'local',
+    service: 'web',
+    environment: 'production',
+    containers,
+    configKey: CONFIG_KEY,
+    secretHmacs: { 'db-password': hex64('d') },
+    releases: {
+      current: 'web:r2',
+      next: 'web:r3',
+      previous: 'web:r1',
+      byId: { 'web:r1': { image_id: IMAGE_B } },
+    },
+    pruneItems: [IMAGE_B],
+  });
+}
+
+describe('planSteps', () => {
+  it('restart: each container stopped with its timeout, started again, then the health check', () => {
+    expect(planSteps(plan({ action: 'restart', params: { timeout_s: 30 } }), names)).toEqual([
+      'stop container web-1 (111111111111, image sha256:aaaaaaaaaaaa…) with a 30 s timeout',
+      'start it again',
+      'stop container web-2 (222222222222, image sha256:aaaaaaaaaaaa…) with a 30 s timeout',
+      'start it again',
+      HEALTH,
+    ]);
+  });
+
+  it('names containers by short id when the caller gives no names', () => {
+    expect(planSteps(plan({ action: 'stop' }), {})[0]).toBe(
+      'stop container 111111111111 (image sha256:aaaaaaaaaaaa…) with a 10 s timeout',
+    );
+    expect(planSteps(plan({ action: 'stop' }, []))).toEqual([
+      'web has no containers: nothing to act on',
+      'web stays stopped until it is started again',
+    ]);
+  });
+
+  it('deploy: where the image comes from, each replacement, health, rollback target, release', () => {
+    expect(
+      planSteps(
+        plan({
+          action: 'deploy',
+          params: { image: 'shop/web:1.2.4', manifest_digest: IMAGE_B, artifact_id: 'b-42' },
+        }),
+        names,
+      ),
+    ).toEqual([
+      'pull shop/web:1.2.4 by digest sha256:bbbbbbbbbbbb… (Forge artifact b-42)',
+      'stop container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), then start its replacement from the new image',
+      'stop container web-2 (222222222222, image sha256:aaaaaaaaaaaa…), then start its replacement from the new image',
+      HEALTH,
+      'if it is unhealthy, roll back to release web:r2',
+      'record it as release web:r3, replacing web:r2',
+    ]);
+  });
+
+  it('scale names the direction and count', () => {
+    expect(planSteps(plan({ action: 'scale', params: { replicas: 3 } }))).toEqual([
+      'scale web from 2 replicas to 3',
+      'start 1 new replica like the current ones',
+      HEALTH,
+    ]);
+    expect(planSteps(plan({ action: 'scale', params: { replicas: 0 } }), names)[1]).toBe(
+      'stop and remove 2 replicas of: container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), container web-2 (222222222222, image sha256:aaaaaaaaaaaa…)',
+    );
+  });
+
+  it('set_env never shows a value', () => {
+    const steps = planSteps(
+      plan({
+        action: 'set_env',
+        params: {
+          set: { API_URL: 'https://inline.example/secretish', DB: { secret: 'db-password' } },
+          unset: ['OLD'],
+        },
+      }),
+    );
+    expect(steps.slice(0, 3)).toEqual([
+      'set API_URL to an inline value',
+      'set DB from secret db-password (HMAC dddddddddddd…)',
+      'unset OLD',
+    ]);
+    expect(steps.join('\n')).not.toContain('inline.example');
+  });
+
+  it('remove, rollback and prune', () => {
+    expect(planSteps(plan({ action: 'remove' }, [C1]), names)).toEqual([
+      'archive the configuration and logs of container web-1 (111111111111, image sha256:aaaaaaaaaaaa…)',
+      'remove container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), keeping its volumes',
+    ]);
+    expect(planSteps(plan({ action: 'rollback' }, [C1]))[0]).toBe(
+      'roll web back to release web:r1 (image sha256:bbbbbbbbbbbb…)',
+    );
+    expect(planSteps(plan({ action: 'prune', target: 'local', params: { what: 'images' } }, []))).toEqual([
+      'delete 1 image on host local:',
+      'delete sha256:bbbbbbbbbbbb…',
+    ]);
+  });
+
+  it('every line is one line', () => {
+    for (const data of [
+      { action: 'restart' },
+      { action: 'remove', params: { volumes: true } },
+      { action: 'rollback' },
+    ]) {
+      for (const line of planSteps(plan(data), names)) expect(line).not.toMatch(/\n/);
+    }
+  });
+});
