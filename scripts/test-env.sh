@@ -83,8 +83,30 @@ build_test_images() {
   cp -L "$busybox" "$tmp/redis/rootfs/bin/busybox"
   ensure_image helm-test/redis:1 "$tmp/redis" --network=none
 }
+
+# --- executor test images (test/integration/executor) -------------------------------------------------
+# helm-test/web-faulty:crash-now|crash-later|unhealthy, helm-test/web-relabel:1,
+# helm-test/worker:1|2|3 (3 exits at start as replica 2).
+build_executor_test_images() {
+  local images=$HELM_REPO_ROOT/test/images tmp name fault
+  tmp=$(helm_tmp)
+  for name in web-faulty web-relabel worker; do
+    mkdir -p "$tmp/$name"
+    cp -R "$images/$name/." "$tmp/$name/"
+    cp -L /bin/busybox "$tmp/$name/busybox"
+  done
+  for fault in crash-now crash-later unhealthy; do
+    ensure_image "helm-test/web-faulty:$fault" "$tmp/web-faulty" --network=none --build-arg "FAULT=$fault"
+  done
+  ensure_image helm-test/web-relabel:1 "$tmp/web-relabel" --network=none
+  ensure_image helm-test/worker:1 "$tmp/worker" --network=none --build-arg WORKER_VERSION=1
+  ensure_image helm-test/worker:2 "$tmp/worker" --network=none --build-arg WORKER_VERSION=2
+  ensure_image helm-test/worker:3 "$tmp/worker" --network=none --build-arg WORKER_VERSION=3 --build-arg FAIL_REPLICA=2
+}
+
 if [[ ${HELM_SKIP_IMAGES:-0} == 1 ]]; then
   say "test images: skipped (HELM_SKIP_IMAGES=1)"
 else
   build_test_images
+  build_executor_test_images
 fi

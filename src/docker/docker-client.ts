@@ -2,8 +2,9 @@ import Dockerode from 'dockerode';
 
 /**
  * The one module that imports dockerode. It offers only the Docker operations Helm needs, as a
- * narrow interface the rest of Helm is written against (and that the executor issue extends with
- * guarded mutations). Reads only, for now.
+ * narrow interface the rest of Helm is written against: reads (`DockerReads`) and, for the
+ * executors, the guarded mutations (`DockerOps`). `createContainer` refuses privileges that the
+ * container being replaced did not already have, whatever the caller.
  */
 
 export interface ContainerSummary {
@@ -21,6 +22,8 @@ export interface ContainerSummary {
 
 export type ContainerInspect = Dockerode.ContainerInspectInfo;
 export type ImageInspect = Dockerode.ImageInspectInfo;
+export type ContainerCreateOptions = Dockerode.ContainerCreateOptions;
+export type HostConfig = Dockerode.HostConfig;
 
 export interface LogsOptions {
   tail: number;
@@ -146,4 +149,354 @@ async function guard<T>(fn: () => Promise<T>, what?: string): Promise<T> {
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e?.code ?? e?.message ?? String(err);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Mutations: the narrow surface the executors use. Nothing else in Helm changes Docker state.
+// ---------------------------------------------------------------------------------------------------
+
+/** Registry credentials for one pull. Sent as X-Registry-Auth only; never logged or echoed. */
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+export interface RestartPolicy {
+  Name: string;
+  MaximumRetryCount?: number;
+}
+
+export interface DockerOps extends DockerReads {
+  /**
+   * Creates a container from a full create-options object (`name` included). Refuses, with
+   * ContainerCreateRefusedError and before anything reaches Docker, every privilege that
+   * `allowedFrom` (the container of the release being replaced) did not have: Privileged, added
+   * capabilities, host (or another container's) PID/IPC/user namespaces, devices, bind mounts,
+   * weakened security options. `allowedFrom: null` (a first release) allows none of them.
+   * @returns the new container's id
+   */
+  createContainer(
+    options: ContainerCreateOptions,
+    guard: { allowedFrom: ContainerInspect | null },
+  ): Promise<string>;
+  /** Starting a running container is not an error. */
+  startContainer(id: string): Promise<void>;
+  /** Graceful: the stop signal, then SIGKILL after `timeoutS`. Stopping a stopped container is not an error. */
+  stopContainer(id: string, timeoutS: number): Promise<void>;
+  restartContainer(id: string, timeoutS: number): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  removeContainer(id: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  renameContainer(id: string, name: string): Promise<void>;
+  /** `docker update --restart`: a kept container must not come back when the engine restarts. */
+  setRestartPolicy(id: string, policy: RestartPolicy): Promise<void>;
+  /** The image, or null when the engine does not have it. */
+  findImage(reference: string): Promise<ImageInspect | null>;
+  tagImage(image: string, repo: string, tag: string): Promise<void>;
+  /** Pulls `repository@digest` (or a tag); the credentials go in the X-Registry-Auth header only. */
+  pullImage(reference: string, auth: RegistryAuth | null): Promise<void>;
+}
+
+/** A Docker API error with a status code (other than 404, which is DockerNotFoundError). */
+export class DockerOperationError extends Error {
+  constructor(
+    what: string,
+    readonly statusCode: number,
+    detail: string,
+  ) {
+    super(`${what}: Docker answered ${statusCode}: ${detail}`);
+    this.name = this.constructor.name;
+  }
+}
+
+export class DockerPullError extends Error {
+  constructor(
+    readonly reference: string,
+    detail: string,
+    /** The registry said the manifest (or repository) does not exist. */
+    readonly notFound: boolean,
+  ) {
+    super(`pull of ${reference} failed: ${detail}`);
+    this.name = this.constructor.name;
+  }
+}
+
+export type PrivilegeKind =
+  | 'privileged'
+  | 'cap_add'
+  | 'pid_mode'
+  | 'ipc_mode'
+  | 'userns_mode'
+  | 'devices'
+  | 'bind_mount'
+  | 'security_opt';
+
+export interface PrivilegeProblem {
+  kind: PrivilegeKind;
+  detail: string;
+}
+
+/** createContainer was asked for a privilege the replaced container did not have. Nothing was created. */
+export class ContainerCreateRefusedError extends Error {
+  constructor(
+    readonly containerName: string,
+    readonly problems: readonly PrivilegeProblem[],
+  ) {
+    super(
+      `refused to create ${containerName || 'a container'}: ${problems.map((p) => p.detail).join('; ')} ` +
+        '(the container it replaces did not have this)',
+    );
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * What `options` asks for beyond `allowedFrom` (pure). Each privilege is allowed only when the
+ * container being replaced had exactly that one: the same capability, the same namespace mode, the
+ * same device, a bind of the same host path to the same place (read-only may replace read-write,
+ * not the reverse).
+ */
+export function privilegeProblems(
+  options: ContainerCreateOptions,
+  allowedFrom: ContainerInspect | null,
+): PrivilegeProblem[] {
+  const hc: HostConfig = options.HostConfig ?? {};
+  const prev: HostConfig = allowedFrom?.HostConfig ?? {};
+  const problems: PrivilegeProblem[] = [];
+
+  if (hc.Privileged === true && prev.Privileged !== true)
+    problems.push({ kind: 'privileged', detail: 'Privileged mode' });
+
+  const prevCaps = new Set(asStrings(prev.CapAdd).map(normaliseCap));
+  for (const cap of asStrings(hc.CapAdd).map(normaliseCap)) {
+    if (!prevCaps.has(cap)) problems.push({ kind: 'cap_add', detail: `added capability ${cap}` });
+  }
+
+  const namespace = (
+    kind: PrivilegeKind,
+    label: string,
+    mode: string | undefined,
+    prevMode: string | undefined,
+    harmless: string[],
+  ) => {
+    const m = mode ?? '';
+    if (harmless.includes(m) || m === (prevMode ?? '')) return;
+    problems.push({ kind, detail: `${label} namespace mode "${m}"` });
+  };
+  namespace('pid_mode', 'PID', hc.PidMode, prev.PidMode, ['', 'private']);
+  namespace('ipc_mode', 'IPC', hc.IpcMode, prev.IpcMode, ['', 'private', 'shareable', 'none']);
+  namespace('userns_mode', 'user', hc.UsernsMode, prev.UsernsMode, ['']);
+
+  const prevDevices = new Set(asObjects(prev.Devices).map(deviceKey));
+  for (const d of asObjects(hc.Devices)) {
+    if (!prevDevices.has(deviceKey(d)))
+      problems.push({ kind: 'devices', detail: `device ${String(d['PathOnHost'] ?? '?')}` });
+  }
+  const prevRules = new Set(prev.DeviceCgroupRules ?? []);
+  for (const rule of hc.DeviceCgroupRules ?? []) {
+    if (!prevRules.has(rule)) problems.push({ kind: 'devices', detail: `device cgroup rule "${rule}"` });
+  }
+  const prevRequests = new Set((prev.DeviceRequests ?? []).map((r) => JSON.stringify(r)));
+  for (const r of hc.DeviceRequests ?? []) {
+    if (!prevRequests.has(JSON.stringify(r)))
+      problems.push({ kind: 'devices', detail: `device request (driver ${r.Driver ?? 'default'})` });
+  }
+
+  const prevBinds = (allowedFrom?.Mounts ?? [])
+    .filter((m) => m.Type === 'bind')
+    .map((m) => ({ source: normalisePath(m.Source), target: normalisePath(m.Destination), readOnly: !m.RW }));
+  for (const b of requestedBinds(hc)) {
+    const ok = prevBinds.some(
+      (p) => p.source === b.source && p.target === b.target && (b.readOnly || !p.readOnly),
+    );
+    if (!ok)
+      problems.push({
+        kind: 'bind_mount',
+        detail: `bind mount of host path ${b.source} at ${b.target}${b.readOnly ? ' (read-only)' : ''}`,
+      });
+  }
+
+  const prevOpts = new Set(asStrings(prev.SecurityOpt));
+  for (const opt of asStrings(hc.SecurityOpt)) {
+    // no-new-privileges only ever takes privileges away.
+    if (/^no-new-privileges([:=]true)?$/.test(opt)) continue;
+    if (!prevOpts.has(opt)) problems.push({ kind: 'security_opt', detail: `security option "${opt}"` });
+  }
+  return problems;
+}
+
+interface RequestedBind {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+function requestedBinds(hc: HostConfig): RequestedBind[] {
+  const out: RequestedBind[] = [];
+  for (const spec of hc.Binds ?? []) {
+    // "source:target[:options]"; a source that is not an absolute path names a volume.
+    const [source = '', target = '', opts = ''] = spec.split(':');
+    if (!source.startsWith('/')) continue;
+    out.push({
+      source: normalisePath(source),
+      target: normalisePath(target),
+      readOnly: /(^|,)ro(,|$)/.test(opts),
+    });
+  }
+  for (const m of hc.Mounts ?? []) {
+    if (m.Type === 'bind') {
+      out.push({
+        source: normalisePath(m.Source),
+        target: normalisePath(m.Target),
+        readOnly: m.ReadOnly === true,
+      });
+      continue;
+    }
+    // A local-driver volume declared inline with a device option is a bind mount by another name.
+    const driverOpts = m.VolumeOptions?.DriverConfig?.Options ?? {};
+    if (
+      m.Type === 'volume' &&
+      (driverOpts['device'] !== undefined || /(^|,)bind(,|$)/.test(driverOpts['o'] ?? ''))
+    ) {
+      out.push({
+        source: normalisePath(driverOpts['device'] ?? m.Source),
+        target: normalisePath(m.Target),
+        readOnly: m.ReadOnly === true,
+      });
+    }
+  }
+  return out;
+}
+
+function asStrings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function asObjects(v: unknown): Array<Record<string, unknown>> {
+  return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object') : [];
+}
+
+function normaliseCap(cap: string): string {
+  const c = cap.toUpperCase();
+  return c.startsWith('CAP_') ? c.slice(4) : c;
+}
+
+function deviceKey(d: Record<string, unknown>): string {
+  const host = String(d['PathOnHost'] ?? '');
+  const inContainer = String(d['PathInContainer'] || host);
+  return `${host}\u0000${inContainer}\u0000${String(d['CgroupPermissions'] || 'rwm')}`;
+}
+
+function normalisePath(p: string): string {
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+export function makeDockerOps(dockerHost: string | undefined): DockerOps {
+  const docker = new Dockerode(dockerOptions(dockerHost));
+  const reads = makeDockerReads(dockerHost);
+
+  const container = (id: string) => docker.getContainer(id);
+
+  return {
+    ...reads,
+    async createContainer(options, { allowedFrom }) {
+      const problems = privilegeProblems(options, allowedFrom);
+      if (problems.length > 0) throw new ContainerCreateRefusedError(options.name ?? '', problems);
+      const c = await guardOp(
+        () => docker.createContainer(options),
+        `create container ${options.name ?? ''}`,
+      );
+      return c.id;
+    },
+    async startContainer(id) {
+      await guardOp(() => container(id).start(), `start container ${id}`, [304]);
+    },
+    async stopContainer(id, timeoutS) {
+      await guardOp(() => container(id).stop({ t: timeoutS }), `stop container ${id}`, [304]);
+    },
+    async restartContainer(id, timeoutS) {
+      await guardOp(() => container(id).restart({ t: timeoutS }), `restart container ${id}`);
+    },
+    async killContainer(id, signal = 'SIGKILL') {
+      await guardOp(() => container(id).kill({ signal }), `kill container ${id}`);
+    },
+    async removeContainer(id, opts = {}) {
+      await guardOp(
+        () => container(id).remove({ force: opts.force === true, v: opts.volumes === true }),
+        `remove container ${id}`,
+      );
+    },
+    async renameContainer(id, name) {
+      await guardOp(() => container(id).rename({ name }), `rename container ${id} to ${name}`);
+    },
+    async setRestartPolicy(id, policy) {
+      await guardOp(() => container(id).update({ RestartPolicy: policy }), `update container ${id}`);
+    },
+    async findImage(reference) {
+      try {
+        return await guardOp(() => docker.getImage(reference).inspect(), `image ${reference}`);
+      } catch (err) {
+        if (err instanceof DockerNotFoundError) return null;
+        throw err;
+      }
+    },
+    async tagImage(image, repo, tag) {
+      await guardOp(() => docker.getImage(image).tag({ repo, tag }), `tag image ${image} as ${repo}:${tag}`);
+    },
+    async pullImage(reference, auth) {
+      const at = reference.indexOf('@');
+      const colon = reference.lastIndexOf(':');
+      const [fromImage, tag] =
+        at >= 0
+          ? [reference.slice(0, at), reference.slice(at + 1)]
+          : colon > reference.lastIndexOf('/')
+            ? [reference.slice(0, colon), reference.slice(colon + 1)]
+            : [reference, 'latest'];
+      const scrub = (text: string) =>
+        auth ? text.split(auth.password).join('[redacted]').split(auth.username).join('[user]') : text;
+      let stream: NodeJS.ReadableStream;
+      try {
+        // createImage with the credentials as its own argument: they become the X-Registry-Auth
+        // header and never a query string.
+        stream = (await docker.createImage(
+          auth ? { username: auth.username, password: auth.password, serveraddress: auth.serveraddress } : {},
+          { fromImage, tag },
+        )) as NodeJS.ReadableStream;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status === undefined) throw new DockerUnavailableError(err);
+        const detail = scrub(dockerMessage(err));
+        throw new DockerPullError(
+          reference,
+          detail,
+          status === 404 || /manifest unknown|not found/i.test(detail),
+        );
+      }
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(stream, (err: Error | null) => {
+          if (!err) return resolve();
+          const detail = scrub(err.message ?? String(err));
+          reject(new DockerPullError(reference, detail, /manifest unknown|not found/i.test(detail)));
+        });
+      });
+    },
+  };
+}
+
+/** Like guard(), for mutations: 404 is DockerNotFoundError, other statuses DockerOperationError. */
+async function guardOp<T>(fn: () => Promise<T>, what: string, okStatuses: number[] = []): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && okStatuses.includes(status)) return undefined as T;
+    if (status === 404) throw new DockerNotFoundError(what.replace(/^\w+ /, ''));
+    if (status !== undefined) throw new DockerOperationError(what, status, dockerMessage(err));
+    throw new DockerUnavailableError(err);
+  }
+}
+
+function dockerMessage(err: unknown): string {
+  const e = err as { json?: { message?: string } | null; reason?: string; message?: string };
+  return e.json?.message ?? e.reason ?? e.message ?? String(err);
 }

@@ -1,0 +1,138 @@
+import { DockerPullError, type ImageInspect } from '../docker/docker-client.js';
+import { announce, type ExecContext } from './exec-context.js';
+import { STEP } from './steps.js';
+
+/**
+ * Verifies a deploy's artifact before anything changes. With `manifest_digest`, the engine pulls
+ * `repository@digest` (unless it already has exactly that manifest) and the image must carry that
+ * repo digest; with `image_id`, the image must have exactly that id (both, when both are given).
+ * A production deploy names one of them (the contract refuses it otherwise; checked again here).
+ */
+export interface Artifact {
+  /** What the container's Config.Image will say: the request's image, or repository@digest. */
+  imageRef: string;
+  image: ImageInspect;
+  imageId: string;
+  manifestDigest: string | null;
+}
+
+export type ArtifactCheck =
+  | { ok: true; artifact: Artifact }
+  | { ok: false; code: 'artifact_mismatch' | 'invalid_request' | 'docker_error'; message: string };
+
+export interface ArtifactWanted {
+  image: string;
+  image_id: string | null;
+  manifest_digest: string | null;
+}
+
+export async function verifyArtifact(
+  ctx: ExecContext,
+  wanted: ArtifactWanted,
+  environment: string,
+): Promise<ArtifactCheck> {
+  const nothing = 'nothing was changed';
+  if (wanted.manifest_digest) {
+    const repo = repositoryOf(wanted.image);
+    const ref = `${repo}@${wanted.manifest_digest}`;
+    let image = await ctx.docker.findImage(ref);
+    if (!image || !(image.RepoDigests ?? []).includes(ref)) {
+      await announce(ctx, STEP.pullImage, { reference: ref });
+      const auth = (await ctx.registryAuth?.(registryOf(repo))) ?? null;
+      try {
+        await ctx.docker.pullImage(ref, auth);
+      } catch (err) {
+        if (err instanceof DockerPullError && err.notFound)
+          return {
+            ok: false,
+            code: 'artifact_mismatch',
+            message: `the registry has no manifest ${wanted.manifest_digest} for ${repo} (${ctx.redactor.redact(err.message)}); ${nothing}`,
+          };
+        return {
+          ok: false,
+          code: 'docker_error',
+          message: `${ctx.redactor.redact((err as Error).message)}; ${nothing}`,
+        };
+      }
+      image = await ctx.docker.findImage(ref);
+    }
+    if (!image || !(image.RepoDigests ?? []).includes(ref))
+      return {
+        ok: false,
+        code: 'artifact_mismatch',
+        message: `after the pull, no image on the engine carries the manifest digest ${ref}; ${nothing}`,
+      };
+    if (wanted.image_id && image.Id !== wanted.image_id)
+      return {
+        ok: false,
+        code: 'artifact_mismatch',
+        message: `${ref} is image ${image.Id}, not the expected ${wanted.image_id}; ${nothing}`,
+      };
+    return {
+      ok: true,
+      artifact: { imageRef: ref, image, imageId: image.Id, manifestDigest: wanted.manifest_digest },
+    };
+  }
+
+  if (wanted.image_id) {
+    const image = await ctx.docker.findImage(wanted.image);
+    if (!image)
+      return {
+        ok: false,
+        code: 'artifact_mismatch',
+        message: `image ${wanted.image} is not on this engine; ${nothing}`,
+      };
+    if (image.Id !== wanted.image_id)
+      return {
+        ok: false,
+        code: 'artifact_mismatch',
+        message: `image ${wanted.image} is ${image.Id} on this engine, not the expected ${wanted.image_id}; ${nothing}`,
+      };
+    return { ok: true, artifact: { imageRef: wanted.image, image, imageId: image.Id, manifestDigest: null } };
+  }
+
+  if (environment === 'production')
+    return {
+      ok: false,
+      code: 'invalid_request',
+      message: `a production deploy needs image_id or manifest_digest to say exactly what runs; ${nothing}`,
+    };
+  let image = await ctx.docker.findImage(wanted.image);
+  if (!image) {
+    await announce(ctx, STEP.pullImage, { reference: wanted.image });
+    const auth = (await ctx.registryAuth?.(registryOf(repositoryOf(wanted.image)))) ?? null;
+    try {
+      await ctx.docker.pullImage(wanted.image, auth);
+    } catch (err) {
+      return {
+        ok: false,
+        code: 'docker_error',
+        message: `${ctx.redactor.redact((err as Error).message)}; ${nothing}`,
+      };
+    }
+    image = await ctx.docker.findImage(wanted.image);
+    if (!image)
+      return {
+        ok: false,
+        code: 'docker_error',
+        message: `image ${wanted.image} is missing after its pull; ${nothing}`,
+      };
+  }
+  return { ok: true, artifact: { imageRef: wanted.image, image, imageId: image.Id, manifestDigest: null } };
+}
+
+/** The reference without its tag and digest: `127.0.0.1:5000/shop/web:2@sha256:…` → `127.0.0.1:5000/shop/web`. */
+export function repositoryOf(reference: string): string {
+  const noDigest = reference.split('@')[0] ?? reference;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/** The registry host of a repository: its first component when that looks like a host, else Docker Hub. */
+export function registryOf(repository: string): string {
+  const first = repository.split('/')[0] ?? '';
+  return repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')
+    ? first
+    : 'docker.io';
+}

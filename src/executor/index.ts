@@ -1,0 +1,39 @@
+// The executors' Docker operations. Orchestration (worker, leases, intents, gate) lives beside them
+// in run-*.ts, lease.ts and intent*.ts; it calls these with an ExecContext.
+export { type Artifact, repositoryOf, registryOf, verifyArtifact } from './artifact.js';
+export { type DeployDesired, deployService, type ReleaseOutcome, START_FIRST_REFUSAL } from './deploy.js';
+export {
+  ChangeAbortedError,
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  DEFAULT_STABILITY_WINDOW_MS,
+  DEFAULT_STOP_TIMEOUT_S,
+  type ExecContext,
+  type ExecMeta,
+} from './exec-context.js';
+export { bindsFixedHostPort, type FixedPort } from './fixed-port.js';
+export { healthGate, waitHealthy, watchStability } from './health-gate.js';
+export { HELM_LABEL, isIdentityLabel } from './helm-labels.js';
+export { activeContainers, isKeptContainer, keptName, keptRelease } from './kept-containers.js';
+export { recreateOptions } from './recreate-config.js';
+export { makeRegistryAuth } from './registry-auth.js';
+export {
+  type ContainerConfigRecord,
+  captureConfig,
+  configDigest,
+  type RecordedEnv,
+} from './release-config.js';
+export { planReleaseIds } from './release-records.js';
+export {
+  DEFAULT_KEEP_RELEASES,
+  makeReleaseStore,
+  type ReleaseRecord,
+  type ReleaseStore,
+  releaseSummary,
+  releaseTag,
+} from './release-store.js';
+export { restartService } from './restart.js';
+export { rollbackService } from './rollback.js';
+export { renderRollbackDoc } from './rollback-doc.js';
+export type { ServiceDefinition } from './service-definition.js';
+export { STEP, type StepName } from './steps.js';
+export { stopService } from './stop.js';

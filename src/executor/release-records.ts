@@ -1,0 +1,128 @@
+import type { ContainerInspect } from '../docker/docker-client.js';
+import { announce, type ExecContext, type ExecMeta } from './exec-context.js';
+import { captureConfig, configDigest } from './release-config.js';
+import { type ReleaseRecord, type ReleaseStore, releaseTag } from './release-store.js';
+import { writeRollbackDoc } from './rollback-doc.js';
+import { nameOf } from './service-state.js';
+import { STEP } from './steps.js';
+
+/**
+ * Bookkeeping shared by deploy and rollback: which recorded release the running containers are,
+ * recording the containers Helm found as a release, and Helm's own tag on a release's image.
+ */
+
+/** The recorded release that `infos` are, or null (never deployed by Helm, or changed by hand since). */
+export async function recordedReleaseOf(
+  ctx: Pick<ExecContext, 'releases'>,
+  service: string,
+  infos: readonly ContainerInspect[],
+): Promise<ReleaseRecord | null> {
+  if (infos.length === 0) return null;
+  const ids = infos.map((i) => i.Id).sort();
+  const matches = (r: ReleaseRecord | null) =>
+    !!r &&
+    r.image_id === infos[0]!.Image &&
+    JSON.stringify(r.containers.map((c) => c.id).sort()) === JSON.stringify(ids);
+  const current = await ctx.releases.currentRelease(service);
+  if (matches(current)) return current;
+  const labelled = infos[0]!.Config.Labels?.['helm.release'];
+  const byLabel = labelled ? await ctx.releases.getRelease(service, labelled) : null;
+  return matches(byLabel) ? byLabel : null;
+}
+
+/** A record of containers as they run now (the release Helm found, or one it just created). */
+export function recordOf(
+  ctx: Pick<ExecContext, 'redactor' | 'clock'>,
+  input: {
+    id: string;
+    service: string;
+    image: string;
+    infos: readonly ContainerInspect[];
+    manifestDigest: string | null;
+    artifactId: string | null;
+    meta: ExecMeta;
+    adopted: boolean;
+    previous: string | null;
+  },
+): ReleaseRecord {
+  const containers = input.infos.map((info) => ({
+    name: nameOf(info),
+    id: info.Id,
+    config: captureConfig(info, ctx.redactor),
+  }));
+  return {
+    id: input.id,
+    service: input.service,
+    image: input.image,
+    image_id: input.infos[0]!.Image,
+    manifest_digest: input.manifestDigest,
+    artifact_id: input.artifactId,
+    release_tag: releaseTag(input.service, input.id).ref,
+    created_at: ctx.clock.now().toISOString(),
+    request_id: input.meta.requestId,
+    approval_id: input.meta.approvalId,
+    environment: input.meta.environment,
+    op_id: input.meta.opId ?? null,
+    adopted: input.adopted,
+    previous: input.previous,
+    config_digest: configDigest(containers.map((c) => c.config)),
+    containers,
+  };
+}
+
+/** Tags the release's image `helm-release/<service>-<hash>:<id>`, so it never becomes dangling. */
+export async function tagReleaseImage(ctx: ExecContext, record: ReleaseRecord): Promise<void> {
+  const tag = releaseTag(record.service, record.id);
+  await announce(ctx, STEP.tagReleaseImage, { release: record.id, image: record.image_id, tag: tag.ref });
+  await ctx.docker.tagImage(record.image_id, tag.repo, tag.tag);
+}
+
+/** "sha256:cde7f10f4cae…" */
+export function shortImageId(id: string): string {
+  return id.startsWith('sha256:') ? `${id.slice(0, 19)}…` : id;
+}
+
+/**
+ * Release ids for a deploy plan: what runs now (a recorded release, or the containers Helm found,
+ * which the deploy records under the next id) and the id the new release gets.
+ */
+export async function planReleaseIds(
+  releases: ReleaseStore,
+  service: string,
+  infos: readonly ContainerInspect[],
+): Promise<{ replaces_release: string | null; new_release: string }> {
+  const recorded = await recordedReleaseOf({ releases }, service, infos);
+  const next = await releases.nextReleaseId(service);
+  if (recorded || infos.length === 0) return { replaces_release: recorded?.id ?? null, new_release: next };
+  return { replaces_release: next, new_release: `r${Number(next.slice(1)) + 1}` };
+}
+
+/**
+ * Writes `<memoryDir>/rollback/<service>.md` for what runs now. The previous release is the one
+ * `current` replaced, or else `fallback` (after a rollback: the release rolled back from).
+ */
+export async function writeServiceRollbackDoc(
+  ctx: ExecContext,
+  service: string,
+  environment: string,
+  event: string,
+  current: ReleaseRecord,
+  fallback: ReleaseRecord | null = null,
+): Promise<string> {
+  const recordedPrevious = current.previous ? await ctx.releases.getRelease(service, current.previous) : null;
+  const previous = fallback ?? recordedPrevious;
+  const previousKept: Record<string, string> = {};
+  for (const c of previous?.containers ?? []) {
+    const info = await ctx.docker.inspectContainer(c.id).catch(() => null);
+    if (info && info.Image === previous?.image_id && !info.State.Running) previousKept[c.name] = nameOf(info);
+  }
+  return writeRollbackDoc(ctx.memoryDir, {
+    service,
+    environment,
+    event,
+    at: ctx.clock.now().toISOString(),
+    current,
+    previous,
+    previousKept,
+  });
+}

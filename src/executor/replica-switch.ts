@@ -1,0 +1,243 @@
+import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
+import type { LogLine } from '../docker/logs-demux.js';
+import { announce, ChangeAbortedError, DEFAULT_STOP_TIMEOUT_S, type ExecContext } from './exec-context.js';
+import { healthGate } from './health-gate.js';
+import { lastLogs } from './last-logs.js';
+import { STEP } from './steps.js';
+
+/**
+ * Replaces a service's replicas one at a time, each health-gated, and undoes every replaced one
+ * (newest first) when any fails: the engine under deploy and rollback. Each replica:
+ *   stop_old → disarm_old → rename_old (kept as <name>-helm-<release>)
+ *   → create_new | (rename_kept → rearm_kept) → start_new → health check → stability window.
+ * Undo: stop_new → remove_new | (disarm_kept → rename_kept_back)
+ *   → rename_old_back → rearm_old → start_old, then the restored replicas must pass their health check.
+ * Each Docker change is announced first; an announcement that throws stops everything at once.
+ */
+export type ReplicaTarget =
+  | {
+      kind: 'create';
+      options: ContainerCreateOptions;
+      allowedFrom: ContainerInspect | null;
+      /** The image id the created container must have (a tag that moved since the check is caught here). */
+      expectImageId: string;
+    }
+  | { kind: 'kept'; id: string; keptName: string; restartPolicy: RestartPolicy };
+
+export interface ReplicaStep {
+  /** The name the replica runs under. */
+  name: string;
+  /** The container that runs under that name now (replaced and kept), or null. */
+  old: ContainerInspect | null;
+  /** What `old` is renamed to while kept. */
+  oldKeptName: string | null;
+  /** What replaces it; null: `old` is only stopped and kept (a release with fewer replicas). */
+  next: ReplicaTarget | null;
+}
+
+export interface SwitchedReplica {
+  name: string;
+  id: string;
+  check: string;
+  detail: string;
+}
+
+export type SwitchResult =
+  | { ok: true; replicas: SwitchedReplica[]; ms: number }
+  | {
+      ok: false;
+      /** Why the replica failed. */
+      failure: string;
+      failedReplica: string;
+      lastLogs: LogLine[];
+      /** Whether every replaced replica is back and passed its health check. */
+      restored: boolean;
+      /** What went wrong while restoring (rollback_failed), or how the restored replicas look. */
+      restoreDetail: string;
+      ms: number;
+    };
+
+interface Progress {
+  step: ReplicaStep;
+  oldWasRunning: boolean;
+  oldStopped: boolean;
+  oldPolicy: RestartPolicy | null;
+  oldRenamed: boolean;
+  newId: string | null;
+  created: boolean;
+  keptRenamed: boolean;
+  keptRearmed: boolean;
+  newStarted: boolean;
+}
+
+class ReplicaFailed extends Error {}
+
+export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaStep[]): Promise<SwitchResult> {
+  const started = performance.now();
+  const done: Progress[] = [];
+  const replicas: SwitchedReplica[] = [];
+  let failure: { reason: string; progress: Progress } | null = null;
+
+  for (const step of steps) {
+    const p: Progress = {
+      step,
+      oldWasRunning: step.old?.State.Running === true,
+      oldStopped: false,
+      oldPolicy: null,
+      oldRenamed: false,
+      newId: null,
+      created: false,
+      keptRenamed: false,
+      keptRearmed: false,
+      newStarted: false,
+    };
+    done.push(p);
+    try {
+      await apply(ctx, p);
+      if (p.newId) {
+        const gate = await healthGate(ctx, p.newId, ctx.healthTimeoutMs, ctx.stabilityWindowMs);
+        if (!gate.ok) throw new ReplicaFailed(`${step.name}: ${gate.reason}`);
+        replicas.push({ name: step.name, id: p.newId, check: gate.check, detail: gate.detail });
+      }
+    } catch (err) {
+      if (err instanceof ChangeAbortedError) throw err;
+      failure = {
+        reason: err instanceof ReplicaFailed ? err.message : `${step.name}: ${(err as Error).message}`,
+        progress: p,
+      };
+      break;
+    }
+  }
+  if (!failure) return { ok: true, replicas, ms: Math.round(performance.now() - started) };
+
+  const failed = failure.progress;
+  const logs = failed.newId ? await lastLogs(ctx, failed.newId, failed.step.name) : [];
+  ctx.logger.warn(
+    { failure: true, replica: failed.step.name, reason: ctx.redactor.redact(failure.reason) },
+    'replica failed; undoing the replaced replicas',
+  );
+
+  const problems: string[] = [];
+  for (const p of [...done].reverse()) {
+    try {
+      await undo(ctx, p);
+    } catch (err) {
+      if (err instanceof ChangeAbortedError) throw err;
+      problems.push(`${p.step.name}: ${(err as Error).message}`);
+    }
+  }
+  const restoredLooks: string[] = [];
+  if (problems.length === 0) {
+    for (const p of done) {
+      if (!p.step.old || !p.oldWasRunning) continue;
+      const gate = await healthGate(ctx, p.step.old.Id, ctx.healthTimeoutMs, 0);
+      if (gate.ok) restoredLooks.push(`${p.step.name}: ${gate.detail}`);
+      else problems.push(`${p.step.name} is back but ${gate.reason}`);
+    }
+  }
+  return {
+    ok: false,
+    failure: failure.reason,
+    failedReplica: failed.step.name,
+    lastLogs: logs,
+    restored: problems.length === 0,
+    restoreDetail: problems.length === 0 ? restoredLooks.join('; ') : problems.join('; '),
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+async function apply(ctx: ExecContext, p: Progress): Promise<void> {
+  const { step } = p;
+  const old = step.old;
+  if (old) {
+    const d = { replica: step.name, container: old.Id };
+    if (p.oldWasRunning) {
+      await announce(ctx, STEP.stopOld, { ...d, timeout_s: stopTimeout(old) });
+      await ctx.docker.stopContainer(old.Id, stopTimeout(old));
+      p.oldStopped = true;
+    }
+    const policy = old.HostConfig.RestartPolicy;
+    if (policy?.Name && policy.Name !== 'no') {
+      await announce(ctx, STEP.disarmOld, d);
+      await ctx.docker.setRestartPolicy(old.Id, { Name: 'no' });
+      p.oldPolicy = { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
+    }
+    if (step.oldKeptName) {
+      await announce(ctx, STEP.renameOld, { ...d, to: step.oldKeptName });
+      await ctx.docker.renameContainer(old.Id, step.oldKeptName);
+      p.oldRenamed = true;
+    }
+  }
+  const next = step.next;
+  if (!next) return;
+  if (next.kind === 'create') {
+    await announce(ctx, STEP.createNew, { replica: step.name, image: next.options.Image ?? null });
+    p.newId = await ctx.docker.createContainer(next.options, { allowedFrom: next.allowedFrom });
+    p.created = true;
+    const info = await ctx.docker.inspectContainer(p.newId);
+    if (info.Image !== next.expectImageId)
+      throw new ReplicaFailed(
+        `${step.name} was created from ${info.Image}, not the verified ${next.expectImageId} (the tag moved)`,
+      );
+  } else {
+    p.newId = next.id;
+    await announce(ctx, STEP.renameKept, { replica: step.name, container: next.id, from: next.keptName });
+    await ctx.docker.renameContainer(next.id, step.name);
+    p.keptRenamed = true;
+    if (next.restartPolicy.Name && next.restartPolicy.Name !== 'no') {
+      await announce(ctx, STEP.rearmKept, { replica: step.name, container: next.id });
+      await ctx.docker.setRestartPolicy(next.id, next.restartPolicy);
+      p.keptRearmed = true;
+    }
+  }
+  await announce(ctx, STEP.startNew, { replica: step.name, container: p.newId });
+  p.newStarted = true; // set before: a start that fails half-way is undone the same way
+  await ctx.docker.startContainer(p.newId);
+}
+
+async function undo(ctx: ExecContext, p: Progress): Promise<void> {
+  const { step } = p;
+  if (p.newId) {
+    const d = { replica: step.name, container: p.newId };
+    const info = await ctx.docker.inspectContainer(p.newId).catch(() => null);
+    if (info && (info.State.Running || info.State.Restarting)) {
+      await announce(ctx, STEP.stopNew, d);
+      await ctx.docker.stopContainer(p.newId, stopTimeout(info));
+    }
+    if (p.created) {
+      if (info) {
+        await announce(ctx, STEP.removeNew, d);
+        await ctx.docker.removeContainer(p.newId, { force: true });
+      }
+    } else if (step.next?.kind === 'kept') {
+      if (p.keptRearmed) {
+        await announce(ctx, STEP.disarmKept, d);
+        await ctx.docker.setRestartPolicy(p.newId, { Name: 'no' });
+      }
+      if (p.keptRenamed) {
+        await announce(ctx, STEP.renameKeptBack, { ...d, to: step.next.keptName });
+        await ctx.docker.renameContainer(p.newId, step.next.keptName);
+      }
+    }
+  }
+  const old = step.old;
+  if (!old) return;
+  const d = { replica: step.name, container: old.Id };
+  if (p.oldRenamed) {
+    await announce(ctx, STEP.renameOldBack, { ...d, to: step.name });
+    await ctx.docker.renameContainer(old.Id, step.name);
+  }
+  if (p.oldPolicy) {
+    await announce(ctx, STEP.rearmOld, d);
+    await ctx.docker.setRestartPolicy(old.Id, p.oldPolicy);
+  }
+  if (p.oldStopped) {
+    await announce(ctx, STEP.startOld, d);
+    await ctx.docker.startContainer(old.Id);
+  }
+}
+
+export function stopTimeout(info: ContainerInspect): number {
+  const t = (info.Config as { StopTimeout?: number | null }).StopTimeout;
+  return typeof t === 'number' && t >= 0 ? t : DEFAULT_STOP_TIMEOUT_S;
+}

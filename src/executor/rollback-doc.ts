@@ -1,0 +1,145 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerConfigRecord } from './release-config.js';
+import { type ReleaseRecord, writeFileDurably } from './release-store.js';
+
+/**
+ * `<memoryDir>/rollback/<service>.md`: how to go back to the previous release, with Helm and by
+ * hand. Written after every deploy and rollback. Environment variables appear by name only: the
+ * manual commands pass `-e NAME`, which takes the value from the shell that runs them.
+ */
+export interface RollbackDocInput {
+  service: string;
+  environment: string;
+  /** What just happened, e.g. "deploy of r2" or "rollback to r1 (deploy of r3 failed)". */
+  event: string;
+  at: string;
+  current: ReleaseRecord | null;
+  previous: ReleaseRecord | null;
+  /** Replica name → the name of the previous release's kept container, for those that still exist. */
+  previousKept: Record<string, string>;
+}
+
+export function renderRollbackDoc(d: RollbackDocInput): string {
+  const lines: string[] = [];
+  lines.push(`# Rollback procedure: ${d.service}`, '');
+  lines.push(`Written by Helm at ${d.at} after the ${d.event}. Environment: ${d.environment}.`, '');
+  lines.push('## Current release', '', ...describe(d.current), '');
+  lines.push('## Previous release', '', ...describe(d.previous), '');
+  if (!d.previous || !d.current) {
+    lines.push('There is no earlier release to roll back to.', '');
+    return `${lines.join('\n')}\n`;
+  }
+  const prev = d.previous;
+  const cur = d.current;
+  lines.push('## Roll back with Helm', '');
+  lines.push('```sh');
+  lines.push(
+    `helm request rollback ${d.service} --environment ${d.environment} --reason "roll back to ${prev.id}" --params '{"to":"${prev.id}"}'`,
+  );
+  lines.push('```', '');
+  lines.push(
+    `(\`npm run helm -- request …\` from Helm's folder.) Without \`to\`, Helm rolls back to the release the current one replaced.`,
+    '',
+  );
+  lines.push('## Roll back by hand (docker CLI)', '');
+  lines.push(`1. Stop the current release (${cur.id}) and keep it:`, '', '```sh');
+  for (const c of cur.containers) {
+    const keptAs = `${c.name}-helm-${cur.id}`;
+    lines.push(`docker stop --time 10 ${c.name}`);
+    lines.push(`docker rename ${c.name} ${keptAs}`);
+    lines.push(`docker update --restart no ${keptAs}`);
+  }
+  lines.push('```', '');
+  if (prev.containers.length > 0 && prev.containers.every((c) => d.previousKept[c.name])) {
+    lines.push(`2. Start the kept containers of ${prev.id} under their own names:`, '', '```sh');
+    for (const c of prev.containers) {
+      const kept = d.previousKept[c.name]!;
+      if (kept !== c.name) lines.push(`docker rename ${kept} ${c.name}`);
+      const policy = restartPolicy(c.config);
+      if (policy !== 'no') lines.push(`docker update --restart ${policy} ${c.name}`);
+      lines.push(`docker start ${c.name}`);
+    }
+    lines.push('```', '');
+    lines.push(`If a kept container is gone, create it again instead:`, '');
+  } else {
+    lines.push(`2. The kept containers of ${prev.id} are gone: create them again from its image:`, '');
+  }
+  const names = [...new Set(prev.containers.flatMap((c) => c.config.env.map((e) => e.name)))];
+  if (names.length > 0)
+    lines.push(
+      `Set these environment variables in your shell first (names only here; the values are in the release record or, for secrets, the secret store): ${names.join(', ')}.`,
+      '',
+    );
+  lines.push('```sh');
+  for (const c of prev.containers) lines.push(dockerRun(c.name, prev, c.config));
+  lines.push('```', '');
+  lines.push(`3. Check it: \`docker ps --filter name=${d.service}\`, then Helm's health check.`, '');
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeRollbackDoc(memoryDir: string, input: RollbackDocInput): Promise<string> {
+  const dir = join(memoryDir, 'rollback');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${input.service.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);
+  await writeFileDurably(path, renderRollbackDoc(input));
+  return path;
+}
+
+function describe(r: ReleaseRecord | null): string[] {
+  if (!r) return ['None.'];
+  return [
+    `- release: ${r.id}${r.adopted ? ' (the containers Helm found before its first deploy)' : ''}, created ${r.created_at}`,
+    `- image: ${r.image}`,
+    `- image id: ${r.image_id}`,
+    `- manifest digest: ${r.manifest_digest ?? 'none (a local image)'}`,
+    `- artifact_id: ${r.artifact_id ?? 'none'}`,
+    `- config digest: ${r.config_digest}`,
+    `- Helm's image tag: ${r.release_tag ?? 'none'}`,
+    `- containers: ${r.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ') || 'none'}`,
+    `- request_id: ${r.request_id ?? 'none'}; approval_id: ${r.approval_id ?? 'none'}`,
+  ];
+}
+
+function restartPolicy(config: ContainerConfigRecord): string {
+  const p = config.host_config['RestartPolicy'] as { Name?: string; MaximumRetryCount?: number } | undefined;
+  if (!p?.Name) return 'no';
+  return p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name;
+}
+
+function dockerRun(name: string, release: ReleaseRecord, config: ContainerConfigRecord): string {
+  const hc = config.host_config;
+  const args: string[] = ['docker', 'run', '-d', '--name', name];
+  const network = hc['NetworkMode'] as string | undefined;
+  if (network && network !== 'default') args.push('--network', network);
+  if (hc['Init'] === true) args.push('--init');
+  const policy = restartPolicy(config);
+  if (policy !== 'no') args.push('--restart', policy);
+  for (const e of config.env) args.push('-e', e.name);
+  for (const [k, v] of Object.entries(config.labels))
+    if (k.startsWith('ghost.')) args.push('--label', `${k}=${v}`);
+  for (const b of (hc['Binds'] as string[] | null) ?? []) args.push('-v', b);
+  for (const m of (hc['Mounts'] as Array<{
+    Type: string;
+    Source: string;
+    Target: string;
+    ReadOnly?: boolean;
+  }> | null) ?? []) {
+    args.push('--mount', `type=${m.Type},src=${m.Source},dst=${m.Target}${m.ReadOnly ? ',readonly' : ''}`);
+  }
+  if (config.user) args.push('--user', config.user);
+  if (config.working_dir) args.push('--workdir', config.working_dir);
+  const entrypoint = Array.isArray(config.entrypoint)
+    ? config.entrypoint
+    : config.entrypoint
+      ? [config.entrypoint]
+      : [];
+  if (entrypoint.length > 0) args.push('--entrypoint', entrypoint[0]!);
+  args.push(release.release_tag ?? release.image_id);
+  args.push(...entrypoint.slice(1), ...(config.cmd ?? []));
+  return args.map(quote).join(' ');
+}
+
+function quote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
