@@ -4,21 +4,33 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { makeAlertSender } from './bus/alert-sender.js';
 import { startHeartbeat } from './bus/heartbeat.js';
-import { QUEUE, WATCHED_QUEUES, WORKER_QUEUES } from './bus/queue-names.js';
+import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES, WORKER_QUEUES } from './bus/queue-names.js';
 import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
 import { makeRequestRecords } from './bus/request-records.js';
-import { type DockerReads, makeDockerReads } from './docker/docker-client.js';
+import { type DockerReads, makeDockerOps } from './docker/docker-client.js';
+import { makeReleaseStore } from './executor/release-store.js';
 import { describeScope } from './docker/scope.js';
 import { watchBullmqFailures } from './intake/bullmq-failures.js';
 import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
 import { type Logger, makeLogger } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
-import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
+import { mergeRunLogs, openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
 import { HELM_VERSION } from './version.js';
-import { startGateWorker } from '../workers/gate.js';
+import { startExecutorWorker } from '../workers/executor.js';
+import { startGateWorkers } from '../workers/gate.js';
+import { type Keyring, parseKeyring } from './approval/index.js';
+import { makeIntentStore } from './executor/intent-store.js';
+import { makeLeaseManager } from './executor/lease.js';
+import { makeOperations } from './executor/operations.js';
+import { makeApprovalLedger, recentEntries } from './gate/approval-ledger.js';
+import { makeGate } from './gate/gate.js';
+import { makeParkedStore } from './gate/parked-store.js';
+import { makeRequestStateStore } from './gate/request-state.js';
+import { DEFAULT_POLICY, type Policy } from './policy/policy.js';
+import { loadPolicyFile } from './policy/policy-file.js';
 
 /**
  * Wires one Helm process: checks its Redis, opens its run log, starts the workers this process
@@ -75,10 +87,13 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     for (const w of durability.warnings) logger.warn(w);
 
     const helmKey = await loadOrCreateHelmKey(config.memoryDir);
-    const runLog = await openOwnRunLog(config, deriveKey(helmKey, 'run-log'), clock, logger);
+    const runLogKey = deriveKey(helmKey, 'run-log');
+    const runLog = await openOwnRunLog(config, runLogKey, clock, logger);
     cleanup.push(() => runLog.close());
 
-    const docker = opts.docker ?? makeDockerReads(config.dockerHost);
+    // Tests may hand in a read-only Docker (bench wrappers); then this Helm runs no changes.
+    const opsDocker = opts.docker ? null : makeDockerOps(config.dockerHost);
+    const docker = opts.docker ?? opsDocker!;
     await docker
       .ping()
       .catch((err) =>
@@ -130,9 +145,96 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       );
     });
 
+    const keyring = loadKeyring(config);
+    const policy = await loadPolicy(config);
+    const ledger = makeApprovalLedger(
+      recentEntries(
+        (await mergeRunLogs(config.memoryDir, runLogKey)).entries,
+        clock.now(),
+        policy.approvalDeadlineS * 1000 + config.clockSkewMs,
+      ),
+    );
+    const execQueue = new Queue(EXEC_QUEUE, queueOpts);
+    const wardenQueue = watchedQueues.find((q) => q.name === QUEUE.wardenRequests)!;
+    cleanup.push(() => execQueue.close());
+    const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
+    const configKey = deriveKey(helmKey, 'config-hmac');
+    const internalKey = deriveKey(helmKey, 'internal-job');
+    const releases = makeReleaseStore(config.memoryDir);
+    const operations = makeOperations(
+      opsDocker
+        ? {
+            docker: opsDocker,
+            clock,
+            logger,
+            redactor,
+            releases,
+            memoryDir: config.memoryDir,
+            // The owner's policy may only lengthen the window.
+            stabilityWindowMs: Math.max(config.stabilityWindowMs, (policy.stabilityWindowS ?? 0) * 1000),
+            healthTimeoutMs: config.healthTimeoutMs,
+            secrets,
+          }
+        : null,
+    );
+
     if (config.workers.includes('gate')) {
-      const gate = startGateWorker(config, { ...sinks, config, clock, docker });
-      cleanup.push(() => gate.close());
+      const parked = makeParkedStore(redis, config.queuePrefix);
+      const gate = makeGate({
+        ...sinks,
+        clock,
+        docker,
+        parked,
+        states: makeRequestStateStore(redis, config.queuePrefix, config.requestIdWindowS),
+        execQueue,
+        wardenQueue,
+        policy: () => policy,
+        configKey,
+        internalKey,
+        executorActions: new Set(Object.keys(operations)),
+        host: LOCAL_HOST,
+        retention,
+        releases,
+      });
+      const workers = startGateWorkers(
+        config,
+        { ...sinks, config, clock, docker, gate, policy: () => policy },
+        {
+          keyring: () => keyring,
+          parked,
+          ledger,
+          runLog,
+          alerts,
+          actionsQueue,
+          clock,
+          logger,
+          skewMs: config.clockSkewMs,
+        },
+      );
+      for (const w of workers) cleanup.push(() => w.close());
+    }
+    if (config.workers.includes('executor')) {
+      const executor = startExecutorWorker(config, {
+        internalKey,
+        configKey,
+        keyring: () => keyring,
+        policy: () => policy,
+        ledger,
+        runLog,
+        alerts,
+        docker,
+        leases: makeLeaseManager(redis, config.queuePrefix),
+        intents: makeIntentStore(config.memoryDir),
+        operations,
+        releases,
+        clock,
+        logger,
+        host: LOCAL_HOST,
+        skewMs: config.clockSkewMs,
+        leaseRetryMs: 250,
+        timeoutMs: config.actionTimeoutMs,
+      });
+      cleanup.push(() => executor.close());
     }
 
     const eventsConnection = makeBlockingConnection(config.redisUrl, `helm-events-${config.instance}`);
@@ -154,7 +256,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       instance: config.instance,
       host: config.host,
       version: HELM_VERSION,
-      workers: config.workers.map((w) => WORKER_QUEUES[w]),
+      workers: config.workers.flatMap((w) => WORKER_QUEUES[w]),
       clock,
       logger,
       intervalMs: config.heartbeatIntervalMs,
@@ -233,4 +335,31 @@ async function openOwnRunLog(
   throw new StartupError([
     `every run-log file in ${config.memoryDir} is held by another live Helm process (${names.length} tried)`,
   ]);
+}
+
+/** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
+export const LOCAL_HOST = 'local';
+
+/** Warden's public keys; none configured means no decision can ever verify (default is no). */
+function loadKeyring(config: Readonly<Config>): Keyring {
+  if (!config.wardenPublicKeysPem) return new Map();
+  try {
+    return parseKeyring(config.wardenPublicKeysPem);
+  } catch (err) {
+    throw new StartupError([`Warden's public keys: ${(err as Error).message}`]);
+  }
+}
+
+/** The design card's policy, tightened by the owner's file; a file that would loosen it stops start-up. */
+async function loadPolicy(config: Readonly<Config>): Promise<Policy> {
+  let policy = DEFAULT_POLICY;
+  if (config.policyFile) {
+    const loaded = await loadPolicyFile(config.policyFile);
+    if (!loaded.ok)
+      throw new StartupError(loaded.problems.map((p) => `HELM_POLICY_FILE ${config.policyFile}: ${p}`));
+    policy = loaded.policy;
+  }
+  return config.approvalDeadlineS === null
+    ? policy
+    : { ...policy, approvalDeadlineS: config.approvalDeadlineS };
 }

@@ -1,38 +1,27 @@
-import { Worker } from 'bullmq';
 import type { Config } from '../src/config/config.js';
-import { makeBlockingConnection } from '../src/bus/redis-connection.js';
 import { QUEUE } from '../src/bus/queue-names.js';
+import { type RunningWorker, startWorker } from '../src/bus/start-worker.js';
+import { type DecisionDeps, makeDecisionHandler } from '../src/gate/handle-decision.js';
 import { type IntakeDeps, makeActionJobHandler } from '../src/intake/handle-action-job.js';
 
 /**
- * The gate worker: every job on helm.actions enters Helm here. Today it validates, enforces
- * request_id and runs the safe reads; production changes will wait here for Warden.
+ * The gate worker: every job on helm.actions enters Helm here (validation, request_id, the policy,
+ * parking for Warden), and every decision on helm.approvals is verified and consumed here.
  */
-export function startGateWorker(
-  config: Config,
-  deps: IntakeDeps,
-): { worker: Worker; close(): Promise<void> } {
-  const connection = makeBlockingConnection(config.redisUrl, `helm-gate-${config.instance}`);
-  const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
-  const worker = new Worker(QUEUE.actions, makeActionJobHandler(deps), {
-    connection,
-    prefix: config.queuePrefix,
-    concurrency: config.gateConcurrency,
-    lockDuration: config.lockDurationMs,
-    stalledInterval: config.stalledIntervalMs,
-    maxStalledCount: config.maxStalledCount,
-    // Finished requests are kept for the request_id window or up to a count, whichever comes first.
-    removeOnComplete: retention,
-    removeOnFail: retention,
-    name: config.instance,
-  });
-  worker.on('error', (err) => deps.logger.error({ err }, 'gate worker error'));
-  return {
-    worker,
-    async close() {
-      await worker.close();
-      // BullMQ does not close a connection it was handed.
-      connection.disconnect();
-    },
-  };
+export function startGateWorkers(
+  config: Readonly<Config>,
+  intake: IntakeDeps,
+  decisions: DecisionDeps,
+): RunningWorker[] {
+  return [
+    startWorker(config, QUEUE.actions, makeActionJobHandler(intake), {
+      concurrency: config.gateConcurrency,
+      logger: intake.logger,
+    }),
+    // Decisions are few and each one is a race to consume: one at a time per process is plenty.
+    startWorker(config, QUEUE.approvals, makeDecisionHandler(decisions), {
+      concurrency: 4,
+      logger: decisions.logger,
+    }),
+  ];
 }

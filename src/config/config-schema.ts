@@ -52,7 +52,7 @@ const commaList = <T extends z.ZodType<string, string>>(item: T) =>
     )
     .pipe(z.array(item));
 
-const workerKinds = ['gate'] as const;
+const workerKinds = ['gate', 'executor'] as const;
 
 export const envSchema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
@@ -82,6 +82,18 @@ export const envSchema = z.object({
     z.enum(workerKinds, { message: `must name workers among: ${workerKinds.join(', ')}` }),
   ).default([...workerKinds]),
   HELM_GATE_CONCURRENCY: intIn(1, 256).default(16),
+  /** Operations run at once by this process's executor (one per service at a time regardless). */
+  HELM_EXEC_CONCURRENCY: intIn(1, 64).default(4),
+  /** How long a parked request waits for Warden (overrides the policy file's approval_deadline_s). */
+  HELM_APPROVAL_DEADLINE_S: intIn(1, 86_400).optional(),
+  /** Clock skew tolerated past a decision's expires_at. */
+  HELM_CLOCK_SKEW_S: intIn(0, 600).default(30),
+  /** After a deploy or rollback the new release must stay healthy this long. */
+  HELM_STABILITY_WINDOW_S: intIn(0, 3600).default(10),
+  /** How long a restarted or deployed container has to turn healthy. */
+  HELM_HEALTH_TIMEOUT_S: intIn(1, 3600).default(60),
+  /** Every operation ends within this (as failed, timeout). */
+  HELM_ACTION_TIMEOUT_S: intIn(10, 7200).default(900),
   /** How long request_id records and finished helm.actions jobs are kept. */
   HELM_REQUEST_ID_WINDOW_S: intIn(60, 90 * 24 * 3600).default(7 * 24 * 3600),
   /** Upper bound on finished helm.actions jobs kept, whichever bound comes first. */

@@ -31,6 +31,13 @@ export interface Config {
   host: string;
   runLogFileName: string;
   gateConcurrency: number;
+  execConcurrency: number;
+  clockSkewMs: number;
+  /** null: the policy's deadline (default 1 h). */
+  approvalDeadlineS: number | null;
+  stabilityWindowMs: number;
+  healthTimeoutMs: number;
+  actionTimeoutMs: number;
   requestIdWindowS: number;
   jobRetentionCount: number;
   eventsMaxLen: number;
@@ -112,6 +119,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host,
     runLogFileName,
     gateConcurrency: e.HELM_GATE_CONCURRENCY,
+    execConcurrency: e.HELM_EXEC_CONCURRENCY,
+    clockSkewMs: e.HELM_CLOCK_SKEW_S * 1000,
+    approvalDeadlineS: e.HELM_APPROVAL_DEADLINE_S ?? null,
+    stabilityWindowMs: e.HELM_STABILITY_WINDOW_S * 1000,
+    healthTimeoutMs: e.HELM_HEALTH_TIMEOUT_S * 1000,
+    actionTimeoutMs: e.HELM_ACTION_TIMEOUT_S * 1000,
     requestIdWindowS: e.HELM_REQUEST_ID_WINDOW_S,
     jobRetentionCount: e.HELM_JOB_RETENTION_COUNT,
     eventsMaxLen: e.HELM_EVENTS_MAXLEN,

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import {
@@ -14,6 +14,9 @@ import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '.
 import { resolveTarget } from '../docker/target-resolution.js';
 import { failedResult, resultWithStatus, type ResultSubject, subjectFromRawData } from './result-builder.js';
 import { logRequestEvent, publishStatus, type StatusSinks } from './publish-status.js';
+import type { Gate } from '../gate/gate.js';
+import { observeTarget } from '../gate/observe-target.js';
+import { decide, type Policy } from '../policy/policy.js';
 
 /**
  * The first stop of every job on helm.actions: refuse what is malformed (never retried, never
@@ -24,13 +27,17 @@ export interface IntakeDeps extends StatusSinks {
   config: Pick<Config, 'maxAttempts'>;
   clock: Clock;
   docker: DockerReads;
+  /** The gate, for actions that change something; without it they are answered unavailable. */
+  gate?: Gate;
+  /** The owner's policy: reads consult it only for deny rules that name them. */
+  policy?: () => Policy;
 }
 
 /** A safe read that takes longer than this is ended as failed (timeout). */
 export const READ_TIMEOUT_MS = 60_000;
 
 export function makeActionJobHandler(deps: IntakeDeps) {
-  return async function handleActionJob(job: Job): Promise<ActionResult> {
+  return async function handleActionJob(job: Job, token?: string): Promise<ActionResult> {
     const jobId = String(job.id);
     const started = performance.now();
     let subject = subjectFromRawData(job.data, jobId);
@@ -42,7 +49,7 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       target: subject.target,
     });
     try {
-      const result = await run(job, jobId, (s) => {
+      const result = await run(job, token, jobId, (s) => {
         subject = s;
       });
       log.info(
@@ -55,6 +62,9 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       );
       return result;
     } catch (err) {
+      // Parking (delayed) and waiting for the executor (waiting-children) are not failures: the job
+      // leaves the worker and comes back. BullMQ needs to see these errors.
+      if (isBullmqControlFlow(err)) throw err;
       // A bug or an outage mid-request: still a final result, never an exception out of the worker.
       log.error(
         { failure: true, err, duration_ms: Math.round(performance.now() - started) },
@@ -72,7 +82,12 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     }
   };
 
-  async function run(job: Job, jobId: string, setSubject: (s: ResultSubject) => void): Promise<ActionResult> {
+  async function run(
+    job: Job,
+    token: string | undefined,
+    jobId: string,
+    setSubject: (s: ResultSubject) => void,
+  ): Promise<ActionResult> {
     const raw = subjectFromRawData(job.data, jobId);
     const refuse = async (problems: string[]) => {
       await logRequestEvent(deps, 'received', raw, `job ${job.name}`);
@@ -90,15 +105,17 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     if (job.parentKey || job.opts.parent) {
       return refuse(['a job added with a parent (a BullMQ flow) is refused: send the request on its own']);
     }
-    // Helm's own limit: BullMQ's stalled limit is set so high it never fails a job by itself.
-    if (job.attemptsStarted > deps.config.maxAttempts) {
+    // Helm's own limit: BullMQ's stalled limit is set so high it never fails a job by itself, so a
+    // request whose worker keeps dying is ended here. (Parking and waiting for the executor bring a
+    // job back on purpose; only stalls count.)
+    if (job.stalledCounter >= deps.config.maxAttempts) {
       return finish(
         job,
         failedResult(
           raw,
           deps.clock.now(),
           'internal',
-          `processing of this request started ${job.attemptsStarted} times without finishing; Helm gave up`,
+          `processing of this request was interrupted ${job.stalledCounter} times without finishing; Helm gave up`,
         ),
       );
     }
@@ -114,6 +131,10 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       job_id: jobId,
     };
     setSubject(subject);
+
+    // A request the gate parked or handed to an executor comes back here: carry on where it stood.
+    const state = deps.gate ? await deps.gate.stateOf(jobId) : null;
+    if (state && deps.gate) return deps.gate.resume(job, token, request, subject, state);
 
     if (request.request_id) {
       const reservation = await deps.records.reserve(request.request_id, hashCanonical(request), jobId);
@@ -137,9 +158,12 @@ export function makeActionJobHandler(deps: IntakeDeps) {
 
     if (!isSafeRead(request.action)) {
       // Fail closed first: a change that cannot be logged is not made (reads go on, unlogged and alerted).
-      const why = received
-        ? `${request.action} is not available yet: this Helm runs only the safe reads health_check and logs until its gate and executors are installed; nothing was changed`
-        : `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`;
+      if (!received) {
+        const why = `Helm cannot write its run log (${deps.runLog.status().reason ?? 'write failed'}), and it changes nothing it cannot log; nothing was changed`;
+        return finish(job, failedResult(subject, deps.clock.now(), 'unavailable', why));
+      }
+      if (deps.gate?.handles(request.action)) return deps.gate.start(job, token, request, subject);
+      const why = `${request.action} is not available yet in this Helm version; nothing was changed`;
       return finish(job, failedResult(subject, deps.clock.now(), 'unavailable', why));
     }
     return runSafeRead(job, request, subject);
@@ -165,7 +189,18 @@ export function makeActionJobHandler(deps: IntakeDeps) {
         }),
       );
     }
-    // Reads need no approval anywhere: record the policy decision as the request's first status.
+    // Reads need no approval anywhere, but the owner may deny one outright (say, logs in
+    // production): only then is the real environment worth a look.
+    const policy = deps.policy?.();
+    if (policy?.deny.some((r) => r.actions !== '*' && r.actions.includes(request.action as never))) {
+      const seen = await observeTarget(deps.docker, request.target, policy.classify);
+      const environment = seen.ok ? seen.environment : 'production';
+      const verdict = decide({ action: request.action, environment, direction: null }, policy);
+      if (verdict.decision === 'deny') {
+        return finish(job, failedResult(subject, deps.clock.now(), 'denied', verdict.reason));
+      }
+    }
+    // Record the policy decision as the request's first status.
     await publishStatus(
       deps,
       job,
@@ -274,4 +309,8 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+function isBullmqControlFlow(err: unknown): boolean {
+  return err instanceof DelayedError || err instanceof WaitingChildrenError;
 }

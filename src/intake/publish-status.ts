@@ -77,15 +77,12 @@ export async function publishStatus(
   sinks: StatusSinks,
   job: ProgressTarget,
   result: ActionResult,
-  opts: { event: RunLogEvent; final: boolean },
+  /** event null: the state change is already in the run log (e.g. a consumed approval). */
+  opts: { event: RunLogEvent | null; final: boolean },
 ): Promise<ActionResult> {
-  const logged = await logRequestEvent(
-    sinks,
-    opts.event,
-    result,
-    result.outcome,
-    (result.error?.code as string | undefined) ?? null,
-  );
+  const code = (result.error?.code as string | undefined) ?? null;
+  const logged =
+    opts.event === null || (await logRequestEvent(sinks, opts.event, result, result.outcome, code));
   const published = sinks.redactor.redactDeep({ ...result, logged }) as ActionResult;
   const json = JSON.stringify(published);
   if (published.request_id) await sinks.records.updateResult(published.request_id, published.job_id, json);

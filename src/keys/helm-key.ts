@@ -48,6 +48,9 @@ async function readKey(path: string): Promise<Buffer | null> {
 }
 
 /** A separate key per purpose, so a MAC made for one use can never be replayed as another. */
-export function deriveKey(helmKey: Buffer, purpose: 'run-log' | 'config-hmac' | 'secret-hmac'): Buffer {
+export function deriveKey(
+  helmKey: Buffer,
+  purpose: 'run-log' | 'config-hmac' | 'secret-hmac' | 'internal-job',
+): Buffer {
   return createHmac('sha256', helmKey).update(`helm:${purpose}`).digest();
 }

@@ -6,6 +6,7 @@ import { removeTestContainers, startWebService } from '../helpers/docker.js';
 import { uniqueName } from '../helpers/containers.js';
 import { type BusClient, busClient, cardRequest, startTestHelm, type TestHelm } from '../helpers/helm.js';
 import { readRunLogEntries } from '../helpers/run-log.js';
+import { waitForStatus } from '../helpers/warden.js';
 
 let h: TestHelm;
 let bus: BusClient;
@@ -126,16 +127,17 @@ describe('bad input', () => {
 });
 
 describe("the design card's four-field examples", () => {
-  it('answers health_check and logs, refuses deploy and scale as incomplete, and says restart and stop are not available yet', async () => {
-    const target = service;
+  it('answers health_check and logs at once, parks restart and stop in production for Warden, and refuses deploy and scale as incomplete', async () => {
+    const target = service; // unlabelled: production
     const hc = await bus.request(cardRequest({ action: 'health_check', target }));
     expect(hc.status).toBe('executed');
     const logs = await bus.request(cardRequest({ action: 'logs', target }));
     expect(logs.status).toBe('executed');
     for (const action of ['restart', 'stop']) {
-      const r = await bus.request(cardRequest({ action, target, reason: 'card example' }));
-      expect(r).toMatchObject({ status: 'failed', error: { code: 'unavailable' } });
-      expect((r.error as { message: string }).message).toContain('nothing was changed');
+      const job = await bus.send(cardRequest({ action, target, reason: 'card example' }));
+      const pending = await waitForStatus(bus.actions, job, 'pending_approval');
+      expect(pending).toMatchObject({ action, environment: 'production', logged: true });
+      expect(pending.approval_id).toMatch(/^[0-9a-f-]{36}$/);
     }
     const unknown = await bus.request(cardRequest());
     expect(unknown).toMatchObject({

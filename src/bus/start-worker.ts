@@ -1,0 +1,44 @@
+import { type Processor, Worker } from 'bullmq';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log/logger.js';
+import { makeBlockingConnection } from './redis-connection.js';
+
+/** A running BullMQ worker and how to stop it (BullMQ does not close a connection it was handed). */
+export interface RunningWorker {
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/**
+ * Every Helm worker is made the same way: its own blocking connection, the configured lock and
+ * stalled-check timings, a stalled limit so high that BullMQ never fails a job by itself, and
+ * retention within the request_id window and the count bound.
+ */
+export function startWorker(
+  config: Readonly<Config>,
+  queue: string,
+  processor: Processor,
+  opts: { concurrency: number; logger: Logger },
+): RunningWorker {
+  const connection = makeBlockingConnection(config.redisUrl, `helm-${queue}-${config.instance}`);
+  const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
+  const worker = new Worker(queue, processor, {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: opts.concurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.stalledIntervalMs,
+    maxStalledCount: config.maxStalledCount,
+    removeOnComplete: retention,
+    removeOnFail: retention,
+    name: config.instance,
+  });
+  worker.on('error', (err) => opts.logger.error({ err, queue }, 'worker error'));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,320 @@
+import { DelayedError, type Job } from 'bullmq';
+import type { ActionOutcome } from '../actions/action-types.js';
+import { type Keyring, planHash, verifyDecisionText } from '../approval/index.js';
+import type { AlertSender } from '../bus/alert-sender.js';
+import type { Clock } from '../clock.js';
+import { type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
+import type { DockerReads } from '../docker/docker-client.js';
+import type { ResolvedService } from '../docker/target-resolution.js';
+import type { ApprovalLedger } from '../gate/approval-ledger.js';
+import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/exec-job.js';
+import { observeTarget } from '../gate/observe-target.js';
+import type { Logger } from '../log/logger.js';
+import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
+import { releaseInfo } from '../gate/release-info.js';
+import type { ReleaseStore } from './release-store.js';
+import { decide, type Policy } from '../policy/policy.js';
+import type { RunLog } from '../runlog/index.js';
+import type { IntentStore } from './intent-store.js';
+import type { LeaseManager } from './lease.js';
+
+/**
+ * An executor's job on helm.exec. Before its first change it checks everything again: that the gate
+ * issued the job (MAC), that a change needing approval carries a valid signed decision for this very
+ * plan, consumed for this very request and not used before (the run log says so, not only Redis),
+ * that the decision has not expired, and that the target still looks as it did when the plan was
+ * made. Then it takes the service's lease, writes its intent, and runs the operation; every Docker
+ * change is announced (lease checked, intent step recorded) before it is made.
+ */
+export interface ExecOperationContext {
+  service: ResolvedService;
+  plan: Plan;
+  approvalId: string | null;
+  requestId: string | null;
+  /** The operation id (the intent's op); labelled helm.op on what Helm creates. */
+  opId: string;
+  /** Call before every Docker change: checks the lease and records the intent step. */
+  beforeChange(step: string, detail?: Record<string, unknown>): Promise<void>;
+}
+
+/** The operations an executor can run, by action. */
+export type ExecOperations = Partial<Record<string, (ctx: ExecOperationContext) => Promise<ExecResult>>>;
+
+export interface ExecDeps {
+  internalKey: Buffer;
+  configKey: Buffer;
+  keyring(): Keyring;
+  policy(): Policy;
+  ledger: ApprovalLedger;
+  runLog: RunLog;
+  alerts: AlertSender;
+  docker: DockerReads;
+  leases: LeaseManager;
+  intents: IntentStore;
+  operations: ExecOperations;
+  /** Release records, for recomputing deploy and rollback plans. */
+  releases?: ReleaseStore;
+  clock: Clock;
+  logger: Logger;
+  host: string;
+  skewMs: number;
+  /** How soon a job that waits for its service's lease asks again. */
+  leaseRetryMs: number;
+  timeoutMs: number;
+}
+
+export function makeExecJobHandler(deps: ExecDeps) {
+  return async function runExecJob(job: Job, token?: string): Promise<ExecResult> {
+    if (!isGenuineExecJob(job.data, deps.internalKey)) {
+      return refuseForged(job, 'its MAC does not verify: it was not issued by Helm’s gate');
+    }
+    const data = job.data as SignedExecJob;
+    // A genuine job replayed onto the queue on its own has no parent, or another one.
+    if (job.parent?.id !== data.parent_job_id)
+      return refuseForged(job, `it is not the child of request job ${data.parent_job_id}`);
+
+    const service = `${data.plan.host}/${data.plan.service}`;
+    const lease = await deps.leases.tryAcquire(service, String(job.id));
+    if (!lease) {
+      // Wait for the service without holding a worker slot.
+      if (!token) throw new Error('the executor needs the worker token to wait for a lease');
+      await job.moveToDelayed(deps.clock.now().getTime() + deps.leaseRetryMs, token);
+      throw new DelayedError();
+    }
+    try {
+      return await runLeased(job, data, lease);
+    } finally {
+      await lease.release();
+    }
+  };
+
+  async function runLeased(
+    job: Job,
+    data: SignedExecJob,
+    lease: { check(): Promise<void> },
+  ): Promise<ExecResult> {
+    const op = String(job.id);
+    const plan = data.plan;
+    const decision = checkApproval(data);
+    if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
+
+    const seen = await observeTarget(deps.docker, plan.service, deps.policy().classify);
+    if (!seen.ok) return { ok: false, code: seen.code, message: `${seen.message}; nothing was changed` };
+    let now: Plan;
+    try {
+      now = buildPlan({
+        request: data.request,
+        host: plan.host,
+        service: seen.service.name,
+        environment: seen.environment,
+        containers: seen.containers,
+        configKey: deps.configKey,
+        ...(deps.releases ? { releases: await releaseInfo(deps.releases, seen.service.name) } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      return {
+        ok: false,
+        code: 'stale_plan',
+        message: `the plan can no longer be made (${err.message}); nothing was changed`,
+      };
+    }
+    if (planHash(now) !== data.plan_hash) {
+      const message = `${plan.service} changed since the plan was made (plan ${data.plan_hash.slice(0, 12)}…); nothing was changed`;
+      await deps.alerts.send({
+        severity: 'warning',
+        kind: 'stale_plan',
+        target: plan.service,
+        environment: plan.environment,
+        message,
+        details: {
+          job_id: data.parent_job_id,
+          approval_id: decision.approvalId,
+          plan_hash: data.plan_hash,
+          now_hash: planHash(now),
+        },
+        dedup_key: `stale_plan:${data.parent_job_id}`,
+      });
+      return { ok: false, code: 'stale_plan', message };
+    }
+
+    // The run-log entry that marks this approval as used must be on disk before the first change.
+    const entry = {
+      event: 'executing',
+      job_id: data.parent_job_id,
+      request_id: plan.request_id,
+      action: plan.action,
+      target: plan.service,
+      environment: plan.environment,
+      approval_id: decision.approvalId,
+      code: null,
+      message: `executing plan ${data.plan_hash} (op ${op})`,
+    };
+    try {
+      await deps.runLog.append(entry);
+      deps.ledger.note(entry);
+    } catch {
+      return {
+        ok: false,
+        code: 'unavailable',
+        message: 'Helm cannot write its run log, and it changes nothing it cannot log; nothing was changed',
+      };
+    }
+
+    const operation = deps.operations[plan.action];
+    if (!operation)
+      return {
+        ok: false,
+        code: 'unavailable',
+        message: `${plan.action} has no executor in this Helm version; nothing was changed`,
+      };
+    const intent = {
+      op,
+      service: plan.service,
+      action: plan.action,
+      job_id: data.parent_job_id,
+      approval_id: decision.approvalId,
+      plan_hash: data.plan_hash,
+      from_release: plan.action === 'deploy' ? plan.desired.replaces_release : null,
+      to_release:
+        plan.action === 'deploy'
+          ? plan.desired.new_release
+          : plan.action === 'rollback'
+            ? plan.desired.to_release
+            : null,
+      step: 'start',
+      at: deps.clock.now().toISOString(),
+    };
+    await deps.intents.write(intent);
+    try {
+      return await withTimeout(
+        operation({
+          service: seen.service,
+          plan,
+          approvalId: decision.approvalId,
+          requestId: plan.request_id,
+          opId: op,
+          async beforeChange(step) {
+            await lease.check();
+            await deps.intents.write({ ...intent, step, at: deps.clock.now().toISOString() });
+          },
+        }),
+        deps.timeoutMs,
+      );
+    } catch (err) {
+      deps.logger.error({ err, op }, 'operation failed');
+      return { ok: false, code: 'internal', message: `the operation stopped: ${(err as Error).message}` };
+    } finally {
+      await deps.intents.done(op);
+    }
+  }
+
+  type ApprovalCheck =
+    | { ok: true; approvalId: string | null }
+    | { ok: false; code: 'stale_plan' | 'denied'; message: string };
+
+  function checkApproval(data: SignedExecJob): ApprovalCheck {
+    const plan = data.plan;
+    const direction =
+      plan.action === 'scale'
+        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
+        : null;
+    const needs =
+      decide({ action: plan.action, environment: plan.environment, direction }, deps.policy()).decision !==
+      'auto';
+    if (planHash(plan) !== data.plan_hash)
+      return { ok: false, code: 'stale_plan', message: 'the job’s plan does not hash to its plan_hash' };
+    if (!data.decision_json) {
+      return needs
+        ? {
+            ok: false,
+            code: 'denied',
+            message: `${plan.action} in ${plan.environment} needs Warden’s approval and none came with it`,
+          }
+        : { ok: true, approvalId: null };
+    }
+    const verdict = verifyDecisionText(data.decision_json, deps.keyring());
+    if (!verdict.ok)
+      return { ok: false, code: 'denied', message: `the decision does not verify (${verdict.reason})` };
+    const d: ApprovalDecision = verdict.decision;
+    if (d.decision !== 'approved')
+      return { ok: false, code: 'denied', message: 'the decision is not an approval' };
+    if (d.plan_hash !== data.plan_hash)
+      return { ok: false, code: 'stale_plan', message: 'the decision signs another plan' };
+    const expires = parseRfc3339Utc(d.expires_at);
+    // Expiry gates the start only: once begun, recovery may finish (see intents).
+    if (expires === null || deps.clock.now().getTime() >= expires + deps.skewMs)
+      return { ok: false, code: 'denied', message: `the approval expired at ${d.expires_at}` };
+    if (deps.ledger.consumedFor(d.approval_id) !== data.parent_job_id) {
+      return {
+        ok: false,
+        code: 'denied',
+        message: `the run log does not show approval ${d.approval_id} consumed for request job ${data.parent_job_id}`,
+      };
+    }
+    if (deps.ledger.hasStarted(d.approval_id))
+      return {
+        ok: false,
+        code: 'denied',
+        message: `approval ${d.approval_id} already started a change: it is never used twice`,
+      };
+    return { ok: true, approvalId: d.approval_id };
+  }
+
+  async function securityRefusal(
+    data: SignedExecJob,
+    code: 'stale_plan' | 'denied',
+    why: string,
+  ): Promise<ExecResult> {
+    const message = `refused before any change: ${why}; nothing was changed`;
+    await deps.runLog
+      .append({
+        event: 'security',
+        job_id: data.parent_job_id,
+        action: data.plan.action,
+        target: data.plan.service,
+        environment: data.plan.environment,
+        code,
+        message,
+      })
+      .catch(() => undefined);
+    await deps.alerts.send({
+      severity: 'critical',
+      kind: code === 'stale_plan' ? 'stale_plan' : 'security',
+      target: data.plan.service,
+      environment: data.plan.environment,
+      message: `${data.plan.action} ${data.plan.service}: ${message}`,
+      details: { job_id: data.parent_job_id, plan_hash: data.plan_hash },
+      dedup_key: `security:exec:${data.parent_job_id}`,
+    });
+    return { ok: false, code, message };
+  }
+
+  async function refuseForged(job: Job, why: string): Promise<ExecResult> {
+    const message = `a job on helm.exec was refused: ${why}; nothing was changed`;
+    deps.logger.warn({ exec_job: job.id }, message);
+    await deps.runLog
+      .append({ event: 'security', job_id: null, code: 'forged_job', message })
+      .catch(() => undefined);
+    await deps.alerts.send({
+      severity: 'critical',
+      kind: 'security',
+      message,
+      details: { exec_job: job.id ?? null, name: job.name },
+      dedup_key: `security:exec-job:${job.id}`,
+    });
+    return { ok: false, code: 'denied', message };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no end within ${Math.round(ms / 1000)} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export type { ActionOutcome };

@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import { DelayedError, type Job, type Queue, WaitingChildrenError } from 'bullmq';
+import { planHash } from '../approval/index.js';
+import type { Clock } from '../clock.js';
+import {
+  type ActionRequest,
+  type ActionResult,
+  type ApprovalRequest,
+  ApprovalRequestSchema,
+  type Plan,
+} from '../contracts/index.js';
+import type { DockerReads } from '../docker/docker-client.js';
+import { failedResult, resultWithStatus, type ResultSubject } from '../intake/result-builder.js';
+import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
+import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
+import type { ReleaseStore } from '../executor/release-store.js';
+import { releaseInfo } from './release-info.js';
+import { decide, type Policy } from '../policy/policy.js';
+import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
+import { ENVIRONMENT_RANK, observeTarget } from './observe-target.js';
+import type { ParkedStore } from './parked-store.js';
+import type { RequestState, RequestStateStore } from './request-state.js';
+
+/**
+ * The gate: every request that would change something passes here. It looks at the target, builds
+ * the plan exactly as CONTRACT.md defines it, asks the policy, and then runs it (auto), refuses it
+ * (deny), or parks it for Warden without holding a worker slot (a delayed job that wakes on a
+ * decision or at its deadline). Execution is handed to an executor as a child job; the request's job
+ * waits for it without holding a slot either.
+ */
+export interface Gate {
+  handles(action: string): boolean;
+  stateOf(jobId: string): Promise<RequestState | null>;
+  start(
+    job: Job,
+    token: string | undefined,
+    request: ActionRequest,
+    subject: ResultSubject,
+  ): Promise<ActionResult>;
+  resume(
+    job: Job,
+    token: string | undefined,
+    request: ActionRequest,
+    subject: ResultSubject,
+    state: RequestState,
+  ): Promise<ActionResult>;
+}
+
+export interface GateDeps extends StatusSinks {
+  clock: Clock;
+  docker: DockerReads;
+  parked: ParkedStore;
+  states: RequestStateStore;
+  execQueue: Queue;
+  wardenQueue: Queue;
+  policy: () => Policy;
+  configKey: Buffer;
+  internalKey: Buffer;
+  /** The actions an executor can carry out; the others stay unavailable. */
+  executorActions: ReadonlySet<string>;
+  host: string;
+  retention: { age: number; count: number };
+  /** Release records, for deploy and rollback plans. */
+  releases?: ReleaseStore;
+}
+
+export function makeGate(deps: GateDeps): Gate {
+  const now = () => deps.clock.now();
+  const finish = (job: Job, r: ActionResult, event?: RunLogEvent) =>
+    publishStatus(deps, job, r, {
+      event: event ?? (r.status === 'executed' ? 'executed' : 'failed'),
+      final: true,
+    });
+
+  async function start(job: Job, token: string | undefined, request: ActionRequest, subject: ResultSubject) {
+    const policy = deps.policy();
+    const seen = await observeTarget(deps.docker, request.target, policy.classify);
+    if (!seen.ok)
+      return finish(
+        job,
+        failedResult(subject, now(), seen.code, seen.message, seen.data ? { data: seen.data } : {}),
+      );
+    if (seen.protectedBy) {
+      return finish(
+        job,
+        failedResult(
+          subject,
+          now(),
+          'protected_target',
+          `Helm never changes its own containers or the bus: ${seen.protectedBy}; nothing was changed`,
+        ),
+      );
+    }
+    if (request.environment !== seen.environment) {
+      const weaker = ENVIRONMENT_RANK[request.environment] < ENVIRONMENT_RANK[seen.environment];
+      if (weaker) {
+        await deps.alerts.send({
+          severity: 'critical',
+          kind: 'security',
+          target: request.target,
+          environment: seen.environment,
+          message: `A request named ${request.target} ${request.environment}, but it is ${seen.environment}: refused. Someone may be trying to get around Warden.`,
+          details: {
+            job_id: subject.job_id,
+            requested_by: request.requested_by ?? null,
+            stated: request.environment,
+            real: seen.environment,
+          },
+          dedup_key: `security:environment:${subject.job_id}`,
+        });
+      }
+      return finish(
+        job,
+        failedResult(
+          subject,
+          now(),
+          'environment_mismatch',
+          `${request.target} is ${seen.environment}, not ${request.environment}; nothing was changed`,
+        ),
+      );
+    }
+
+    let plan: Plan;
+    try {
+      plan = buildPlan({
+        request,
+        host: deps.host,
+        service: seen.service.name,
+        environment: seen.environment,
+        containers: seen.containers,
+        configKey: deps.configKey,
+        ...(deps.releases ? { releases: await releaseInfo(deps.releases, seen.service.name) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof PlanError)
+        return finish(job, failedResult(subject, now(), err.code, `${err.message}; nothing was changed`));
+      throw err;
+    }
+    const hash = planHash(plan);
+    const direction =
+      plan.action === 'scale'
+        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
+        : null;
+    const verdict = decide({ action: request.action, environment: seen.environment, direction }, policy);
+    if (verdict.decision === 'deny')
+      return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
+    if (verdict.decision === 'needs_approval')
+      return park(job, token, request, subject, plan, hash, verdict.reason, policy.approvalDeadlineS * 1000);
+
+    await publishStatus(
+      deps,
+      job,
+      resultWithStatus(subject, now(), 'approved', `no approval needed: ${verdict.reason}`),
+      { event: 'approved', final: false },
+    );
+    return handOff(job, token, request, subject, plan, hash, null);
+  }
+
+  async function park(
+    job: Job,
+    token: string | undefined,
+    request: ActionRequest,
+    subject: ResultSubject,
+    plan: Plan,
+    hash: string,
+    reason: string,
+    waitMs: number,
+  ) {
+    const approvalId = randomUUID();
+    const requestedAt = now();
+    const deadline = requestedAt.getTime() + waitMs;
+    const approvalRequest: ApprovalRequest = ApprovalRequestSchema.parse({
+      type: 'helm.approval-request.v1',
+      approval_id: approvalId,
+      plan_hash: hash,
+      plan,
+      steps: planSteps(plan),
+      request,
+      requested_at: requestedAt.toISOString(),
+      expires_at: new Date(deadline).toISOString(),
+    });
+    // Parked first, announced second: a decision can only ever find a request that is ready for it.
+    await deps.parked.park(approvalRequest, subject.job_id, waitMs + 24 * 3600_000);
+    await deps.states.set(subject.job_id, {
+      stage: 'parked',
+      approval_id: approvalId,
+      plan_hash: hash,
+      deadline,
+      exec_job_id: null,
+    });
+    await deps.wardenQueue.add('approval-request', approvalRequest, {
+      jobId: approvalId,
+      removeOnComplete: deps.retention,
+      removeOnFail: deps.retention,
+    });
+    const withId = { ...subject, approval_id: approvalId };
+    await publishStatus(
+      deps,
+      job,
+      resultWithStatus(
+        withId,
+        now(),
+        'pending_approval',
+        `waiting for Warden until ${new Date(deadline).toISOString()}: ${reason}`,
+      ),
+      { event: 'pending_approval', final: false },
+    );
+    return sleepUntil(job, token, deadline);
+  }
+
+  async function resume(
+    job: Job,
+    token: string | undefined,
+    request: ActionRequest,
+    subject: ResultSubject,
+    state: RequestState,
+  ) {
+    const withId = { ...subject, approval_id: state.approval_id };
+    if (state.stage === 'executing') return collect(job, withId);
+    const record = state.approval_id ? await deps.parked.get(state.approval_id) : null;
+    switch (record?.status) {
+      case 'approved': {
+        const decision = JSON.parse(record.decision_json ?? 'null') as { approver?: string } | null;
+        await publishStatus(
+          deps,
+          job,
+          resultWithStatus(
+            withId,
+            now(),
+            'approved',
+            `approved by ${decision?.approver ?? 'Warden'}; executing`,
+          ),
+          { event: null, final: false },
+        );
+        return handOff(
+          job,
+          token,
+          request,
+          withId,
+          record.approval_request.plan,
+          record.plan_hash,
+          record.decision_json,
+        );
+      }
+      case 'denied': {
+        const decision = JSON.parse(record.decision_json ?? 'null') as {
+          approver?: string;
+          reason?: string;
+        } | null;
+        const why = `denied by ${decision?.approver ?? 'Warden'}${decision?.reason ? `: ${decision.reason}` : ''}; nothing was changed`;
+        return finish(job, failedResult(withId, now(), 'denied', why));
+      }
+      case 'cancelled':
+        return finish(
+          job,
+          failedResult(
+            withId,
+            now(),
+            'cancelled',
+            'cancelled by the owner while waiting for Warden; nothing was changed',
+          ),
+        );
+      case 'parked': {
+        if (now().getTime() < (state.deadline ?? 0)) return sleepUntil(job, token, state.deadline ?? 0);
+        if (!(await deps.parked.end(record.approval_id, 'expired', now())))
+          return resume(job, token, request, subject, state);
+        return expire(job, withId, state);
+      }
+      default:
+        return expire(job, withId, state);
+    }
+  }
+
+  async function expire(job: Job, subject: ResultSubject, state: RequestState) {
+    const at = state.deadline ? new Date(state.deadline).toISOString() : 'its deadline';
+    await deps.alerts.send({
+      severity: 'warning',
+      kind: 'approval_expired',
+      ...(subject.target ? { target: subject.target } : {}),
+      message: `${subject.action} ${subject.target} expired at ${at} without a decision from Warden; nothing was changed`,
+      details: { job_id: subject.job_id, approval_id: state.approval_id },
+      dedup_key: `approval_expired:${state.approval_id}`,
+    });
+    return finish(
+      job,
+      failedResult(
+        subject,
+        now(),
+        'approval_expired',
+        `no decision from Warden by ${at}; nothing was changed`,
+      ),
+      'expired',
+    );
+  }
+
+  async function handOff(
+    job: Job,
+    token: string | undefined,
+    request: ActionRequest,
+    subject: ResultSubject,
+    plan: Plan,
+    hash: string,
+    decisionJson: string | null,
+  ) {
+    const execJobId = `exec-${subject.job_id}`;
+    const data: ExecJobData = {
+      v: 1,
+      parent_job_id: subject.job_id,
+      request,
+      plan,
+      plan_hash: hash,
+      decision_json: decisionJson,
+    };
+    await deps.execQueue.add(request.action, signExecJob(data, deps.internalKey), {
+      jobId: execJobId,
+      parent: { id: subject.job_id, queue: job.queueQualifiedName },
+      // A child that BullMQ fails must not leave the request waiting forever: it is collected as failed.
+      ignoreDependencyOnFailure: true,
+      removeOnComplete: deps.retention,
+      removeOnFail: deps.retention,
+    });
+    const state: RequestState = {
+      stage: 'executing',
+      approval_id: subject.approval_id ?? null,
+      plan_hash: hash,
+      deadline: null,
+      exec_job_id: execJobId,
+    };
+    await deps.states.set(subject.job_id, state);
+    if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+    return collect(job, subject);
+  }
+
+  async function collect(job: Job, subject: ResultSubject) {
+    const failures = Object.values(await job.getIgnoredChildrenFailures());
+    if (failures.length > 0) {
+      return finish(
+        job,
+        failedResult(subject, now(), 'internal', `the executor failed: ${String(failures[0]).slice(0, 300)}`),
+      );
+    }
+    const [result] = Object.values(await job.getChildrenValues()) as ExecResult[];
+    if (!result)
+      return finish(job, failedResult(subject, now(), 'internal', 'the executor returned no result'));
+    const extra = {
+      ...(result.data ? { data: result.data } : {}),
+      ...(result.release ? { release: result.release as ActionResult['release'] } : {}),
+    } as Partial<ActionResult>;
+    if (result.ok) return finish(job, resultWithStatus(subject, now(), 'executed', result.outcome, extra));
+    return finish(
+      job,
+      failedResult(subject, now(), result.code, result.message, extra),
+      result.code === 'rolled_back' ? 'rolled_back' : 'failed',
+    );
+  }
+
+  async function sleepUntil(job: Job, token: string | undefined, at: number): Promise<never> {
+    if (!token) throw new Error('the gate needs the worker token to park a request');
+    await job.moveToDelayed(at, token);
+    throw new DelayedError();
+  }
+
+  return {
+    handles: (action) => deps.executorActions.has(action),
+    stateOf: (jobId) => deps.states.get(jobId),
+    start,
+    resume,
+  };
+}

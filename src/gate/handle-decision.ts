@@ -1,0 +1,166 @@
+import { Job, type Queue } from 'bullmq';
+import { acceptDecision, type Keyring, verifyDecision } from '../approval/index.js';
+import type { AlertSender } from '../bus/alert-sender.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log/logger.js';
+import type { RunLog } from '../runlog/index.js';
+import type { ApprovalLedger } from './approval-ledger.js';
+import type { ParkedStore } from './parked-store.js';
+
+/**
+ * A decision on helm.approvals: verified on the JSON exactly as received, accepted only under the
+ * contract's rules, consumed atomically in Redis and recorded in the run log, and then the parked
+ * request is woken. Every refused decision is logged and changes nothing; forgeries are alerted.
+ * Never throws: a decision job always completes with what Helm made of it.
+ */
+export interface DecisionDeps {
+  keyring(): Keyring;
+  parked: ParkedStore;
+  ledger: ApprovalLedger;
+  runLog: RunLog;
+  alerts: AlertSender;
+  actionsQueue: Queue;
+  clock: Clock;
+  logger: Logger;
+  skewMs: number;
+}
+
+export interface DecisionOutcome {
+  outcome: 'accepted' | 'info' | 'security';
+  reason: string;
+  approval_id: string | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export function makeDecisionHandler(deps: DecisionDeps) {
+  return async function handleDecision(job: Job): Promise<DecisionOutcome> {
+    const data: unknown = job.data;
+    const claimedId = claimedApprovalId(data);
+    try {
+      const verdict = verifyDecision(data, deps.keyring());
+      const approvalId = verdict.ok ? verdict.decision.approval_id : claimedId;
+      const parked = approvalId ? await deps.parked.get(approvalId) : null;
+      const alreadyConsumed =
+        parked?.status === 'approved' ||
+        parked?.status === 'denied' ||
+        (approvalId !== null && deps.ledger.consumedFor(approvalId) !== null);
+      const acceptance = acceptDecision({
+        verdict,
+        parked:
+          parked?.status === 'parked'
+            ? { approval_id: parked.approval_id, plan_hash: parked.plan_hash }
+            : null,
+        alreadyConsumed,
+        now: deps.clock.now(),
+        skewMs: deps.skewMs,
+      });
+      if (acceptance.outcome === 'info') return info(approvalId, acceptance.reason, acceptance.detail, job);
+      if (acceptance.outcome === 'security')
+        return security(approvalId, acceptance.reason, acceptance.detail, job);
+
+      const d = acceptance.decision;
+      const consumed = await deps.parked.consume(
+        d.approval_id,
+        d.plan_hash,
+        d.decision,
+        JSON.stringify(data),
+        deps.clock.now(),
+      );
+      if (consumed === 'repeat' || consumed === 'ended') {
+        return info(d.approval_id, consumed, `approval ${d.approval_id} was decided or ended meanwhile`, job);
+      }
+      if (consumed === 'plan_mismatch')
+        return security(d.approval_id, 'plan_mismatch', 'the parked plan changed', job);
+
+      // parked is non-null here: consume() succeeded on its record.
+      const request = parked!.approval_request.request as { action?: string; target?: string };
+      const entry = {
+        event: d.decision,
+        job_id: parked!.job_id,
+        request_id: parked!.approval_request.plan.request_id,
+        action: request.action ?? null,
+        target: request.target ?? null,
+        environment: parked!.approval_request.plan.environment,
+        approval_id: d.approval_id,
+        code: null,
+        message: `${d.decision} by ${d.approver} (key ${d.key_id})${d.reason ? `: ${d.reason}` : ''}; plan ${d.plan_hash}`,
+      };
+      try {
+        await deps.runLog.append(entry);
+        deps.ledger.note(entry);
+      } catch (err) {
+        // Consumed in Redis but not on disk: the executor refuses to start a change the run log does
+        // not show as approved, so this fails closed.
+        deps.logger.error(
+          { err, approval_id: d.approval_id },
+          'approval consumed but not recorded in the run log',
+        );
+      }
+      await wake(parked!.job_id);
+      deps.logger.info(
+        { approval_id: d.approval_id, decision: d.decision, job_id: parked!.job_id },
+        'decision accepted',
+      );
+      return { outcome: 'accepted', reason: d.decision, approval_id: d.approval_id };
+    } catch (err) {
+      deps.logger.error({ err, decision_job: job.id }, 'decision could not be handled');
+      return { outcome: 'info', reason: 'internal', approval_id: claimedId };
+    }
+  };
+
+  /** Moves the parked request's job from delayed to waiting, so the gate picks it up now. */
+  async function wake(jobId: string) {
+    const parkedJob = await Job.fromId(deps.actionsQueue, jobId);
+    await parkedJob?.promote().catch(() => undefined);
+  }
+
+  async function info(
+    approvalId: string | null,
+    reason: string,
+    detail: string,
+    job: Job,
+  ): Promise<DecisionOutcome> {
+    deps.logger.info(
+      { approval_id: approvalId, reason, decision_job: job.id },
+      `decision ignored: ${detail}`,
+    );
+    await deps.runLog
+      .append({ event: 'decision_ignored', approval_id: approvalId, code: reason, message: detail })
+      .catch(() => undefined);
+    return { outcome: 'info', reason, approval_id: approvalId };
+  }
+
+  async function security(
+    approvalId: string | null,
+    reason: string,
+    detail: string,
+    job: Job,
+  ): Promise<DecisionOutcome> {
+    deps.logger.warn(
+      { approval_id: approvalId, reason, decision_job: job.id },
+      `decision refused: ${detail}`,
+    );
+    await deps.runLog
+      .append({
+        event: 'security',
+        approval_id: approvalId,
+        code: reason,
+        message: `decision refused (${reason}): ${detail}`,
+      })
+      .catch(() => undefined);
+    await deps.alerts.send({
+      severity: 'critical',
+      kind: 'security',
+      message: `A decision on helm.approvals was refused (${reason}): ${detail}. Nothing was changed.`,
+      details: { reason, approval_id: approvalId, decision_job: job.id ?? null },
+      dedup_key: `security:decision:${approvalId ?? job.id}`,
+    });
+    return { outcome: 'security', reason, approval_id: approvalId };
+  }
+}
+
+function claimedApprovalId(data: unknown): string | null {
+  const v = data && typeof data === 'object' ? (data as Record<string, unknown>)['approval_id'] : undefined;
+  return typeof v === 'string' && UUID.test(v) ? v : null;
+}

@@ -1,0 +1,94 @@
+import { existsSync } from 'node:fs';
+import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import { LABEL } from '../docker/labels.js';
+import { type ResolvedService, resolveTarget } from '../docker/target-resolution.js';
+import type { Environment } from '../contracts/index.js';
+import { type ClassificationRule, environmentOf, strongestEnvironment } from '../policy/environment-of.js';
+
+/**
+ * What the gate and the executor look at before a change: the resolved service, its containers as
+ * Docker shows them now, and its real environment (from the containers, never from the request).
+ * The executor looks again just before acting, so a plan approved on a different state is stale.
+ */
+export type Observation =
+  | {
+      ok: true;
+      service: ResolvedService;
+      containers: ContainerInspect[];
+      environment: Environment;
+      protectedBy: string | null;
+    }
+  | {
+      ok: false;
+      code: 'unknown_target' | 'target_ambiguous' | 'docker_error';
+      message: string;
+      data?: Record<string, unknown>;
+    };
+
+/** Roles Helm never changes: itself and the bus it depends on. */
+const PROTECTED_ROLES = new Set(['helm', 'bus']);
+
+export async function observeTarget(
+  docker: DockerReads,
+  target: string,
+  classification: readonly ClassificationRule[],
+): Promise<Observation> {
+  let resolved: ReturnType<typeof resolveTarget>;
+  try {
+    resolved = resolveTarget(target, await docker.listContainers());
+  } catch (err) {
+    return { ok: false, code: 'docker_error', message: (err as Error).message };
+  }
+  if (!resolved.ok) {
+    return {
+      ok: false,
+      code: resolved.code,
+      message: resolved.message,
+      ...(resolved.candidates.length > 0 ? { data: { candidates: resolved.candidates } } : {}),
+    };
+  }
+  const service = resolved.service;
+  try {
+    const containers = await Promise.all(service.containers.map((c) => docker.inspectContainer(c.id)));
+    const envs = await Promise.all(
+      containers.map(async (c) => {
+        // An image that cannot be inspected may have set any label: treat them all as inherited.
+        const image = await docker.inspectImage(c.Image).catch(() => null);
+        return environmentOf({
+          containerName: c.Name,
+          containerLabels: c.Config.Labels,
+          imageLabels: image ? (image.Config?.Labels ?? null) : 'unknown',
+          classification,
+        }).environment;
+      }),
+    );
+    return {
+      ok: true,
+      service,
+      containers: containers.sort((a, b) => (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0)),
+      // Replicas should agree; if they do not, the strongest one decides (default is no).
+      environment: strongestEnvironment(envs),
+      protectedBy: protectedBy(containers),
+    };
+  } catch (err) {
+    return { ok: false, code: 'docker_error', message: (err as Error).message };
+  }
+}
+
+function protectedBy(containers: ContainerInspect[]): string | null {
+  for (const c of containers) {
+    const role = c.Config.Labels?.[LABEL.role];
+    if (role && PROTECTED_ROLES.has(role))
+      return `${c.Name.replace(/^\//, '')} is labelled ${LABEL.role}=${role}`;
+    if (isOwnContainer(c)) return `${c.Name.replace(/^\//, '')} is the container Helm runs in`;
+  }
+  return null;
+}
+
+/** In a container, Docker sets the hostname to the container's short id. */
+function isOwnContainer(c: ContainerInspect): boolean {
+  const host = process.env.HOSTNAME;
+  return existsSync('/.dockerenv') && !!host && host.length >= 12 && c.Id.startsWith(host);
+}
+
+export const ENVIRONMENT_RANK: Readonly<Record<Environment, number>> = { dev: 0, staging: 1, production: 2 };
