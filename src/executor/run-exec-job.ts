@@ -187,7 +187,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
     };
     await deps.intents.write(intent);
     try {
-      return await withTimeout(
+      const result = await withTimeout(
         operation({
           service: seen.service,
           plan,
@@ -201,12 +201,33 @@ export function makeExecJobHandler(deps: ExecDeps) {
         }),
         deps.timeoutMs,
       );
+      await alertFailedRelease(data, result);
+      return result;
     } catch (err) {
       deps.logger.error({ err, op }, 'operation failed');
       return { ok: false, code: 'internal', message: `the operation stopped: ${(err as Error).message}` };
     } finally {
       await deps.intents.done(op);
     }
+  }
+
+  /** A deploy or rollback that failed pages the owner: rolled back (warning) or not restorable (critical). */
+  async function alertFailedRelease(data: SignedExecJob, result: ExecResult) {
+    if (result.ok || (result.code !== 'rolled_back' && result.code !== 'rollback_failed')) return;
+    const restored = result.code === 'rolled_back';
+    await deps.alerts.send({
+      severity: restored && data.plan.environment !== 'production' ? 'warning' : 'critical',
+      kind: restored ? 'rolled_back' : 'deploy_failed',
+      target: data.plan.service,
+      environment: data.plan.environment,
+      message: `${data.plan.action} of ${data.plan.service} failed${restored ? ' and was rolled back' : '; the previous release could not be restored'}: ${result.message}`,
+      details: {
+        job_id: data.parent_job_id,
+        plan_hash: data.plan_hash,
+        ...(result.data ? { data: result.data } : {}),
+      },
+      dedup_key: `${restored ? 'rolled_back' : 'deploy_failed'}:${data.parent_job_id}`,
+    });
   }
 
   type ApprovalCheck =

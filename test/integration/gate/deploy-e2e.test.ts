@@ -1,0 +1,143 @@
+// Deploys through the bus: a dev deploy runs at once and records a release; a production deploy
+// waits for Warden and then runs exactly the approved image; a failing deploy is rolled back, the
+// previous release keeps serving, and Sentinel gets the rolled_back alert with the last log lines.
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApprovalRequestSchema } from '../../../src/contracts/index.js';
+import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
+import { uniqueName, waitFor } from '../../helpers/containers.js';
+import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
+import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
+
+const warden = makeTestWarden();
+let h: TestHelm;
+let bus: BusClient;
+let approvals: Queue;
+let wardenRequests: Queue;
+
+beforeAll(async () => {
+  h = await startTestHelm({
+    HELM_WARDEN_PUBLIC_KEY: warden.publicPem,
+    HELM_STABILITY_WINDOW_S: '1',
+    HELM_HEALTH_TIMEOUT_S: '15',
+  });
+  bus = await busClient(h.prefix);
+  approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
+  wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
+});
+afterAll(async () => {
+  await approvals?.close();
+  await wardenRequests?.close();
+  await bus?.close();
+  await h?.close();
+  await removeTestContainers();
+});
+
+async function imageId(ref: string): Promise<string> {
+  return (await testDocker().getImage(ref).inspect()).Id;
+}
+
+async function serves(url: string): Promise<string> {
+  return (await fetch(`${url}/`)).text();
+}
+
+describe('deploy through the bus', () => {
+  it('in dev runs at once, replaces the container, and records the release', async () => {
+    const name = uniqueName('dep-dev');
+    const web = await startWebService({
+      labels: { 'ghost.service': name, 'ghost.environment': 'dev' },
+      healthcheck: true,
+    });
+    expect(await serves(web.url)).toContain('version 1');
+    const r = await bus.request({
+      action: 'deploy',
+      target: name,
+      environment: 'dev',
+      reason: 'ship v2',
+      params: { image: 'helm-test/web:2', image_id: await imageId('helm-test/web:2') },
+    });
+    expect(r).toMatchObject({ status: 'executed', approval_id: null });
+    expect(r.release).toMatchObject({ image: 'helm-test/web:2', image_id: await imageId('helm-test/web:2') });
+    expect(await serves(web.url)).toContain('version 2');
+  });
+
+  it('in production waits for Warden, then deploys exactly the approved image', async () => {
+    const name = uniqueName('dep-prod');
+    const web = await startWebService({
+      labels: { 'ghost.service': name, 'ghost.environment': 'production' },
+      healthcheck: true,
+    });
+    const job = await bus.send({
+      action: 'deploy',
+      target: name,
+      environment: 'production',
+      reason: 'ship v2 to production',
+      request_id: `forge:${name}`,
+      params: {
+        image: 'helm-test/web:2',
+        image_id: await imageId('helm-test/web:2'),
+        artifact_id: 'build-42',
+      },
+    });
+    const pending = await waitForStatus(bus.actions, job, 'pending_approval');
+    const req = ApprovalRequestSchema.parse(
+      (await waitFor(async () => wardenRequests.getJob(String(pending.approval_id)), 'approval request'))
+        .data,
+    );
+    expect(req.plan).toMatchObject({
+      action: 'deploy',
+      desired: { image: 'helm-test/web:2', artifact_id: 'build-42', strategy: 'recreate' },
+    });
+    expect(await serves(web.url)).toContain('version 1');
+
+    await warden.decide(approvals, req, 'approved');
+    const result = (await job.waitUntilFinished(bus.events, 90_000)) as Record<string, unknown>;
+    expect(result).toMatchObject({ status: 'executed', approval_id: req.approval_id });
+    expect(await serves(web.url)).toContain('version 2');
+  });
+
+  it('that crashes is rolled back at once: the old release serves, the result says so, Sentinel is told', async () => {
+    const name = uniqueName('dep-crash');
+    const web = await startWebService({
+      labels: { 'ghost.service': name, 'ghost.environment': 'staging' },
+      healthcheck: true,
+    });
+    const r = await bus.request({
+      action: 'deploy',
+      target: name,
+      environment: 'staging',
+      reason: 'ship a broken build',
+      params: {
+        image: 'helm-test/web-faulty:crash-now',
+        image_id: await imageId('helm-test/web-faulty:crash-now'),
+      },
+    });
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'rolled_back' } });
+    expect(await serves(web.url)).toContain('version 1');
+    const alert = await waitFor(
+      async () => (await bus.alertsSent()).find((a) => a.kind === 'rolled_back' && a.target === name),
+      'rolled_back alert',
+    );
+    expect(alert).toMatchObject({ severity: 'warning', environment: 'staging' });
+    expect(JSON.stringify(alert.details)).toContain('crashing at start');
+  });
+
+  it('start-first is refused clearly, and nothing changes', async () => {
+    const name = uniqueName('dep-sf');
+    const web = await startWebService({ labels: { 'ghost.service': name, 'ghost.environment': 'dev' } });
+    const r = await bus.request({
+      action: 'deploy',
+      target: name,
+      environment: 'dev',
+      reason: 'zero downtime please',
+      params: {
+        image: 'helm-test/web:2',
+        image_id: await imageId('helm-test/web:2'),
+        strategy: 'start-first',
+      },
+    });
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'unavailable' } });
+    expect(String((r.error as { message: string }).message)).toContain('start-first is not available');
+    expect(await serves(web.url)).toContain('version 1');
+  });
+});
