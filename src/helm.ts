@@ -21,13 +21,13 @@ import { makeSecretStore } from './secrets/secret-store.js';
 import { HELM_VERSION } from './version.js';
 import { startExecutorWorker } from '../workers/executor.js';
 import { startGateWorkers } from '../workers/gate.js';
-import { type Keyring, parseKeyring } from './approval/index.js';
 import { makeIntentStore } from './executor/intent-store.js';
 import { makeLeaseManager } from './executor/lease.js';
 import { makeOperations } from './executor/operations.js';
 import { makeApprovalLedger, recentEntries } from './gate/approval-ledger.js';
 import { makeGate } from './gate/gate.js';
 import { makeParkedStore } from './gate/parked-store.js';
+import { makeWardenKeys, type WardenKeys } from './gate/warden-keys.js';
 import { makeRequestStateStore } from './gate/request-state.js';
 import { DEFAULT_POLICY, type Policy } from './policy/policy.js';
 import { loadPolicyFile } from './policy/policy-file.js';
@@ -48,6 +48,8 @@ export interface Helm {
   logger: Logger;
   runLog: RunLog;
   redactor: Redactor;
+  /** Reads Warden's key file again (SIGHUP). */
+  reloadWardenKeys(): void;
   close(): Promise<void>;
 }
 
@@ -145,7 +147,24 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       );
     });
 
-    const keyring = loadKeyring(config);
+    let wardenKeys: WardenKeys;
+    try {
+      wardenKeys = makeWardenKeys(
+        config,
+        logger,
+        (message) =>
+          void alerts.send({
+            severity: 'critical',
+            kind: 'helm_degraded',
+            message,
+            dedup_key: 'helm_degraded:warden_keys',
+          }),
+      );
+    } catch (err) {
+      throw new StartupError([`Warden's public keys: ${(err as Error).message}`]);
+    }
+    cleanup.push(() => wardenKeys.close());
+    const keyring = () => wardenKeys.keyring();
     const policy = await loadPolicy(config);
     const ledger = makeApprovalLedger(
       recentEntries(
@@ -200,7 +219,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         config,
         { ...sinks, config, clock, docker, gate, policy: () => policy },
         {
-          keyring: () => keyring,
+          keyring,
           parked,
           ledger,
           runLog,
@@ -217,7 +236,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       const executor = startExecutorWorker(config, {
         internalKey,
         configKey,
-        keyring: () => keyring,
+        keyring,
         policy: () => policy,
         ledger,
         runLog,
@@ -290,7 +309,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       },
       'Helm is running',
     );
-    return { config, logger, runLog, redactor, close };
+    return { config, logger, runLog, redactor, close, reloadWardenKeys: () => wardenKeys.reload('SIGHUP') };
   } catch (err) {
     await close();
     throw err;
@@ -339,16 +358,6 @@ async function openOwnRunLog(
 
 /** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
 export const LOCAL_HOST = 'local';
-
-/** Warden's public keys; none configured means no decision can ever verify (default is no). */
-function loadKeyring(config: Readonly<Config>): Keyring {
-  if (!config.wardenPublicKeysPem) return new Map();
-  try {
-    return parseKeyring(config.wardenPublicKeysPem);
-  } catch (err) {
-    throw new StartupError([`Warden's public keys: ${(err as Error).message}`]);
-  }
-}
 
 /** The design card's policy, tightened by the owner's file; a file that would loosen it stops start-up. */
 async function loadPolicy(config: Readonly<Config>): Promise<Policy> {

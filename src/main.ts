@@ -32,6 +32,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => helm?.reloadWardenKeys());
 
   try {
     helm = await startHelm(config);

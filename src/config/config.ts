@@ -139,6 +139,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;
 
+/** Warden's keys from a PEM file, or from every `.pem` file of a folder (key rotation: add, then remove). */
+export function readWardenKeyFile(file: string): string {
+  const paths = isDir(file)
+    ? readdirSync(file)
+        .filter((n) => n.endsWith('.pem'))
+        .sort()
+        .map((n) => join(file, n))
+    : [file];
+  return paths.map((p) => readFileSync(p, 'utf8')).join('\n');
+}
+
 function readWardenKeys(
   inline: string | undefined,
   file: string | undefined,
@@ -155,13 +166,7 @@ function readWardenKeys(
   }
   if (!file) return undefined;
   try {
-    const paths = isDir(file)
-      ? readdirSync(file)
-          .filter((n) => n.endsWith('.pem'))
-          .sort()
-          .map((n) => join(file, n))
-      : [file];
-    const text = paths.map((p) => readFileSync(p, 'utf8')).join('\n');
+    const text = readWardenKeyFile(file);
     if (!text.match(PEM_BLOCK))
       problems.push(`HELM_WARDEN_PUBLIC_KEY_FILE: ${file} holds no "BEGIN PUBLIC KEY" PEM block`);
     return text;
