@@ -94,7 +94,8 @@ export function makeExecJobHandler(deps: ExecDeps) {
     lease: { check(): Promise<void> },
   ): Promise<ExecResult> {
     const op = String(job.id);
-    const plan = data.plan;
+    let plan = data.plan;
+    let hash = data.plan_hash;
     const decision = checkApproval(data);
     if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
 
@@ -119,7 +120,14 @@ export function makeExecJobHandler(deps: ExecDeps) {
         message: `the plan can no longer be made (${err.message}); nothing was changed`,
       };
     }
-    if (planHash(now) !== data.plan_hash) {
+    // A change that needed no approval is simply planned again on what runs now (say, the second of
+    // two deploys queued for one service), as long as the new plan needs no approval either. An
+    // approved plan is the plan Warden signed: if the target changed, it is stale.
+    if (planHash(now) !== data.plan_hash && decision.approvalId === null && !needsApproval(now)) {
+      plan = now;
+      hash = planHash(now);
+    }
+    if (planHash(now) !== hash) {
       const message = `${plan.service} changed since the plan was made (plan ${data.plan_hash.slice(0, 12)}…); nothing was changed`;
       await deps.alerts.send({
         severity: 'warning',
@@ -148,7 +156,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
       environment: plan.environment,
       approval_id: decision.approvalId,
       code: null,
-      message: `executing plan ${data.plan_hash} (op ${op})`,
+      message: `executing plan ${hash} (op ${op})${hash !== data.plan_hash ? `, planned again on the current state (was ${data.plan_hash})` : ''}`,
     };
     try {
       await deps.runLog.append(entry);
@@ -174,7 +182,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
       action: plan.action,
       job_id: data.parent_job_id,
       approval_id: decision.approvalId,
-      plan_hash: data.plan_hash,
+      plan_hash: hash,
       from_release: plan.action === 'deploy' ? plan.desired.replaces_release : null,
       to_release:
         plan.action === 'deploy'
@@ -230,19 +238,25 @@ export function makeExecJobHandler(deps: ExecDeps) {
     });
   }
 
+  /** Whether the policy gates this plan (scale direction read from the plan itself). */
+  function needsApproval(plan: Plan): boolean {
+    const direction =
+      plan.action === 'scale'
+        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
+        : null;
+    return (
+      decide({ action: plan.action, environment: plan.environment, direction }, deps.policy()).decision !==
+      'auto'
+    );
+  }
+
   type ApprovalCheck =
     | { ok: true; approvalId: string | null }
     | { ok: false; code: 'stale_plan' | 'denied'; message: string };
 
   function checkApproval(data: SignedExecJob): ApprovalCheck {
     const plan = data.plan;
-    const direction =
-      plan.action === 'scale'
-        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
-        : null;
-    const needs =
-      decide({ action: plan.action, environment: plan.environment, direction }, deps.policy()).decision !==
-      'auto';
+    const needs = needsApproval(plan);
     if (planHash(plan) !== data.plan_hash)
       return { ok: false, code: 'stale_plan', message: 'the job’s plan does not hash to its plan_hash' };
     if (!data.decision_json) {
