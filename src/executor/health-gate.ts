@@ -101,12 +101,14 @@ export async function healthGate(
 /** Why `info` is no longer the run that `since` saw, or null while it still is. */
 function crashed(info: ContainerInspect, since: ContainerInspect): string | null {
   const s = info.State;
-  if (s.Restarting || (info.RestartCount ?? 0) > (since.RestartCount ?? 0)) return 'restarted (it crashed)';
+  if (s.Restarting) return `exited with code ${s.ExitCode} and Docker is restarting it`;
+  if ((info.RestartCount ?? 0) > (since.RestartCount ?? 0))
+    return `crashed and Docker restarted it (restart count ${info.RestartCount})`;
   if (!s.Running) {
     const oom = s.OOMKilled ? ', killed for lack of memory' : '';
     return `exited with code ${s.ExitCode}${oom}`;
   }
-  if (since.State.Running && s.StartedAt !== since.State.StartedAt) return 'restarted (it crashed)';
+  if (since.State.Running && s.StartedAt !== since.State.StartedAt) return 'was restarted';
   return null;
 }
 
