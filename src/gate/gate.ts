@@ -216,7 +216,7 @@ export function makeGate(deps: GateDeps): Gate {
     state: RequestState,
   ) {
     const withId = { ...subject, approval_id: state.approval_id };
-    if (state.stage === 'executing') return collect(job, withId);
+    if (state.stage === 'executing') return collect(job, token, withId);
     const record = state.approval_id ? await deps.parked.get(state.approval_id) : null;
     switch (record?.status) {
       case 'approved': {
@@ -328,10 +328,10 @@ export function makeGate(deps: GateDeps): Gate {
     };
     await deps.states.set(subject.job_id, state);
     if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
-    return collect(job, subject);
+    return collect(job, token, subject);
   }
 
-  async function collect(job: Job, subject: ResultSubject) {
+  async function collect(job: Job, token: string | undefined, subject: ResultSubject) {
     const failures = Object.values(await job.getIgnoredChildrenFailures());
     if (failures.length > 0) {
       return finish(
@@ -340,8 +340,11 @@ export function makeGate(deps: GateDeps): Gate {
       );
     }
     const [result] = Object.values(await job.getChildrenValues()) as ExecResult[];
-    if (!result)
+    if (!result) {
+      // Back here before the executor finished (this job's worker died meanwhile): wait again.
+      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
       return finish(job, failedResult(subject, now(), 'internal', 'the executor returned no result'));
+    }
     const extra = {
       ...(result.data ? { data: result.data } : {}),
       ...(result.release ? { release: result.release as ActionResult['release'] } : {}),
