@@ -500,3 +500,174 @@ function dockerMessage(err: unknown): string {
   const e = err as { json?: { message?: string } | null; reason?: string; message?: string };
   return e.json?.message ?? e.reason ?? e.message ?? String(err);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Monitor: the container events stream and streamed container stats (read-only; src/monitor/ uses them).
+// ---------------------------------------------------------------------------------------------------
+
+/** One container event from Docker's events stream. */
+export interface ContainerEvent {
+  /** The action's first word: die, oom, kill, stop, start, restart, destroy, health_status, … */
+  action: string;
+  /** For health_status, Docker's verdict (healthy, unhealthy, starting); null otherwise. */
+  health: string | null;
+  id: string;
+  /** Docker's Actor.Attributes: the container's labels plus name, image, exitCode, signal. */
+  attributes: Readonly<Record<string, string>>;
+  /** When Docker recorded it, in ms since the epoch (from timeNano). */
+  at: number;
+}
+
+/** The actions the monitor subscribes to (Docker filters on them, so nothing else is streamed). */
+export const MONITOR_EVENT_ACTIONS = [
+  'die',
+  'oom',
+  'kill',
+  'stop',
+  'start',
+  'restart',
+  'destroy',
+  'health_status',
+] as const;
+
+export interface EventSubscription {
+  /** Ends the stream; `onEnd` is not called for a close asked for here. */
+  close(): void;
+}
+
+export interface ContainerEventHandlers {
+  onEvent(event: ContainerEvent): void;
+  /** The stream ended on its own (engine restarted, connection broken): called once. */
+  onEnd(error: Error | null): void;
+}
+
+/** One per-container resource sample from a stats stream. */
+export interface ContainerStatsSample {
+  /** CPU use in percent of one core (100 = one full core); null on the first sample. */
+  cpuPercent: number | null;
+  memoryBytes: number;
+  /** The container's memory limit (the host's memory when it has none). */
+  memoryLimitBytes: number;
+}
+
+export interface DockerEvents {
+  /**
+   * Subscribes to container events. Resolves once Docker accepted the subscription; rejects with
+   * DockerUnavailableError when the engine does not answer.
+   */
+  subscribeContainerEvents(handlers: ContainerEventHandlers): Promise<EventSubscription>;
+  /** Docker's own once-a-second stats stream of one container (one connection, not a call per sample). */
+  streamContainerStats(
+    id: string,
+    onSample: (sample: ContainerStatsSample) => void,
+    onEnd: (error: Error | null) => void,
+  ): Promise<EventSubscription>;
+}
+
+export function makeDockerEvents(dockerHost: string | undefined): DockerEvents {
+  const docker = new Dockerode(dockerOptions(dockerHost));
+  return {
+    async subscribeContainerEvents(handlers) {
+      const stream = (await guard(() =>
+        docker.getEvents({
+          filters: { type: ['container'], event: [...MONITOR_EVENT_ACTIONS] },
+        }),
+      )) as NodeJS.ReadableStream & { destroy(): void };
+      return followJsonLines(
+        stream,
+        (raw) => {
+          const event = toContainerEvent(raw);
+          if (event) handlers.onEvent(event);
+        },
+        handlers.onEnd,
+      );
+    },
+    async streamContainerStats(id, onSample, onEnd) {
+      const stream = (await guard(
+        () => docker.getContainer(id).stats({ stream: true }) as unknown as Promise<NodeJS.ReadableStream>,
+        `container ${id}`,
+      )) as NodeJS.ReadableStream & { destroy(): void };
+      return followJsonLines(stream, (raw) => onSample(toStatsSample(raw)), onEnd);
+    },
+  };
+}
+
+/** Reads newline-delimited JSON from a stream; chunks may split or join lines. */
+function followJsonLines(
+  stream: NodeJS.ReadableStream & { destroy(): void },
+  onObject: (raw: Record<string, unknown>) => void,
+  onEnd: (error: Error | null) => void,
+): EventSubscription {
+  let buffered = '';
+  let closed = false;
+  const end = (error: Error | null) => {
+    if (closed) return;
+    closed = true;
+    onEnd(error);
+  };
+  stream.on('data', (chunk: Buffer | string) => {
+    buffered += String(chunk);
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+      if (!line) continue;
+      try {
+        onObject(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // A line that is not JSON is skipped: one bad line must not end the watch.
+      }
+    }
+  });
+  stream.on('error', (err: Error) => end(err));
+  stream.on('end', () => end(null));
+  stream.on('close', () => end(null));
+  return {
+    close() {
+      closed = true;
+      stream.destroy();
+    },
+  };
+}
+
+function toContainerEvent(raw: Record<string, unknown>): ContainerEvent | null {
+  const actor = (raw['Actor'] ?? {}) as { ID?: unknown; Attributes?: Record<string, string> };
+  const id = typeof actor.ID === 'string' ? actor.ID : typeof raw['id'] === 'string' ? raw['id'] : '';
+  const full = typeof raw['Action'] === 'string' ? raw['Action'] : String(raw['status'] ?? '');
+  if (!id || !full) return null;
+  // "health_status: unhealthy", "exec_start: sh -c …": the action is the first word.
+  const colon = full.indexOf(':');
+  const action = colon >= 0 ? full.slice(0, colon) : full;
+  const timeNano = Number(raw['timeNano']);
+  const at =
+    Number.isFinite(timeNano) && timeNano > 0 ? Math.floor(timeNano / 1e6) : Number(raw['time']) * 1000;
+  return {
+    action,
+    health: action === 'health_status' && colon >= 0 ? full.slice(colon + 1).trim() : null,
+    id,
+    attributes: actor.Attributes ?? {},
+    at: Number.isFinite(at) ? at : Date.now(),
+  };
+}
+
+function toStatsSample(raw: Record<string, unknown>): ContainerStatsSample {
+  type Cpu = { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
+  const cpu = (raw['cpu_stats'] ?? {}) as Cpu;
+  const pre = (raw['precpu_stats'] ?? {}) as Cpu;
+  const mem = (raw['memory_stats'] ?? {}) as {
+    usage?: number;
+    limit?: number;
+    stats?: Record<string, number>;
+  };
+  const cpuDelta = (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0);
+  const systemDelta = (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0);
+  const cpus = cpu.online_cpus ?? 1;
+  // The page cache is not the container's own memory (what `docker stats` subtracts too).
+  const cache = mem.stats?.['inactive_file'] ?? mem.stats?.['total_inactive_file'] ?? 0;
+  return {
+    cpuPercent: pre.system_cpu_usage && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : null,
+    memoryBytes: Math.max(0, (mem.usage ?? 0) - cache),
+    memoryLimitBytes: mem.limit ?? 0,
+  };
+}
