@@ -4,7 +4,9 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../version.js';
+import { runDecideCommand } from './decide-command.js';
 import { runDoctor } from './doctor.js';
+import { describeKeyFiles, generateKeyFiles } from './keys-command.js';
 import { sendRequest } from './request-command.js';
 
 /** The owner's command line. Every command reads the same environment as Helm itself. */
@@ -77,6 +79,58 @@ program
       process.exitCode = result?.status === 'executed' ? 0 : 1;
     },
   );
+
+program
+  .command('keys')
+  .description("Warden's signing keys")
+  .command('generate')
+  .description('write an Ed25519 key pair as PEM files (never overwrites) and print its key_id')
+  .requiredOption('--out <dir>', 'folder for <name>.key.pem (private, mode 0600) and <name>.pub.pem')
+  .option('--name <name>', 'file name stem', 'warden')
+  .action(async (opts: { out: string; name: string }) => {
+    process.stdout.write(describeKeyFiles(await generateKeyFiles({ dir: opts.out, name: opts.name })));
+  });
+
+for (const decision of ['approved', 'denied'] as const) {
+  const verb = decision === 'approved' ? 'approve' : 'deny';
+  const command = program
+    .command(verb)
+    .description(
+      `sign "${decision}" for a parked request's plan (its hash recomputed) and add it to helm.approvals`,
+    )
+    .argument('<approval_id>', 'the approval_id of the request')
+    .requiredOption('--key <file>', "Warden's private key (PKCS#8 PEM)")
+    .option('--approver <name>', 'who decides', 'owner-cli');
+  if (decision === 'approved') {
+    command
+      .option('--reason <text>', 'why')
+      .option(
+        '--expires-in <seconds>',
+        'how long the approval stays valid (capped by the request)',
+        parseSeconds,
+        600,
+      );
+  } else {
+    command.requiredOption('--reason <text>', 'why');
+  }
+  command.action(
+    async (
+      approvalId: string,
+      opts: { key: string; approver: string; reason?: string; expiresIn?: number },
+    ) => {
+      const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+      process.exitCode = await runDecideCommand(config(), decision, approvalId, opts, {
+        stdout: write(process.stdout),
+        stderr: write(process.stderr),
+      });
+    },
+  );
+}
+
+function parseSeconds(v: string): number {
+  if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
+  return Number(v);
+}
 
 function parseJson(v: string): unknown {
   try {
