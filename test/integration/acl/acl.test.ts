@@ -2,43 +2,22 @@
 // the test's own that loads the users file exactly as compose does (generated for this test's
 // prefix, passwords added by redis/render-acl.sh). Each agent works for its own purpose, its refusals
 // are NOPERM, and the ACL log shows that the purposes needed no command or key outside the file.
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentUser, renderAclFile, supportsClientSetinfo } from '../../../scripts/generate-acl.js';
 import { freshPrefix } from '../../helpers/queue-prefix.js';
-import { startThrowawayRedis, type ThrowawayRedis } from '../../helpers/redis-server.js';
+import { type AclRedis, type AclUser, startAclRedis } from './acl-redis.js';
 
-const run = promisify(execFile);
 const NOPERM = /^NOPERM /;
 
-type User = AgentUser | 'admin';
-const passwords = Object.fromEntries(
-  (['helm', 'forge', 'warden', 'sentinel', 'admin'] as const).map((u) => [
-    u,
-    randomBytes(24).toString('hex'),
-  ]),
-) as Record<User, string>;
-
 const prefix = freshPrefix();
-let redis: ThrowawayRedis;
+let acl: AclRedis;
 let admin: Redis;
-let dir: string | undefined;
 const closers: Array<() => Promise<unknown>> = [];
 
 /** A connection logged in as `user`; closed after each test. */
-function as(user: User): Redis {
-  const connection = new Redis(redis.url, {
-    username: user,
-    password: passwords[user],
-    maxRetriesPerRequest: null,
-  });
+function as(user: AclUser): Redis {
+  const connection = new Redis(acl.url(user), { maxRetriesPerRequest: null });
   closers.push(async () => connection.disconnect());
   return connection;
 }
@@ -48,33 +27,11 @@ function track<T extends { close(): Promise<unknown> }>(client: T): T {
   return client;
 }
 
-/** The ACL log as a list of `user: reason object` lines (the refusals Redis recorded). */
-async function aclLog(): Promise<string[]> {
-  const entries = (await admin.call('ACL', 'LOG')) as unknown[][];
-  return entries.map((entry) => {
-    const fields = new Map<string, unknown>();
-    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
-    return `${fields.get('username')}: ${fields.get('reason')} ${fields.get('object')}`;
-  });
-}
+const aclLog = () => acl.aclLog();
 
 beforeAll(async () => {
-  const { stdout } = await run(process.env['HELM_TEST_REDIS_SERVER'] ?? 'redis-server', ['--version']);
-  const version = /v=(\d+\.\d+)/.exec(stdout)?.[1] ?? '7.0';
-  dir = await mkdtemp(path.join(os.tmpdir(), 'helm-acl-'));
-  const template = path.join(dir, 'users.acl');
-  const rendered = path.join(dir, 'users.rendered.acl');
-  await writeFile(template, renderAclFile({ prefix, clientSetinfo: supportsClientSetinfo(version) }));
-  await run('sh', ['redis/render-acl.sh', template, rendered], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ...Object.fromEntries(
-        Object.entries(passwords).map(([u, p]) => [`REDIS_PASSWORD_${u.toUpperCase()}`, p]),
-      ),
-    },
-  });
-  redis = await startThrowawayRedis({ aof: false, extraArgs: ['--aclfile', rendered] });
-  admin = new Redis(redis.url, { username: 'admin', password: passwords.admin });
+  acl = await startAclRedis(prefix);
+  admin = acl.admin;
 });
 
 afterEach(async () => {
@@ -82,9 +39,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  admin?.disconnect();
-  await redis?.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await acl?.destroy();
 });
 
 describe('each agent works for its own purpose', () => {
@@ -248,7 +203,7 @@ describe('and nothing else (NOPERM)', () => {
   });
 
   it('a connection that has not logged in can only PING', async () => {
-    const anonymous = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    const anonymous = new Redis(acl.server.url, { maxRetriesPerRequest: 0 });
     closers.push(async () => anonymous.disconnect());
     expect(await anonymous.ping()).toBe('PONG');
     await expect(anonymous.get(`${prefix}:helm:request:x`)).rejects.toThrow(NOPERM);
