@@ -498,7 +498,10 @@ async function guardOp<T>(fn: () => Promise<T>, what: string, okStatuses: number
 
 function dockerMessage(err: unknown): string {
   const e = err as { json?: { message?: string } | null; reason?: string; message?: string };
-  return e.json?.message ?? e.reason ?? e.message ?? String(err);
+  if (e.json?.message) return e.json.message;
+  // dockerode: "(HTTP code 500) server error - <the engine's message>"
+  const detail = e.message?.replace(/^\(HTTP code [0-9]+\) [^-]*- /, '').trim();
+  return detail || e.reason || String(err);
 }
 
 // ---------------------------------------------------------------------------------------------------
