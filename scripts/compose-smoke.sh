@@ -87,7 +87,12 @@ fi
 export HELM_REDIS_IMAGE=helm-test/redis:1
 HELM_REDIS_PORT=$(free_port)
 export HELM_REDIS_PORT
-export HELM_QUEUE_PREFIX=smoke-$rand
+# The shipped ACL file is written for the default prefix; this Redis is the smoke's own.
+export HELM_QUEUE_PREFIX=bull
+REDIS_PASSWORD_HELM=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+REDIS_PASSWORD_FORGE=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+REDIS_PASSWORD_ADMIN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export REDIS_PASSWORD_HELM REDIS_PASSWORD_FORGE REDIS_PASSWORD_ADMIN
 export LOG_LEVEL=${LOG_LEVEL:-info}
 # Docker refuses an rslave bind of / where / is a private mount (as in this project's sandboxes).
 if [[ $(findmnt -no PROPAGATION / 2>/dev/null || true) == private ]]; then
@@ -121,7 +126,7 @@ redis_id=$(compose_smoke ps -q redis)
 helm_id=$(compose_smoke ps -q helm)
 [[ -n $redis_id && -n $helm_id ]] || die "compose up did not create both containers (redis '$redis_id', helm '$helm_id')"
 redis_ping "$HELM_REDIS_PORT" || die "redis on 127.0.0.1:$HELM_REDIS_PORT does not answer PING"
-[[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$HELM_REDIS_PORT" config get appendonly | sed -n 2p) == yes ]] ||
+[[ $(REDISCLI_AUTH=$REDIS_PASSWORD_ADMIN timeout 3 redis-cli --user admin -h 127.0.0.1 -p "$HELM_REDIS_PORT" config get appendonly | sed -n 2p) == yes ]] ||
   die "compose redis runs without AOF"
 phase "redis: answers on 127.0.0.1:$HELM_REDIS_PORT with appendonly=yes"
 
@@ -159,7 +164,8 @@ phase "smoke-web: healthy on 127.0.0.1:$web_port"
 
 # --- 5. the request -----------------------------------------------------------------------------------
 start=$(now_ms)
-if ! REDIS_URL=redis://127.0.0.1:$HELM_REDIS_PORT SMOKE_TARGET=smoke-web \
+# The request goes in as Forge would: under Forge's own ACL user.
+if ! REDIS_URL=redis://forge:$REDIS_PASSWORD_FORGE@127.0.0.1:$HELM_REDIS_PORT SMOKE_TARGET=smoke-web \
   SMOKE_TIMEOUT_MS=${HELM_SMOKE_TIMEOUT_MS:-120000} npx --no-install tsx scripts/smoke-request.ts; then
   phase "helm log (last 60 lines):"
   docker logs --tail 60 "$helm_id" 2>&1 | sed 's/^/  helm| /' >&2

@@ -6,6 +6,7 @@ import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../version.js';
 import { runDecideCommand } from './decide-command.js';
 import { runDoctor } from './doctor.js';
+import { cancelPending, describeParked, listPending } from './pending-command.js';
 import { describeKeyFiles, generateKeyFiles } from './keys-command.js';
 import { sendRequest } from './request-command.js';
 
@@ -131,6 +132,29 @@ function parseSeconds(v: string): number {
   if (!/^[1-9][0-9]*$/.test(v)) throw new InvalidArgumentError('a whole number of seconds');
   return Number(v);
 }
+
+program
+  .command('pending')
+  .description('list the requests parked for Warden, with their plans and steps')
+  .action(async () => {
+    const pending = await listPending(config());
+    if (pending.length === 0) process.stdout.write('no request is waiting for Warden\n');
+    for (const r of pending) process.stdout.write(`${describeParked(r)}\n`);
+  });
+
+program
+  .command('cancel')
+  .description('cancel a request parked for Warden (it ends as failed, cancelled)')
+  .argument('<approval_id>')
+  .action(async (approvalId: string) => {
+    const outcome = await cancelPending(config(), approvalId);
+    process.stdout.write(
+      outcome === 'cancelled'
+        ? `cancelled ${approvalId}\n`
+        : `${approvalId} is not parked (decided, expired, cancelled or unknown)\n`,
+    );
+    process.exitCode = outcome === 'cancelled' ? 0 : 1;
+  });
 
 function parseJson(v: string): unknown {
   try {

@@ -13,7 +13,8 @@ export async function sendRequest(
   opts: { timeoutMs: number; onProgress?: (p: unknown) => void },
 ): Promise<unknown> {
   const connection = makeBlockingConnection(config.redisUrl, 'helm-cli');
-  const queue = new Queue(QUEUE.actions, { connection, prefix: config.queuePrefix });
+  // skipMetasUpdate: a client must not rewrite the bus's settings (the events-stream bound).
+  const queue = new Queue(QUEUE.actions, { connection, prefix: config.queuePrefix, skipMetasUpdate: true });
   const events = new QueueEvents(QUEUE.actions, {
     connection: connection.duplicate(),
     prefix: config.queuePrefix,

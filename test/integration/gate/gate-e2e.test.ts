@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planHash } from '../../../src/approval/index.js';
+import { cancelPending, describeParked, listPending } from '../../../src/cli/pending-command.js';
+import { loadConfig } from '../../../src/config/config.js';
 import { type ApprovalRequest, ApprovalRequestSchema } from '../../../src/contracts/index.js';
 import {
   freePort,
@@ -155,6 +157,32 @@ describe('a production restart', () => {
       (e) => e.approval_id === req.approval_id && e.event === 'executing',
     );
     expect(executing).toHaveLength(1);
+  });
+});
+
+describe('the owner', () => {
+  it('sees parked requests with helm pending and ends one with helm cancel', async () => {
+    const web = await service('production');
+    const before = await startedAt(web.id);
+    const { job, req } = await park(web.service, 'stop');
+    const config = loadConfig(h.env);
+    const pending = await listPending(config);
+    const mine = pending.find((p) => p.approval_id === req.approval_id);
+    expect(mine?.job_id).toBe(job.id);
+    expect(describeParked(mine!)).toContain(`stop ${web.service} (production)`);
+
+    expect(await cancelPending(config, req.approval_id)).toBe('cancelled');
+    expect(await cancelPending(config, req.approval_id)).toBe('not_parked');
+    const result = (await job.waitUntilFinished(bus.events, 30_000)) as {
+      status: string;
+      error: { code: string };
+    };
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'cancelled' } });
+    // A decision that comes after the cancel changes nothing.
+    await warden.decide(approvals, req, 'approved');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await startedAt(web.id)).toBe(before);
+    expect((await listPending(config)).some((p) => p.approval_id === req.approval_id)).toBe(false);
   });
 });
 
