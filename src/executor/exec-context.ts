@@ -51,6 +51,11 @@ export interface ExecMeta {
   environment: string;
   /** The operation id (the orchestrator's intent op); labelled `helm.op` on what Helm creates. */
   opId?: string;
+  /**
+   * Rollback: the image id the approved plan names for the target release (`desired.image_id`).
+   * When the record says otherwise, the rollback is refused as stale_plan before any change.
+   */
+  expectImageId?: string | null;
 }
 
 /**

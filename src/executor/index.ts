@@ -22,7 +22,7 @@ export {
   configDigest,
   type RecordedEnv,
 } from './release-config.js';
-export { planReleaseIds } from './release-records.js';
+export { defaultRollbackTarget, planReleaseIds } from './release-records.js';
 export {
   DEFAULT_KEEP_RELEASES,
   makeReleaseStore,

@@ -98,6 +98,21 @@ export async function planReleaseIds(
 }
 
 /**
+ * The release a rollback without `to` goes back to (the one the running release replaced), with its
+ * image id: what a rollback plan's `desired` names. Null when there is none.
+ */
+export async function defaultRollbackTarget(
+  releases: ReleaseStore,
+  service: string,
+  infos: readonly ContainerInspect[],
+): Promise<{ to_release: string; image_id: string } | null> {
+  const current =
+    (await recordedReleaseOf({ releases }, service, infos)) ?? (await releases.currentRelease(service));
+  const previous = current?.previous ? await releases.getRelease(service, current.previous) : null;
+  return previous ? { to_release: previous.id, image_id: previous.image_id } : null;
+}
+
+/**
  * Writes `<memoryDir>/rollback/<service>.md` for what runs now. The previous release is the one
  * `current` replaced, or else `fallback` (after a rollback: the release rolled back from).
  */

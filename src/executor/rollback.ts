@@ -101,6 +101,12 @@ async function rollback(
       code: 'rollback_unavailable',
       message: `${name} has no release ${targetId} (recorded: ${known.join(', ') || 'none'}); ${nothing}`,
     };
+  if (meta.expectImageId && meta.expectImageId !== target.image_id)
+    return {
+      ok: false,
+      code: 'stale_plan',
+      message: `release ${target.id} of ${name} is image ${target.image_id}, not ${meta.expectImageId} as the plan says; ${nothing}`,
+    };
   if (current && target.id === current.id && infos.every((i) => i.State.Running))
     return {
       ok: true,

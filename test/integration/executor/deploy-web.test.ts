@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployService, START_FIRST_REFUSAL } from '../../../src/executor/deploy.js';
-import { planReleaseIds } from '../../../src/executor/release-records.js';
+import { defaultRollbackTarget, planReleaseIds } from '../../../src/executor/release-records.js';
 import { releaseTag } from '../../../src/executor/release-store.js';
 import { rollbackService } from '../../../src/executor/rollback.js';
 import { removeTestContainers, testDocker, WEB_IMAGE_V1, WEB_IMAGE_V2 } from '../../helpers/docker.js';
@@ -180,10 +180,27 @@ describe('web:1 → web:2 and back', () => {
     expect(dockerCalls(h.log).filter((m) => m === 'tagImage')).toHaveLength(2);
   });
 
+  it('names r1 as the default rollback target, and refuses a plan whose image id for it is not the record’s', async () => {
+    h.reset();
+    expect(await defaultRollbackTarget(h.ctx.releases, service, [await inspect(old.name)])).toEqual({
+      to_release: 'r1',
+      image_id: web1Id,
+    });
+    const out = await rollbackService(h.ctx, await resolveService(service), 'r1', {
+      ...meta,
+      expectImageId: web2Id,
+    });
+    expect(out).toMatchObject({ ok: false, code: 'stale_plan' });
+    expect(h.log).toEqual([]);
+  });
+
   it('rolls back to the named release r1: its kept container runs again, r2 is kept', async () => {
     h.reset();
     const newId = (await inspect(old.name)).Id;
-    const out = await rollbackService(h.ctx, await resolveService(service), 'r1', meta);
+    const out = await rollbackService(h.ctx, await resolveService(service), 'r1', {
+      ...meta,
+      expectImageId: web1Id,
+    });
     expect(out).toMatchObject({ ok: true, release: { id: 'r1', image_id: web1Id } });
     if (!out.ok) throw new Error('unreachable');
     expect(out.outcome).toMatch(
