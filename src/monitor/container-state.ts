@@ -1,0 +1,415 @@
+/**
+ * One managed container's life as the Docker events stream tells it, turned into the monitor's
+ * decisions (pure: no I/O, time comes in with each input).
+ *
+ * How a stop is told from a crash (what Docker sends, measured on the engine):
+ * - a crash, or the kernel's OOM killer: `die` alone (`oom` first for an OOM kill);
+ * - `docker kill`: `kill` (signal) then `die`;
+ * - `docker stop` (the owner's, or Helm's own): `kill` (the stop signal) then `die` then `stop`, the
+ *   `stop` a few ms after the `die`; `docker rm -f`: `kill`, `die`, `destroy`.
+ * So a `die` that follows a `kill` waits a short grace for its `stop`/`destroy` before it counts as
+ * down; a `die` without a `kill` is down at once. Anything Helm itself is changing (its lease, intent
+ * or `helm.op`, judged by the caller and passed in as `intended`) is never down.
+ */
+
+export type Environment = 'production' | 'staging' | 'dev';
+
+/** What the monitor knows about a container, from inspecting it (refreshed at each start). */
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  /** ghost.service, else the compose service, else the container name (the executor's resolution). */
+  service: string;
+  environment: Environment;
+  /** The container has a Docker HEALTHCHECK: it is back only once Docker says healthy. */
+  hasDockerHealthcheck: boolean;
+  /** Docker's restart policy name ('' or 'no' when none) and its retry bound (0 = unbounded). */
+  restartPolicy: { name: string; maximumRetryCount: number };
+  /** Docker's RestartCount at the last inspect. */
+  restartCount: number;
+  /** ghost.role helm or bus: Helm never changes it (no auto-restart). */
+  protectedRole: boolean;
+}
+
+export type Phase =
+  /** Up (healthy, or nothing says otherwise). */
+  | 'running'
+  /** Up, but Docker's HEALTHCHECK says unhealthy. */
+  | 'unhealthy'
+  /** Died after a kill: waiting a moment for the stop/destroy that says the owner did it. */
+  | 'exit_pending'
+  /** Down and not on purpose: an incident is open. */
+  | 'down'
+  /** Started again after an incident; back once stable (and healthy, with a HEALTHCHECK). */
+  | 'recovering'
+  /** Stopped on purpose (by its owner or by Helm), or found stopped: nothing to watch. */
+  | 'stopped';
+
+export type IncidentKind = 'downtime' | 'unhealthy';
+
+export interface Incident {
+  /** The dedup_key of every alert of this incident (recovered included). */
+  key: string;
+  /** The kind of alert that opened it. */
+  opened: IncidentKind;
+  /** Whether a downtime alert went out for it (an unhealthy incident escalates once it dies). */
+  downAlerted: boolean;
+  crashLoopRaised: boolean;
+  /** When the service stopped being up and healthy (ms). */
+  since: number;
+}
+
+export interface ContainerState {
+  phase: Phase;
+  incident: Incident | null;
+  /** The last kill of the current run (since the last start). */
+  kill: { at: number; signal: string | null } | null;
+  /** Helm's own operation touched this run (any event of it was intended). */
+  intendedSeen: boolean;
+  oom: boolean;
+  /** The die waiting for its stop/destroy (phase exit_pending). */
+  pendingDie: { at: number; exitCode: number | null } | null;
+  /** When the current run started (ms), null when not known or not running. */
+  startedAt: number | null;
+  /** When Docker said healthy during recovery. */
+  healthyAt: number | null;
+  /** Crash times within the crash-loop window (owner stops and Helm's own changes excluded). */
+  crashes: number[];
+}
+
+export interface ContainerRules {
+  /** How long a die that followed a kill waits for its stop/destroy. @defaultValue 250 */
+  ownerStopGraceMs: number;
+  /** How long a container must stay up (and healthy) before its incident is recovered. @defaultValue 10_000 */
+  recoveryStableMs: number;
+  /** Crash loop: more than `maxRestarts` crashes within `crashLoopWindowMs`. @defaultValue 5 */
+  maxRestarts: number;
+  /** @defaultValue 600_000 (10 minutes) */
+  crashLoopWindowMs: number;
+}
+
+export const DEFAULT_CONTAINER_RULES: Readonly<ContainerRules> = Object.freeze({
+  ownerStopGraceMs: 250,
+  recoveryStableMs: 10_000,
+  maxRestarts: 5,
+  crashLoopWindowMs: 600_000,
+});
+
+export type DownCause = 'crash' | 'oom' | 'killed';
+
+/** What happened, from Docker's events (or synthesised by reconcile), or a timer. */
+export type MonitorInput =
+  | {
+      type: 'event';
+      action: 'start' | 'restart' | 'kill' | 'oom' | 'die' | 'stop' | 'destroy' | 'health_status';
+      at: number;
+      /** Helm itself is changing this container or its service now. */
+      intended: boolean;
+      exitCode?: number | null;
+      signal?: string | null;
+      /** health_status: healthy | unhealthy | starting. */
+      health?: string | null;
+      /**
+       * Synthesised from a reconcile after the events stream was down: no kill/stop was seen, so a
+       * die cannot be told from an owner's stop (the monitor reports it, and never restarts on it).
+       */
+      reconciled?: boolean;
+    }
+  | { type: 'tick'; at: number };
+
+export type Decision =
+  | {
+      kind: 'down';
+      cause: DownCause;
+      exitCode: number | null;
+      since: number;
+      incidentKey: string;
+      /** The incident was already open (a crash while recovering, or an unhealthy container that died). */
+      continued: boolean;
+      /** A downtime alert should go out now (new incident, or an unhealthy one escalating). */
+      alert: boolean;
+      crashesInWindow: number;
+      reconciled: boolean;
+    }
+  | { kind: 'unhealthy'; since: number; incidentKey: string }
+  | {
+      kind: 'recovered';
+      incidentKey: string;
+      opened: IncidentKind;
+      since: number;
+      backAt: number;
+      outageMs: number;
+    }
+  | { kind: 'crash_loop'; incidentKey: string; crashesInWindow: number; since: number }
+  | { kind: 'stopped_by_owner'; at: number; exitCode: number | null; removed: boolean }
+  | { kind: 'intended'; action: string; at: number }
+  | { kind: 'removed'; incidentKey: string; intended: boolean; at: number }
+  | { kind: 'late_stop'; at: number };
+
+export interface StepResult {
+  state: ContainerState;
+  decisions: Decision[];
+  /** When the caller must feed a tick (grace or stability deadline), or null. */
+  wakeAt: number | null;
+  /** The container is gone (destroy): forget it. */
+  forget: boolean;
+}
+
+export function initialState(phase: Phase = 'running', startedAt: number | null = null): ContainerState {
+  return {
+    phase,
+    incident: null,
+    kill: null,
+    intendedSeen: false,
+    oom: false,
+    pendingDie: null,
+    startedAt,
+    healthyAt: null,
+    crashes: [],
+  };
+}
+
+export function incidentKey(
+  kind: IncidentKind,
+  facts: Pick<ContainerFacts, 'service' | 'id'>,
+  since: number,
+) {
+  return `${kind}:${facts.service}:${facts.id.slice(0, 12)}:${since}`;
+}
+
+export function step(
+  prev: ContainerState,
+  facts: ContainerFacts,
+  input: MonitorInput,
+  rules: ContainerRules = DEFAULT_CONTAINER_RULES,
+): StepResult {
+  const s: ContainerState = { ...prev, crashes: [...prev.crashes] };
+  const decisions: Decision[] = [];
+  let forget = false;
+
+  const goDown = (at: number, cause: DownCause, exitCode: number | null, reconciled: boolean) => {
+    s.crashes = [...s.crashes.filter((t) => t > at - rules.crashLoopWindowMs), at];
+    const continued = s.incident !== null;
+    let alert = false;
+    if (!s.incident) {
+      s.incident = {
+        key: incidentKey('downtime', facts, at),
+        opened: 'downtime',
+        downAlerted: true,
+        crashLoopRaised: false,
+        since: at,
+      };
+      alert = true;
+    } else if (!s.incident.downAlerted) {
+      s.incident = { ...s.incident, downAlerted: true };
+      alert = true;
+    }
+    s.phase = 'down';
+    s.pendingDie = null;
+    s.startedAt = null;
+    s.healthyAt = null;
+    const incident = s.incident;
+    decisions.push({
+      kind: 'down',
+      cause,
+      exitCode,
+      since: incident.since,
+      incidentKey: incident.key,
+      continued,
+      alert,
+      crashesInWindow: s.crashes.length,
+      reconciled,
+    });
+    if (s.crashes.length > rules.maxRestarts && !incident.crashLoopRaised) {
+      s.incident = { ...incident, crashLoopRaised: true };
+      decisions.push({
+        kind: 'crash_loop',
+        incidentKey: incident.key,
+        crashesInWindow: s.crashes.length,
+        since: incident.since,
+      });
+    }
+  };
+
+  const maybeRecovered = (now: number) => {
+    if (s.phase !== 'recovering' || !s.incident || s.startedAt === null) return;
+    if (facts.hasDockerHealthcheck && s.healthyAt === null) return;
+    if (now < s.startedAt + rules.recoveryStableMs) return;
+    const backAt = facts.hasDockerHealthcheck ? Math.max(s.startedAt, s.healthyAt ?? 0) : s.startedAt;
+    decisions.push({
+      kind: 'recovered',
+      incidentKey: s.incident.key,
+      opened: s.incident.opened,
+      since: s.incident.since,
+      backAt,
+      outageMs: Math.max(0, backAt - s.incident.since),
+    });
+    s.incident = null;
+    s.phase = 'running';
+  };
+
+  if (input.type === 'tick') {
+    if (s.phase === 'exit_pending' && s.pendingDie && input.at >= s.pendingDie.at + rules.ownerStopGraceMs) {
+      goDown(s.pendingDie.at, 'killed', s.pendingDie.exitCode, false);
+    }
+    maybeRecovered(input.at);
+    return done();
+  }
+
+  const e = input;
+  if (e.intended && e.action !== 'start' && e.action !== 'restart') s.intendedSeen = true;
+  switch (e.action) {
+    case 'start': {
+      s.kill = null;
+      s.oom = false;
+      s.intendedSeen = false;
+      s.pendingDie = null;
+      s.startedAt = e.at;
+      s.healthyAt = null;
+      if (s.incident) {
+        s.phase = 'recovering';
+        maybeRecovered(e.at);
+      } else {
+        s.phase = 'running';
+      }
+      break;
+    }
+    case 'restart':
+      // Always follows its start, which did the work.
+      break;
+    case 'kill':
+      s.kill = { at: e.at, signal: e.signal ?? null };
+      break;
+    case 'oom':
+      s.oom = true;
+      break;
+    case 'die': {
+      const exitCode = e.exitCode ?? null;
+      if (s.intendedSeen) {
+        decisions.push({ kind: 'intended', action: 'die', at: e.at });
+        // An incident Helm's own change interrupts (restarting an unhealthy service) stays open.
+        s.phase = s.incident ? 'down' : 'stopped';
+        s.startedAt = null;
+        s.healthyAt = null;
+        break;
+      }
+      if (e.reconciled) {
+        goDown(e.at, s.oom ? 'oom' : 'crash', exitCode, true);
+        break;
+      }
+      if (s.kill !== null && !s.oom) {
+        s.phase = 'exit_pending';
+        s.pendingDie = { at: e.at, exitCode };
+        break;
+      }
+      goDown(e.at, s.oom ? 'oom' : 'crash', exitCode, false);
+      break;
+    }
+    case 'stop': {
+      if (s.phase === 'exit_pending' && s.pendingDie) {
+        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'stop', at: e.at });
+        else
+          decisions.push({
+            kind: 'stopped_by_owner',
+            at: s.pendingDie.at,
+            exitCode: s.pendingDie.exitCode,
+            removed: false,
+          });
+        s.phase = s.incident ? 'down' : 'stopped';
+        s.pendingDie = null;
+        s.startedAt = null;
+      } else if (s.phase === 'down' && s.incident && s.kill !== null && !e.intended) {
+        // The stop came after the grace: the downtime alert is out; the run log says what it was.
+        decisions.push({ kind: 'late_stop', at: e.at });
+      }
+      break;
+    }
+    case 'destroy': {
+      if (s.phase === 'exit_pending' && s.pendingDie) {
+        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'destroy', at: e.at });
+        else
+          decisions.push({
+            kind: 'stopped_by_owner',
+            at: s.pendingDie.at,
+            exitCode: s.pendingDie.exitCode,
+            removed: true,
+          });
+      }
+      if (s.incident) {
+        decisions.push({ kind: 'removed', incidentKey: s.incident.key, intended: s.intendedSeen, at: e.at });
+        s.incident = null;
+      }
+      s.phase = 'stopped';
+      forget = true;
+      break;
+    }
+    case 'health_status': {
+      if (e.health === 'unhealthy') {
+        if (s.phase !== 'running') break; // down, recovering or stopped: the incident (if any) says it
+        if (s.intendedSeen || e.intended) {
+          decisions.push({ kind: 'intended', action: 'health_status', at: e.at });
+          break;
+        }
+        s.incident = {
+          key: incidentKey('unhealthy', facts, e.at),
+          opened: 'unhealthy',
+          downAlerted: false,
+          crashLoopRaised: false,
+          since: e.at,
+        };
+        s.phase = 'unhealthy';
+        decisions.push({ kind: 'unhealthy', since: e.at, incidentKey: s.incident.key });
+      } else if (e.health === 'healthy') {
+        if (s.phase === 'unhealthy' && s.incident) {
+          decisions.push({
+            kind: 'recovered',
+            incidentKey: s.incident.key,
+            opened: s.incident.opened,
+            since: s.incident.since,
+            backAt: e.at,
+            outageMs: Math.max(0, e.at - s.incident.since),
+          });
+          s.incident = null;
+          s.phase = 'running';
+        } else if (s.phase === 'recovering') {
+          s.healthyAt ??= e.at;
+          maybeRecovered(e.at);
+        }
+      } else if (s.phase === 'recovering') {
+        s.healthyAt = null; // "starting" again: wait for healthy
+      }
+      break;
+    }
+  }
+  return done();
+
+  function done(): StepResult {
+    let wakeAt: number | null = null;
+    if (s.phase === 'exit_pending' && s.pendingDie) wakeAt = s.pendingDie.at + rules.ownerStopGraceMs;
+    else if (s.phase === 'recovering' && s.startedAt !== null && (!facts.hasDockerHealthcheck || s.healthyAt))
+      wakeAt = s.startedAt + rules.recoveryStableMs;
+    return { state: s, decisions, wakeAt, forget };
+  }
+}
+
+/** Whether Docker's own restart policy brings the container back after this exit (reported, not fought). */
+export function dockerWillRestart(
+  policy: ContainerFacts['restartPolicy'],
+  restartCount: number,
+  exitCode: number | null,
+  cause: DownCause,
+): boolean {
+  switch (policy.name) {
+    case 'always':
+    case 'unless-stopped':
+      return cause !== 'killed';
+    case 'on-failure':
+      return (
+        cause !== 'killed' &&
+        exitCode !== 0 &&
+        (policy.maximumRetryCount === 0 || restartCount < policy.maximumRetryCount)
+      );
+    default:
+      return false;
+  }
+}
