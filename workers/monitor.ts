@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type { AlertSender } from '../src/bus/alert-sender.js';
+import type { Clock } from '../src/clock.js';
+import type { Scope } from '../src/config/config.js';
+import type { DockerEvents, DockerOps, DockerReads } from '../src/docker/docker-client.js';
+import type { LeaseManager } from '../src/executor/lease.js';
+import {
+  type EventWatcher,
+  type RestartOutcome,
+  startEventWatcher,
+  type WatcherLogger,
+  type WatcherRules,
+} from '../src/monitor/event-watcher.js';
+import type { IsIntended } from '../src/monitor/intended.js';
+import type { ResourceRules } from '../src/monitor/resource-rules.js';
+import {
+  defaultDiskPaths,
+  makeHostMetricsSource,
+  type MetricsSource,
+  type ResourceMonitor,
+  startResourceMonitor,
+} from '../src/monitor/resources.js';
+import type { ClassificationRule } from '../src/policy/environment-of.js';
+import type { RunLog } from '../src/runlog/index.js';
+
+/**
+ * The monitor: Docker events → downtime/unhealthy/recovered alerts within a second, owner stops as
+ * info, Helm's own changes silent, dev crashes restarted with backoff up to a crash loop; host
+ * CPU/memory/disk with hysteresis. Everything it decides is in the run log; every alert goes to
+ * sentinel.alerts through `alerts`.
+ */
+export interface MonitorDeps {
+  /** Reads, plus the one mutation the monitor may make (restartContainer: dev auto-restart). */
+  docker: Pick<DockerReads, 'listContainers' | 'inspectContainer' | 'inspectImage' | 'info'> &
+    Partial<Pick<DockerOps, 'restartContainer'>>;
+  /** makeDockerEvents(config.dockerHost). */
+  events: Pick<DockerEvents, 'subscribeContainerEvents'>;
+  scope: Scope;
+  /** policy.classify (the owner's name → environment rules). */
+  classification: readonly ClassificationRule[];
+  alerts: Pick<AlertSender, 'send'>;
+  runLog: Pick<RunLog, 'append'>;
+  clock: Clock;
+  logger: WatcherLogger;
+  /** makeIntendedCheck({ intents, leaseHeld: makeLeaseProbe(redis, prefix), clock }). */
+  isIntended: IsIntended;
+  /**
+   * The executor's lease manager, with a short TTL (e.g. makeLeaseManager(redis, prefix, 2000)): an
+   * auto-restart holds the service's lease, so it never runs beside an operation on that service.
+   * Without it (or without docker.restartContainer) the monitor never restarts anything.
+   */
+  leases?: LeaseManager;
+  /** The host's name, in dedup keys and messages (config.host). */
+  host: string;
+  /** Helm's memory folder: its filesystem is watched. */
+  memoryDir: string;
+  /** Where the host's root is mounted: `/` normally, `/host` when Helm runs in a container. @defaultValue '/' */
+  hostRoot?: string;
+  rules?: Partial<WatcherRules>;
+  /** false: no resource sampling. */
+  resources?:
+    | false
+    | {
+        rules?: Partial<ResourceRules>;
+        /** @defaultValue 15_000 */
+        intervalMs?: number;
+        diskCriticalPercent?: number;
+        /** Default: systeminformation + statfs on the host. */
+        source?: MetricsSource;
+      };
+  /** Seconds Docker waits before SIGKILL when restarting. @defaultValue 10 */
+  restartTimeoutS?: number;
+}
+
+export interface Monitor {
+  watcher: EventWatcher;
+  resources: ResourceMonitor | null;
+  close(): Promise<void>;
+}
+
+/** The executor's lease is named `<host>/<service>` with host "local" (helm.ts LOCAL_HOST). */
+const LEASE_HOST = 'local';
+
+export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
+  const restart = deps.docker.restartContainer?.bind(deps.docker);
+  const leases = deps.leases;
+
+  async function restartContainer(id: string, service: string): Promise<RestartOutcome> {
+    if (!restart || !leases) throw new Error('this Helm runs with a read-only Docker: it restarts nothing');
+    const lease = await leases.tryAcquire(`${LEASE_HOST}/${service}`, `monitor-${randomUUID()}`);
+    if (!lease) return 'busy';
+    try {
+      // Looked at again under the lease: a container that runs now is left alone.
+      const info = await deps.docker.inspectContainer(id);
+      if (info.State.Running || info.State.Restarting) return 'running';
+      await lease.check();
+      await restart(id, deps.restartTimeoutS ?? 10);
+      return 'restarted';
+    } finally {
+      await lease.release().catch(() => undefined);
+    }
+  }
+
+  const watcher = startEventWatcher({
+    events: deps.events,
+    docker: deps.docker,
+    scope: deps.scope,
+    classification: deps.classification,
+    isIntended: deps.isIntended,
+    alerts: deps.alerts,
+    runLog: deps.runLog,
+    clock: deps.clock,
+    logger: deps.logger,
+    restartContainer,
+    host: deps.host,
+    ...(deps.rules ? { rules: deps.rules } : {}),
+  });
+  await watcher.ready;
+
+  let resources: ResourceMonitor | null = null;
+  if (deps.resources !== false) {
+    const opts = deps.resources ?? {};
+    let source = opts.source;
+    if (!source) {
+      const dockerRootDir = await deps.docker
+        .info()
+        .then((i) => i.dockerRootDir)
+        .catch(() => '/var/lib/docker');
+      source = makeHostMetricsSource(
+        defaultDiskPaths({ hostRoot: deps.hostRoot ?? '/', dockerRootDir, memoryDir: deps.memoryDir }),
+      );
+    }
+    resources = startResourceMonitor({
+      source,
+      clock: deps.clock,
+      alerts: deps.alerts,
+      runLog: deps.runLog,
+      logger: deps.logger,
+      host: deps.host,
+      ...(opts.rules ? { rules: opts.rules } : {}),
+      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+      ...(opts.diskCriticalPercent !== undefined ? { diskCriticalPercent: opts.diskCriticalPercent } : {}),
+    });
+  }
+
+  return {
+    watcher,
+    resources,
+    async close() {
+      resources?.close();
+      await watcher.close();
+    },
+  };
+}
