@@ -3,7 +3,7 @@
 // both (kill -9 / start again), the other agents' side of the bus, and counters of what Docker
 // actually did to a container (its events), so a test can tell "executed once" from "executed twice".
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FlowProducer, type Job, Queue } from 'bullmq';
@@ -129,12 +129,18 @@ export async function startCrashRig(opts: {
       );
       return ApprovalRequestSchema.parse(job.data);
     },
+    /** Kills every Helm process, closes the clients, destroys the Redis and removes the memory folder. */
     async close() {
-      for (const p of procs) await p.kill9();
-      await flows.close().catch(() => undefined);
-      for (const q of [approvals, wardenRequests, exec]) await q.close().catch(() => undefined);
-      await bus.close().catch(() => undefined);
-      await redis.destroy();
+      try {
+        for (const p of procs) await p.kill9().catch(() => undefined);
+        await flows.close().catch(() => undefined);
+        for (const q of [approvals, wardenRequests, exec]) await q.close().catch(() => undefined);
+        await bus.close().catch(() => undefined);
+      } finally {
+        // Whatever failed above, the server and the folder go: no redis-server is left behind.
+        await redis.destroy();
+        await rm(memoryDir, { recursive: true, force: true });
+      }
     },
   };
   return rig;
