@@ -24,7 +24,7 @@ import { startGateWorkers } from '../workers/gate.js';
 import { makeIntentStore } from './executor/intent-store.js';
 import { makeLeaseManager } from './executor/lease.js';
 import { makeOperations } from './executor/operations.js';
-import { makeApprovalLedger, recentEntries } from './gate/approval-ledger.js';
+import { makeRunLogLedger } from './gate/run-log-ledger.js';
 import { makeGate } from './gate/gate.js';
 import { makeParkedStore } from './gate/parked-store.js';
 import { makeWardenKeys, type WardenKeys } from './gate/warden-keys.js';
@@ -166,13 +166,11 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     cleanup.push(() => wardenKeys.close());
     const keyring = () => wardenKeys.keyring();
     const policy = await loadPolicy(config);
-    const ledger = makeApprovalLedger(
-      recentEntries(
-        (await mergeRunLogs(config.memoryDir, runLogKey)).entries,
-        clock.now(),
-        policy.approvalDeadlineS * 1000 + config.clockSkewMs,
-      ),
-    );
+    const ledger = await makeRunLogLedger({
+      dir: config.memoryDir,
+      clock,
+      horizonMs: policy.approvalDeadlineS * 1000 + config.clockSkewMs,
+    });
     const execQueue = new Queue(EXEC_QUEUE, queueOpts);
     const wardenQueue = watchedQueues.find((q) => q.name === QUEUE.wardenRequests)!;
     cleanup.push(() => execQueue.close());

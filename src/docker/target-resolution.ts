@@ -1,4 +1,5 @@
 import type { ContainerSummary } from './docker-client.js';
+import { isKeptContainer } from '../executor/kept-containers.js';
 import { LABEL } from './labels.js';
 
 /**
@@ -19,7 +20,9 @@ export interface ResolvedService {
   containers: ContainerSummary[];
 }
 
-export function resolveTarget(target: string, containers: ReadonlyArray<ContainerSummary>): TargetResolution {
+export function resolveTarget(target: string, all: ReadonlyArray<ContainerSummary>): TargetResolution {
+  // Earlier releases Helm keeps (stopped, renamed) still carry the service's labels: not part of it.
+  const containers = all.filter((c) => !isKeptContainer(c));
   const byLabel = containers.filter((c) => c.labels[LABEL.service] === target);
   if (byLabel.length > 0) return fromGroup(target, 'ghost.service', byLabel);
 

@@ -37,6 +37,8 @@ export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): 
             approvalId: op.approvalId,
             environment: op.plan.environment,
             opId: op.opId,
+            // The release must still run the image the plan names, or the plan is stale.
+            expectImageId: op.plan.desired.image_id,
           })
         : mismatch(),
   };

@@ -96,6 +96,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
     const op = String(job.id);
     let plan = data.plan;
     let hash = data.plan_hash;
+    await deps.ledger.refresh?.();
     const decision = checkApproval(data);
     if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
 

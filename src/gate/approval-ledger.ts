@@ -12,6 +12,8 @@ export interface ApprovalLedger {
   consumedFor(approvalId: string): string | null;
   hasStarted(approvalId: string): boolean;
   note(entry: Pick<RunLogEntry, 'event' | 'approval_id' | 'job_id'>): void;
+  /** Reads what other Helm processes on this host appended since the last look (run-log-ledger.ts). */
+  refresh?(): Promise<void>;
   readonly size: number;
 }
 

@@ -41,6 +41,7 @@ export function makeDecisionHandler(deps: DecisionDeps) {
       const verdict = verifyDecision(data, deps.keyring());
       const approvalId = verdict.ok ? verdict.decision.approval_id : claimedId;
       const parked = approvalId ? await deps.parked.get(approvalId) : null;
+      await deps.ledger.refresh?.();
       const alreadyConsumed =
         parked?.status === 'approved' ||
         parked?.status === 'denied' ||
@@ -56,6 +57,11 @@ export function makeDecisionHandler(deps: DecisionDeps) {
         skewMs: deps.skewMs,
       });
       if (acceptance.outcome === 'info') return info(approvalId, acceptance.reason, acceptance.detail, job);
+      // The request's own deadline counts too, even before its timer has fired (Helm was down or busy).
+      const requestDeadline = parked ? Date.parse(parked.approval_request.expires_at) : Number.NaN;
+      if (acceptance.outcome === 'accept' && !(deps.clock.now().getTime() < requestDeadline)) {
+        return info(approvalId, 'late', `the request expired at ${parked?.approval_request.expires_at}`, job);
+      }
       if (acceptance.outcome === 'security')
         return security(approvalId, acceptance.reason, acceptance.detail, job);
 

@@ -386,7 +386,7 @@ describe('several Helm processes on one memory folder', () => {
   // not show approval <id> consumed for request job <job>", a `security` run-log entry and a critical
   // security alert; the container is untouched. Expected: executed (the run log on disk does show it
   // consumed: the gate process's file has the `approved` entry).
-  it.fails('an approval consumed by a gate-only process is executed by an executor-only process started before it', async () => {
+  it('an approval consumed by a gate-only process is executed by an executor-only process started before it', async () => {
     const r = await rig();
     const a = await prodService(r);
     await r.startHelm({ HELM_WORKERS: 'gate' });
@@ -402,7 +402,7 @@ describe('several Helm processes on one memory folder', () => {
   // as consumed (it started after the consumption) but not as started (the first executor started
   // it): the container is restarted a second time, and the run log holds two `executing` entries
   // for one approval. Expected: refused ("already started a change"), alerted, nothing changed.
-  it.fails('a replayed executor job after a Redis loss is refused by an executor that did not run it', async () => {
+  it('a replayed executor job after a Redis loss is refused by an executor that did not run it', async () => {
     const r = await rig();
     const a = await prodService(r);
     const docker = await watchDocker([a.id]);

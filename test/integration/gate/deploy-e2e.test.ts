@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalRequestSchema } from '../../../src/contracts/index.js';
 import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
+import { removeReleaseTags } from '../executor/exec-harness.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
@@ -25,7 +26,16 @@ beforeAll(async () => {
   approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
   wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
 });
+// Release tags Helm put on images for these services, removed with them.
+const services: string[] = [];
+const named = (stem: string) => {
+  const n = uniqueName(stem);
+  services.push(n);
+  return n;
+};
+
 afterAll(async () => {
+  await removeReleaseTags(services);
   await approvals?.close();
   await wardenRequests?.close();
   await bus?.close();
@@ -43,7 +53,7 @@ async function serves(url: string): Promise<string> {
 
 describe('deploy through the bus', () => {
   it('in dev runs at once, replaces the container, and records the release', async () => {
-    const name = uniqueName('dep-dev');
+    const name = named('dep-dev');
     const web = await startWebService({
       labels: { 'ghost.service': name, 'ghost.environment': 'dev' },
       healthcheck: true,
@@ -62,7 +72,7 @@ describe('deploy through the bus', () => {
   });
 
   it('in production waits for Warden, then deploys exactly the approved image', async () => {
-    const name = uniqueName('dep-prod');
+    const name = named('dep-prod');
     const web = await startWebService({
       labels: { 'ghost.service': name, 'ghost.environment': 'production' },
       healthcheck: true,
@@ -97,7 +107,7 @@ describe('deploy through the bus', () => {
   });
 
   it('that crashes is rolled back at once: the old release serves, the result says so, Sentinel is told', async () => {
-    const name = uniqueName('dep-crash');
+    const name = named('dep-crash');
     const web = await startWebService({
       labels: { 'ghost.service': name, 'ghost.environment': 'staging' },
       healthcheck: true,
@@ -123,7 +133,7 @@ describe('deploy through the bus', () => {
   });
 
   it('start-first is refused clearly, and nothing changes', async () => {
-    const name = uniqueName('dep-sf');
+    const name = named('dep-sf');
     const web = await startWebService({ labels: { 'ghost.service': name, 'ghost.environment': 'dev' } });
     const r = await bus.request({
       action: 'deploy',

@@ -2,13 +2,23 @@
 // waiting; different services run side by side.
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
+import { removeReleaseTags } from '../executor/exec-harness.js';
 import { uniqueName } from '../../helpers/containers.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
 
 let h: TestHelm | undefined;
 let bus: BusClient | undefined;
+// Release tags Helm put on images for these services, removed with them.
+const services: string[] = [];
+const named = (stem: string) => {
+  const n = uniqueName(stem);
+  services.push(n);
+  return n;
+};
+
 afterAll(async () => {
+  await removeReleaseTags(services);
   await bus?.close();
   await h?.close();
   await removeTestContainers();
@@ -27,8 +37,8 @@ describe('per-service order', () => {
       HELM_HEALTH_TIMEOUT_S: '15',
     });
     bus = await busClient(h.prefix);
-    const a = uniqueName('order-a');
-    const b = uniqueName('order-b');
+    const a = named('order-a');
+    const b = named('order-b');
     const webA = await startWebService({
       labels: { 'ghost.service': a, 'ghost.environment': 'dev' },
       healthcheck: true,

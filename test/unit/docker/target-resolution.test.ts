@@ -48,6 +48,11 @@ describe('resolveTarget', () => {
     }
   });
 
+  it('leaves out the earlier releases Helm keeps (stopped, renamed, same labels)', () => {
+    const r = resolveTarget('web', [c('web', { 'ghost.service': 'web' }), c('web-helm-r3', { 'ghost.service': 'web' })]);
+    expect(r.ok && r.service.containers.map((x) => x.name)).toEqual(['web']);
+  });
+
   it('answers unknown_target when nothing matches; a prefix is not a match', () => {
     const r = resolveTarget('web', [c('web-1'), c('webby', { 'ghost.service': 'webby' })]);
     expect(r.ok).toBe(false);
