@@ -16,7 +16,7 @@ import { watchBullmqFailures } from './intake/bullmq-failures.js';
 import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
 import { type Logger, makeLogger } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
-import { mergeRunLogs, openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
+import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
 import { HELM_VERSION } from './version.js';
 import { startExecutorWorker } from '../workers/executor.js';

@@ -49,7 +49,10 @@ describe('resolveTarget', () => {
   });
 
   it('leaves out the earlier releases Helm keeps (stopped, renamed, same labels)', () => {
-    const r = resolveTarget('web', [c('web', { 'ghost.service': 'web' }), c('web-helm-r3', { 'ghost.service': 'web' })]);
+    const r = resolveTarget('web', [
+      c('web', { 'ghost.service': 'web' }),
+      c('web-helm-r3', { 'ghost.service': 'web' }),
+    ]);
     expect(r.ok && r.service.containers.map((x) => x.name)).toEqual(['web']);
   });
 
