@@ -240,7 +240,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         runLog,
         alerts,
         docker,
-        leases: makeLeaseManager(redis, config.queuePrefix),
+        leases: makeLeaseManager(redis, config.queuePrefix, config.leaseTtlMs),
         intents: makeIntentStore(config.memoryDir),
         operations,
         releases,

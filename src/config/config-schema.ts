@@ -92,6 +92,8 @@ export const envSchema = z.object({
   HELM_STABILITY_WINDOW_S: intIn(0, 3600).default(10),
   /** How long a restarted or deployed container has to turn healthy. */
   HELM_HEALTH_TIMEOUT_S: intIn(1, 3600).default(60),
+  /** A service's lease lives this long unless renewed: how soon a crashed executor's service is free. */
+  HELM_LEASE_TTL_MS: intIn(500, 600_000).default(30_000),
   /** Every operation ends within this (as failed, timeout). */
   HELM_ACTION_TIMEOUT_S: intIn(10, 7200).default(900),
   /** How long request_id records and finished helm.actions jobs are kept. */

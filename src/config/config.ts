@@ -38,6 +38,7 @@ export interface Config {
   stabilityWindowMs: number;
   healthTimeoutMs: number;
   actionTimeoutMs: number;
+  leaseTtlMs: number;
   requestIdWindowS: number;
   jobRetentionCount: number;
   eventsMaxLen: number;
@@ -125,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stabilityWindowMs: e.HELM_STABILITY_WINDOW_S * 1000,
     healthTimeoutMs: e.HELM_HEALTH_TIMEOUT_S * 1000,
     actionTimeoutMs: e.HELM_ACTION_TIMEOUT_S * 1000,
+    leaseTtlMs: e.HELM_LEASE_TTL_MS,
     requestIdWindowS: e.HELM_REQUEST_ID_WINDOW_S,
     jobRetentionCount: e.HELM_JOB_RETENTION_COUNT,
     eventsMaxLen: e.HELM_EVENTS_MAXLEN,
