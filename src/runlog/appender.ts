@@ -164,6 +164,7 @@ class FileRunLog implements RunLog {
   private size: number;
   private position: ChainPosition;
   private headBehind = false;
+  private headInFlight: Promise<void> | null = null;
   /** A write may have left bytes past `size` that no sync confirmed; they are cut before the next write. */
   private tailDirty = false;
   private reserveHeld: boolean;
@@ -219,6 +220,7 @@ class FileRunLog implements RunLog {
   close(): Promise<void> {
     this.closing ??= (async () => {
       while (this.flushing) await this.flushing;
+      while (this.headInFlight) await this.headInFlight;
       await this.updateHead();
       await this.dropHandle();
       await releaseLock(this.parts.lockPath, this.parts.lock);
@@ -261,9 +263,26 @@ class FileRunLog implements RunLog {
       p.resolve(sealed.slice(from, from + p.drafts.length));
       from += p.drafts.length;
     }
-    // After the callers hear back (their lines are synced) but before the next batch: a crash in between
-    // leaves the head one batch behind, which verification accepts.
-    await this.updateHead();
+    // After the callers hear back (their lines are synced), and beside the next batch rather than in
+    // front of it: a crash in between leaves the head a batch or two behind, which verification accepts.
+    this.scheduleHead();
+  }
+
+  /** One head update at a time, always for the newest synced position; never delays a write. */
+  private scheduleHead(): void {
+    if (this.headInFlight) return;
+    this.headInFlight = (async () => {
+      try {
+        while (this.headBehind) {
+          const before = this.position;
+          await this.updateHead();
+          // A failed write leaves headBehind set: try again after the next batch, not in a loop.
+          if (this.position === before) break;
+        }
+      } finally {
+        this.headInFlight = null;
+      }
+    })();
   }
 
   /** Seals, writes and fdatasyncs the drafts as lines; the chain advances only once they are on disk. */
@@ -421,9 +440,11 @@ class FileRunLog implements RunLog {
 
   private async updateHead(): Promise<void> {
     if (!this.headBehind) return;
+    const position = this.position;
     try {
-      await writeHeadRecord(this.path, signHead(this.parts.keys, this.chainId, this.position));
-      this.headBehind = false;
+      await writeHeadRecord(this.path, signHead(this.parts.keys, this.chainId, position));
+      // Lines synced while the head was being written leave it behind again.
+      if (this.position === position) this.headBehind = false;
     } catch (error) {
       // The lines are on disk; a head behind them still verifies, so warn and retry after the next write.
       this.parts.logger.warn({ err: error, path: this.path }, 'could not update the run-log head record');
