@@ -100,6 +100,8 @@ export const DEFAULT_CONTAINER_RULES: Readonly<ContainerRules> = Object.freeze({
 
 export type DownCause = 'crash' | 'oom' | 'killed';
 
+const STOP_SEQUENCE: ReadonlySet<string> = new Set(['kill', 'die', 'stop', 'destroy']);
+
 /** What happened, from Docker's events (or synthesised by reconcile), or a timer. */
 export type MonitorInput =
   | {
@@ -260,7 +262,9 @@ export function step(
   }
 
   const e = input;
-  if (e.intended && e.action !== 'start' && e.action !== 'restart') s.intendedSeen = true;
+  // Only a stop sequence latches: health events during Helm's own health gate must not make a later
+  // crash of this run look intended.
+  if (e.intended && STOP_SEQUENCE.has(e.action)) s.intendedSeen = true;
   switch (e.action) {
     case 'start': {
       s.kill = null;

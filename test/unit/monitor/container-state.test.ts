@@ -162,6 +162,17 @@ describe('container state: what a sequence of Docker events means', () => {
       phase: 'running',
     },
     {
+      name: "health events during Helm's own health gate do not make a later crash look intended",
+      inputs: [
+        ev('start', 50, { intended: true }),
+        ev('health_status', 100, { health: 'unhealthy', intended: true }),
+        ev('health_status', 200, { health: 'healthy', intended: true }),
+        ev('die', 9_000, { exitCode: 1 }),
+      ],
+      expect: ['intended', 'down'],
+      phase: 'down',
+    },
+    {
       name: 'an unhealthy container that dies escalates the same incident',
       inputs: [ev('health_status', 100, { health: 'unhealthy' }), ev('die', 500, { exitCode: 1 })],
       expect: ['unhealthy', 'down'],
