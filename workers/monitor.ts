@@ -85,7 +85,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
   const restart = deps.docker.restartContainer?.bind(deps.docker);
   const leases = deps.leases;
 
-  async function restartContainer(id: string, service: string): Promise<RestartOutcome> {
+  async function guardedRestart(id: string, service: string): Promise<RestartOutcome> {
     if (!restart || !leases) throw new Error('this Helm runs with a read-only Docker: it restarts nothing');
     const lease = await leases.tryAcquire(`${LEASE_HOST}/${service}`, `monitor-${randomUUID()}`);
     if (!lease) return 'busy';
@@ -111,7 +111,7 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     runLog: deps.runLog,
     clock: deps.clock,
     logger: deps.logger,
-    restartContainer,
+    restartContainer: restart && leases ? guardedRestart : null,
     host: deps.host,
     ...(deps.rules ? { rules: deps.rules } : {}),
   });

@@ -29,7 +29,9 @@ export type AutoRestartVerdict =
         | 'docker_restarts_it'
         | 'crash_loop'
         | 'protected'
-        | 'cannot_tell_crash_from_stop';
+        | 'cannot_tell_crash_from_stop'
+        /** This Helm runs with a read-only Docker (or without leases): it restarts nothing. */
+        | 'read_only';
     };
 
 export interface AutoRestartInput {

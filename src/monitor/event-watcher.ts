@@ -90,7 +90,7 @@ export interface EventWatcherDeps {
    * and Helm's own operations were ruled out; the implementation takes the service's lease ('busy'
    * when an operation holds it) and does nothing to a container that runs ('running').
    */
-  restartContainer(id: string, service: string): Promise<RestartOutcome>;
+  restartContainer: ((id: string, service: string) => Promise<RestartOutcome>) | null;
   /** The host's name in group dedup keys and messages. */
   host: string;
   rules?: Partial<WatcherRules>;
@@ -293,6 +293,8 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
         },
         rules,
       );
+      if (ctx.restart.action === 'restart' && !deps.restartContainer)
+        ctx.restart = { action: 'none', reason: 'read_only' };
       if (ctx.restart.action === 'restart') scheduleRestart(t, ctx.restart.delayMs, d.incidentKey);
     }
     if (d.kind === 'unhealthy') {
@@ -316,7 +318,8 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
 
   async function autoRestart(id: string, key: string) {
     const t = tracked.get(id);
-    if (closed || !t) return;
+    const restart = deps.restartContainer;
+    if (closed || !t || !restart) return;
     const f = t.facts;
     const common = { target: f.service, environment: f.environment };
     // Only the incident it was scheduled for, and only while the container is still down for it:
@@ -338,7 +341,7 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
     });
     if (!logged) return;
     try {
-      const outcome = await deps.restartContainer(id, f.service);
+      const outcome = await restart(id, f.service);
       if (outcome !== 'restarted')
         await log({
           ...common,

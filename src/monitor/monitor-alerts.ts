@@ -55,6 +55,8 @@ function restartWords(f: ContainerFacts, verdict: AutoRestartVerdict | null, d: 
       return '; it may have been stopped on purpose, so Helm does not restart it';
     case 'not_a_crash':
       return '; someone killed it, so Helm does not restart it';
+    case 'read_only':
+      return '; this Helm runs with a read-only Docker and restarts nothing';
     default:
       return '';
   }

@@ -141,7 +141,7 @@ function fakeEngine() {
   };
 }
 
-function start(engine: ReturnType<typeof fakeEngine>, rules = {}) {
+function start(engine: ReturnType<typeof fakeEngine>, rules = {}, readOnly = false) {
   const alerts: AlertInput[] = [];
   const log: RunLogEntryInput[] = [];
   const watcher = startEventWatcher({
@@ -164,12 +164,14 @@ function start(engine: ReturnType<typeof fakeEngine>, rules = {}) {
     },
     clock: systemClock,
     logger: { info() {}, warn() {}, error() {} },
-    async restartContainer(id) {
-      engine.restarts.push(id);
-      const c = engine.containers.get(id);
-      if (c) engine.start(c);
-      return 'restarted';
-    },
+    restartContainer: readOnly
+      ? null
+      : async (id) => {
+          engine.restarts.push(id);
+          const c = engine.containers.get(id);
+          if (c) engine.start(c);
+          return 'restarted';
+        },
     host: 'h1',
     rules: {
       ownerStopGraceMs: 30,
@@ -307,5 +309,19 @@ describe('event watcher (fake engine)', () => {
     await watcher.idle();
     expect(alerts.map((a) => `${a.kind}/${a.severity}`)).toEqual(['stopped_by_owner/info']);
     expect(engine.restarts).toEqual([]);
+  });
+
+  it('a Helm with a read-only Docker reports a dev crash and restarts nothing', async () => {
+    const engine = fakeEngine();
+    const dev = engine.add('devsvc', 'dev');
+    const { watcher, alerts, log } = start(engine, {}, true);
+    await watcher.ready;
+    engine.crash(dev);
+    await until('downtime', () => alerts.length > 0);
+    await new Promise((r) => setTimeout(r, 100));
+    await watcher.idle();
+    expect(alerts[0]?.message).toMatch(/read-only Docker and restarts nothing/);
+    expect(engine.restarts).toEqual([]);
+    expect(log.map((e) => e.event)).not.toContain('auto_restart');
   });
 });
