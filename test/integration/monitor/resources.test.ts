@@ -14,7 +14,9 @@ import { makeAlertSender } from '../../../src/bus/alert-sender.js';
 import { makeManualClock } from '../../../src/clock.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import {
+  defaultDiskPaths,
   type HostMetrics,
+  makeHostMetricsSource,
   type ResourceMonitor,
   startResourceMonitor,
 } from '../../../src/monitor/resources.js';
@@ -133,5 +135,22 @@ describe('resource alerts on sentinel.alerts', () => {
 
     const events = (await readRunLogEntries(memoryDir)).map((e) => e.event);
     expect(events).toEqual(['resource_high', 'resource_repeat', 'resource_resolved', 'resource_high']);
+  });
+
+  it("reads this host's CPU, memory and disks (/, Docker's data root, the memory folder)", async () => {
+    const source = makeHostMetricsSource(
+      defaultDiskPaths({ hostRoot: '/', dockerRootDir: '/var/lib/docker', memoryDir }),
+    );
+    const first = await source.sample();
+    expect(first.cpuPercent).toBeNull(); // nothing to compare with yet
+    await new Promise((r) => setTimeout(r, 300));
+    const m = await source.sample();
+    expect(m.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(m.cpuPercent).toBeLessThanOrEqual(100);
+    expect(m.memoryPercent).toBeGreaterThan(0);
+    expect(m.memoryPercent).toBeLessThan(100);
+    const paths = m.disks.flatMap((d) => d.paths);
+    expect(paths).toEqual(expect.arrayContaining(['/', memoryDir]));
+    for (const d of m.disks) expect(d.usedPercent).toBeGreaterThan(0);
   });
 });
