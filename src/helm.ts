@@ -9,7 +9,10 @@ import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
 import { makeRequestRecords } from './bus/request-records.js';
-import { type DockerReads, makeDockerOps } from './docker/docker-client.js';
+import { type DockerReads, makeDockerEvents, makeDockerOps } from './docker/docker-client.js';
+import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
+import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
+import { startMonitor } from '../workers/monitor.js';
 import { makeReleaseStore } from './executor/release-store.js';
 import { describeScope } from './docker/scope.js';
 import { watchBullmqFailures } from './intake/bullmq-failures.js';
@@ -279,6 +282,47 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       intervalMs: config.heartbeatIntervalMs,
     });
     cleanup.push(() => heartbeat.stop());
+
+    if (config.workers.includes('monitor')) {
+      const monitor = await startMonitor({
+        // Dev auto-restart needs the executor's Docker surface; with a read-only Docker it restarts nothing.
+        docker,
+        events: makeDockerEvents(config.dockerHost),
+        scope: config.scope,
+        classification: policy.classify,
+        alerts,
+        runLog,
+        clock,
+        logger: logger.child({ worker: 'monitor' }),
+        isIntended: makeIntendedCheck({
+          intents: makeIntentStore(config.memoryDir),
+          leaseHeld: makeLeaseProbe(redis, config.queuePrefix, LOCAL_HOST),
+          clock,
+        }),
+        // A short lease of its own: an auto-restart that waits must not hold the executor's line.
+        ...(opsDocker ? { leases: makeLeaseManager(redis, config.queuePrefix, 2_000) } : {}),
+        host: config.host,
+        memoryDir: config.memoryDir,
+        hostRoot: config.hostRoot,
+        resources: {
+          intervalMs: config.resourceIntervalMs,
+          rules: {
+            cpu: {
+              ...DEFAULT_RESOURCE_RULES.cpu,
+              threshold: config.thresholds.cpu,
+              windowMs: config.resourceWindowMs,
+            },
+            memory: {
+              ...DEFAULT_RESOURCE_RULES.memory,
+              threshold: config.thresholds.memory,
+              windowMs: config.resourceWindowMs,
+            },
+            disk: { ...DEFAULT_RESOURCE_RULES.disk, threshold: config.thresholds.disk },
+          },
+        },
+      });
+      cleanup.push(() => monitor.close());
+    }
 
     const watch = startQueueWatch({
       queues: watchedQueues,

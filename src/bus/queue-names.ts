@@ -14,7 +14,11 @@ export const QUEUE = {
 export const EXEC_QUEUE = 'helm.exec';
 
 /** The queues each worker kind consumes: the heartbeat lists queue names. */
-export const WORKER_QUEUES = { gate: [QUEUE.actions, QUEUE.approvals], executor: [EXEC_QUEUE] } as const;
+export const WORKER_QUEUES = {
+  gate: [QUEUE.actions, QUEUE.approvals],
+  executor: [EXEC_QUEUE],
+  monitor: [],
+} as const;
 
 /** The queues other agents consume, which Helm watches for an absent consumer or a growing backlog. */
 export const WATCHED_QUEUES = [QUEUE.wardenRequests, QUEUE.alerts] as const;

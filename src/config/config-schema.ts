@@ -52,7 +52,7 @@ const commaList = <T extends z.ZodType<string, string>>(item: T) =>
     )
     .pipe(z.array(item));
 
-const workerKinds = ['gate', 'executor'] as const;
+const workerKinds = ['gate', 'executor', 'monitor'] as const;
 
 export const envSchema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
@@ -63,6 +63,14 @@ export const envSchema = z.object({
   HELM_WARDEN_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   HELM_POLICY_FILE: z.string().min(1).optional(),
   HELM_SECRETS_DIR: z.string().min(1).optional(),
+  /** The owner's services file (YAML): how to create a service that has no container yet. */
+  HELM_SERVICES_FILE: z.string().min(1).optional(),
+  /** Which compose CLI runs compose deploys: `docker compose` (v2), `docker-compose` (v1), or auto. */
+  HELM_COMPOSE_COMMAND: z
+    .enum(['auto', 'docker compose', 'docker-compose'], {
+      message: 'must be one of auto, "docker compose", docker-compose',
+    })
+    .default('auto'),
   /** Which containers this Helm manages: any of these label selectors (key=value, comma-separated). */
   HELM_SCOPE_LABELS: commaList(labelSelector).default([]),
   /** Manage every container that carries a ghost.service label (the default when no scope is set). */
@@ -92,6 +100,16 @@ export const envSchema = z.object({
   HELM_STABILITY_WINDOW_S: intIn(0, 3600).default(10),
   /** How long a restarted or deployed container has to turn healthy. */
   HELM_HEALTH_TIMEOUT_S: intIn(1, 3600).default(60),
+  /** Where the host's root is mounted for disk readings: `/`, or `/host` when Helm runs in a container. */
+  HELM_HOST_ROOT: z.string().min(1).default('/'),
+  /** Resource alert thresholds (percent): the design card's CPU > 85, RAM > 85, disk > 90. */
+  HELM_CPU_ALERT_PERCENT: intIn(1, 100).default(85),
+  HELM_MEMORY_ALERT_PERCENT: intIn(1, 100).default(85),
+  HELM_DISK_ALERT_PERCENT: intIn(1, 100).default(90),
+  /** How long CPU or RAM must stay above its threshold before an alert. */
+  HELM_RESOURCE_WINDOW_S: intIn(0, 3600).default(120),
+  /** How often host resources are sampled. */
+  HELM_RESOURCE_INTERVAL_MS: intIn(500, 3_600_000).default(15_000),
   /** A service's lease lives this long unless renewed: how soon a crashed executor's service is free. */
   HELM_LEASE_TTL_MS: intIn(500, 600_000).default(30_000),
   /** Every operation ends within this (as failed, timeout). */

@@ -21,6 +21,10 @@ export interface Config {
   wardenPublicKeyFile: string | undefined;
   policyFile: string | undefined;
   secretsDir: string | undefined;
+  /** HELM_SERVICES_FILE: the owner's services file (first releases), absolute; undefined: none. */
+  servicesFile: string | undefined;
+  /** HELM_COMPOSE_COMMAND: which compose CLI compose deploys run. */
+  composeCommand: 'auto' | 'docker compose' | 'docker-compose';
   scope: Scope;
   ollamaHost: string;
   anthropicApiKey: string | undefined;
@@ -39,6 +43,10 @@ export interface Config {
   healthTimeoutMs: number;
   actionTimeoutMs: number;
   leaseTtlMs: number;
+  hostRoot: string;
+  thresholds: { cpu: number; memory: number; disk: number };
+  resourceWindowMs: number;
+  resourceIntervalMs: number;
   requestIdWindowS: number;
   jobRetentionCount: number;
   eventsMaxLen: number;
@@ -79,6 +87,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (raw.HELM_POLICY_FILE && !isFile(raw.HELM_POLICY_FILE)) {
     problems.push(`HELM_POLICY_FILE: ${raw.HELM_POLICY_FILE} is not a readable file`);
   }
+  if (raw.HELM_SERVICES_FILE && !isFile(raw.HELM_SERVICES_FILE)) {
+    problems.push(`HELM_SERVICES_FILE: ${raw.HELM_SERVICES_FILE} is not a readable file`);
+  }
   if (raw.HELM_SECRETS_DIR && !isDir(raw.HELM_SECRETS_DIR)) {
     problems.push(`HELM_SECRETS_DIR: ${raw.HELM_SECRETS_DIR} is not a folder`);
   }
@@ -110,6 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wardenPublicKeyFile: e.HELM_WARDEN_PUBLIC_KEY_FILE,
     policyFile: e.HELM_POLICY_FILE,
     secretsDir: e.HELM_SECRETS_DIR ? resolve(e.HELM_SECRETS_DIR) : undefined,
+    servicesFile: e.HELM_SERVICES_FILE ? resolve(e.HELM_SERVICES_FILE) : undefined,
+    composeCommand: e.HELM_COMPOSE_COMMAND,
     scope: Object.freeze({ labels, allServices, composeProjects: e.HELM_SCOPE_COMPOSE_PROJECTS }),
     ollamaHost: e.OLLAMA_HOST,
     anthropicApiKey: e.ANTHROPIC_API_KEY,
@@ -127,6 +140,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     healthTimeoutMs: e.HELM_HEALTH_TIMEOUT_S * 1000,
     actionTimeoutMs: e.HELM_ACTION_TIMEOUT_S * 1000,
     leaseTtlMs: e.HELM_LEASE_TTL_MS,
+    hostRoot: e.HELM_HOST_ROOT,
+    thresholds: Object.freeze({
+      cpu: e.HELM_CPU_ALERT_PERCENT,
+      memory: e.HELM_MEMORY_ALERT_PERCENT,
+      disk: e.HELM_DISK_ALERT_PERCENT,
+    }),
+    resourceWindowMs: e.HELM_RESOURCE_WINDOW_S * 1000,
+    resourceIntervalMs: e.HELM_RESOURCE_INTERVAL_MS,
     requestIdWindowS: e.HELM_REQUEST_ID_WINDOW_S,
     jobRetentionCount: e.HELM_JOB_RETENTION_COUNT,
     eventsMaxLen: e.HELM_EVENTS_MAXLEN,

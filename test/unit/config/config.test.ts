@@ -80,7 +80,7 @@ describe('loadConfig', () => {
 
   it('gives a process that runs only some workers its own run-log file', () => {
     expect(loadConfig({}).runLogFileName).toBe('run_log.md');
-    expect(loadConfig({ HELM_WORKERS: 'gate,executor' }).runLogFileName).toBe('run_log.md');
+    expect(loadConfig({ HELM_WORKERS: 'gate,executor,monitor' }).runLogFileName).toBe('run_log.md');
     expect(loadConfig({ HELM_WORKERS: 'executor' }).runLogFileName).toMatch(/^run_log\.executor\..+\.md$/);
     expect(problemsOf({ HELM_WORKERS: 'gate,juggler' })[0]).toMatch(/^HELM_WORKERS: must name workers among/);
   });
