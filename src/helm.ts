@@ -27,6 +27,7 @@ import { startGateWorkers } from '../workers/gate.js';
 import { makeIntentStore } from './executor/intent-store.js';
 import { makeLeaseManager } from './executor/lease.js';
 import { makeOperations } from './executor/operations.js';
+import { makeRecovery, recoverOrphanedIntents } from './executor/recover.js';
 import { makeRunLogLedger } from './gate/run-log-ledger.js';
 import { makeGate } from './gate/gate.js';
 import { makeParkedStore } from './gate/parked-store.js';
@@ -181,22 +182,22 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const configKey = deriveKey(helmKey, 'config-hmac');
     const internalKey = deriveKey(helmKey, 'internal-job');
     const releases = makeReleaseStore(config.memoryDir);
-    const operations = makeOperations(
-      opsDocker
-        ? {
-            docker: opsDocker,
-            clock,
-            logger,
-            redactor,
-            releases,
-            memoryDir: config.memoryDir,
-            // The owner's policy may only lengthen the window.
-            stabilityWindowMs: Math.max(config.stabilityWindowMs, (policy.stabilityWindowS ?? 0) * 1000),
-            healthTimeoutMs: config.healthTimeoutMs,
-            secrets,
-          }
-        : null,
-    );
+    // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
+    const execBase = opsDocker
+      ? {
+          docker: opsDocker,
+          clock,
+          logger,
+          redactor,
+          releases,
+          memoryDir: config.memoryDir,
+          // The owner's policy may only lengthen the window.
+          stabilityWindowMs: Math.max(config.stabilityWindowMs, (policy.stabilityWindowS ?? 0) * 1000),
+          healthTimeoutMs: config.healthTimeoutMs,
+          secrets,
+        }
+      : null;
+    const operations = makeOperations(execBase);
 
     if (config.workers.includes('gate')) {
       const parked = makeParkedStore(redis, config.queuePrefix);
@@ -234,6 +235,11 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       for (const w of workers) cleanup.push(() => w.close());
     }
     if (config.workers.includes('executor')) {
+      const leases = makeLeaseManager(redis, config.queuePrefix, config.leaseTtlMs);
+      const intents = makeIntentStore(config.memoryDir);
+      // Crash recovery (src/executor/recover.ts): an exec job that comes back after its worker died
+      // is reconciled instead of run again; at start-up, so are intents whose exec job is gone or ended.
+      const recovery = execBase ? makeRecovery(execBase) : null;
       const executor = startExecutorWorker(config, {
         internalKey,
         configKey,
@@ -243,8 +249,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         runLog,
         alerts,
         docker,
-        leases: makeLeaseManager(redis, config.queuePrefix, config.leaseTtlMs),
-        intents: makeIntentStore(config.memoryDir),
+        leases,
+        intents,
         operations,
         releases,
         clock,
@@ -253,8 +259,23 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         skewMs: config.clockSkewMs,
         leaseRetryMs: 250,
         timeoutMs: config.actionTimeoutMs,
+        recovery,
       });
       cleanup.push(() => executor.close());
+      const orphans = recoverOrphanedIntents({
+        recovery,
+        intents,
+        execQueue,
+        leases,
+        runLog,
+        alerts,
+        internalKey,
+        host: LOCAL_HOST,
+        logger,
+        clock,
+        timeoutMs: config.actionTimeoutMs,
+      });
+      cleanup.push(() => orphans.stop());
     }
 
     const eventsConnection = makeBlockingConnection(config.redisUrl, `helm-events-${config.instance}`);

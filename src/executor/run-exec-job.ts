@@ -17,6 +17,8 @@ import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
 import type { IntentStore } from './intent-store.js';
 import type { LeaseManager } from './lease.js';
+import { type ExecRecovery, findIntent, recoverExecJob } from './recover.js';
+import { testCrashPoint } from './test-fault.js';
 
 /**
  * An executor's job on helm.exec. Before its first change it checks everything again: that the gate
@@ -61,6 +63,8 @@ export interface ExecDeps {
   /** How soon a job that waits for its service's lease asks again. */
   leaseRetryMs: number;
   timeoutMs: number;
+  /** Crash recovery (recover.ts): how a job that came back after its worker died is reconciled. */
+  recovery?: ExecRecovery | null;
 }
 
 export function makeExecJobHandler(deps: ExecDeps) {
@@ -94,6 +98,20 @@ export function makeExecJobHandler(deps: ExecDeps) {
     lease: { check(): Promise<void> },
   ): Promise<ExecResult> {
     const op = String(job.id);
+    // Crash recovery (recover.ts): an intent on disk for this op means the job already began its
+    // change and came back after its worker died. It is reconciled from what Docker shows, under
+    // this lease; never checked and run again (its `executing` entry is already in the run log).
+    const unfinished = deps.recovery ? await findIntent(deps.intents, op) : null;
+    if (unfinished && deps.recovery)
+      return recoverExecJob({
+        ...deps,
+        recovery: deps.recovery,
+        job,
+        data,
+        intent: unfinished,
+        lease,
+        alert: (result) => alertFailedRelease(data, result),
+      });
     let plan = data.plan;
     let hash = data.plan_hash;
     await deps.ledger.refresh?.();
@@ -195,6 +213,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
       at: deps.clock.now().toISOString(),
     };
     await deps.intents.write(intent);
+    testCrashPoint(intent.step); // test-only fault hook (test-fault.ts): inert unless HELM_TEST_CRASH_AT_STEP is set
     try {
       const result = await withTimeout(
         operation({
@@ -206,6 +225,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
           async beforeChange(step) {
             await lease.check();
             await deps.intents.write({ ...intent, step, at: deps.clock.now().toISOString() });
+            testCrashPoint(step); // test-only fault hook (test-fault.ts): inert unless HELM_TEST_CRASH_AT_STEP is set
           },
         }),
         deps.timeoutMs,
