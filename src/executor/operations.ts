@@ -1,8 +1,12 @@
-import type { ExecContext } from './exec-context.js';
+import type { ExecContext, ExecMeta } from './exec-context.js';
 import { deployService } from './deploy.js';
+import { pruneHost } from './prune.js';
+import { removeService } from './remove.js';
 import { restartService } from './restart.js';
 import { rollbackService } from './rollback.js';
-import type { ExecOperations } from './run-exec-job.js';
+import type { ExecOperationContext, ExecOperations } from './run-exec-job.js';
+import { scaleService } from './scale.js';
+import { setEnvService } from './set-env.js';
 import { stopService } from './stop.js';
 
 /**
@@ -41,6 +45,32 @@ export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): 
             expectImageId: op.plan.desired.image_id,
           })
         : mismatch(),
+    // scale, remove, set_env, prune (scale.ts, remove.ts, set-env.ts, prune.ts)
+    scale: async (op) =>
+      op.plan.action === 'scale'
+        ? scaleService(ctx(op.beforeChange), op.service, op.plan.desired.replicas, meta(op))
+        : mismatch(),
+    remove: async (op) =>
+      op.plan.action === 'remove'
+        ? removeService(ctx(op.beforeChange), op.service, op.plan.desired, meta(op))
+        : mismatch(),
+    set_env: async (op) =>
+      op.plan.action === 'set_env'
+        ? setEnvService(ctx(op.beforeChange), op.service, op.plan.desired, meta(op))
+        : mismatch(),
+    prune: async (op) =>
+      op.plan.action === 'prune'
+        ? pruneHost(ctx(op.beforeChange), op.plan.host, op.plan.desired)
+        : mismatch(),
+  };
+}
+
+function meta(op: ExecOperationContext): ExecMeta {
+  return {
+    requestId: op.requestId,
+    approvalId: op.approvalId,
+    environment: op.plan.environment,
+    opId: op.opId,
   };
 }
 

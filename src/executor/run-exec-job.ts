@@ -11,7 +11,7 @@ import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/e
 import { observeTarget } from '../gate/observe-target.js';
 import type { Logger } from '../log/logger.js';
 import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
-import { releaseInfo } from '../gate/release-info.js';
+import { planInputs, planSources } from '../gate/plan-inputs.js';
 import type { ReleaseStore } from './release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
@@ -129,7 +129,13 @@ export function makeExecJobHandler(deps: ExecDeps) {
         environment: seen.environment,
         containers: seen.containers,
         configKey: deps.configKey,
-        ...(deps.releases ? { releases: await releaseInfo(deps.releases, seen.service.name) } : {}),
+        // plan-inputs.ts (scale/remove/set_env/prune executors): secret HMACs, prune items, releases
+        ...(await planInputs({
+          request: data.request,
+          service: seen.service.name,
+          docker: deps.docker,
+          ...planSources(deps),
+        })),
       });
     } catch (err) {
       if (!(err instanceof PlanError)) throw err;

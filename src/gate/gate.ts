@@ -14,7 +14,7 @@ import { failedResult, resultWithStatus, type ResultSubject } from '../intake/re
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
 import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
-import { releaseInfo } from './release-info.js';
+import { planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
 import { ENVIRONMENT_RANK, observeTarget } from './observe-target.js';
@@ -129,7 +129,13 @@ export function makeGate(deps: GateDeps): Gate {
         environment: seen.environment,
         containers: seen.containers,
         configKey: deps.configKey,
-        ...(deps.releases ? { releases: await releaseInfo(deps.releases, seen.service.name) } : {}),
+        // plan-inputs.ts (scale/remove/set_env/prune executors): secret HMACs, prune items, releases
+        ...(await planInputs({
+          request,
+          service: seen.service.name,
+          docker: deps.docker,
+          ...planSources(deps),
+        })),
       });
     } catch (err) {
       if (err instanceof PlanError)

@@ -1,0 +1,172 @@
+import type { ActionOutcome } from '../actions/action-types.js';
+import type { PlanFor } from '../contracts/index.js';
+import type { ContainerSummary, DockerReads } from '../docker/docker-client.js';
+import { announce, type ExecContext, rethrowAbort } from './exec-context.js';
+import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
+import {
+  type PruneCandidate,
+  type PruneInput,
+  pruneContainerCandidates,
+  pruneImageCandidates,
+  servicesOf,
+} from './prune-candidates.js';
+import type { ReleaseRecord, ReleaseStore } from './release-store.js';
+import { errorOutcome, plural, secondsText } from './service-state.js';
+
+export type PruneDesired = PlanFor<'prune'>['desired'];
+
+/** The release records of these services, for prune-candidates.ts. */
+export async function keptReleasesOf(
+  releases: ReleaseStore,
+  services: readonly string[],
+): Promise<Map<string, ReleaseRecord[]>> {
+  const out = new Map<string, ReleaseRecord[]>();
+  for (const s of services) out.set(s, await releases.listReleases(s));
+  return out;
+}
+
+/** What a prune plan lists (prune-candidates.ts), on what the engine shows now. */
+export async function pruneCandidates(
+  docker: Pick<DockerReads, 'listContainers' | 'listImages'>,
+  releases: ReleaseStore,
+  what: PruneDesired['what'],
+  isManaged: PruneInput['isManaged'],
+): Promise<PruneCandidate[]> {
+  const containers = await docker.listContainers();
+  const images = what === 'images' ? await docker.listImages() : [];
+  const input: PruneInput = {
+    containers,
+    images,
+    releases: await keptReleasesOf(releases, servicesOf(containers, isManaged)),
+    isManaged,
+  };
+  return what === 'images' ? pruneImageCandidates(input) : pruneContainerCandidates(input);
+}
+
+interface Skipped {
+  id: string;
+  name: string;
+  why: string;
+}
+
+/**
+ * Deletes exactly the plan's items and nothing else. Each is looked at again first: one that is gone
+ * is skipped; one that no longer qualifies (prune-candidates.ts, judged now with every service Helm
+ * keeps records of, in scope or not, so the check can only be stricter than the plan's) is skipped;
+ * a container that runs, or an image a container uses, is in use and skipped; each is named with why.
+ * Containers go without their volumes (prune_container); an image goes by removing Helm's release
+ * tags one by one (prune_image_tag, never forced, untagged parents kept): with the last one Docker
+ * deletes it.
+ */
+export async function pruneHost(
+  ctx: ExecContext,
+  host: string,
+  desired: PruneDesired,
+): Promise<ActionOutcome> {
+  const started = performance.now();
+  try {
+    const containers = await ctx.docker.listContainers();
+    const images = desired.what === 'images' ? await ctx.docker.listImages() : [];
+    const everyone = () => true;
+    const input: PruneInput = {
+      containers,
+      images,
+      releases: await keptReleasesOf(ctx.releases, servicesOf(containers, everyone)),
+      isManaged: everyone,
+    };
+    const skipped: Skipped[] = [];
+    const deleted: Array<{ id: string; name: string }> = [];
+    if (desired.what === 'containers') {
+      const now = new Set(pruneContainerCandidates(input).map((c) => c.id));
+      for (const id of desired.items) {
+        const c = containers.find((x) => x.id === id);
+        if (!c) {
+          skipped.push({ id, name: id.slice(0, 12), why: 'already gone' });
+          continue;
+        }
+        if (!now.has(id)) {
+          skipped.push({ id, name: c.name, why: 'no longer a kept container of a superseded release' });
+          continue;
+        }
+        if (['running', 'restarting', 'paused'].includes(c.state)) {
+          skipped.push({ id, name: c.name, why: `in use: it is ${c.state}` });
+          continue;
+        }
+        await announce(ctx, STEP.pruneContainer, { container: id, name: c.name });
+        try {
+          await ctx.docker.removeContainer(id, { volumes: false });
+          deleted.push({ id, name: c.name });
+        } catch (err) {
+          rethrowAbort(err);
+          skipped.push({ id, name: c.name, why: (err as Error).message });
+        }
+      }
+    } else {
+      const now = new Map(pruneImageCandidates(input).map((c) => [c.id, c]));
+      for (const id of desired.items) {
+        const img = images.find((x) => x.id === id);
+        if (!img) {
+          skipped.push({ id, name: short(id), why: 'already gone' });
+          continue;
+        }
+        const name = `${short(id)} (${img.repoTags.join(', ')})`;
+        if (!now.has(id)) {
+          skipped.push({
+            id,
+            name,
+            why: 'no longer tagged only by superseded releases of Helm (a kept release or another tag names it now)',
+          });
+          continue;
+        }
+        const users = usersOf(containers, id);
+        if (users.length > 0) {
+          skipped.push({ id, name, why: `in use by ${users.join(', ')}` });
+          continue;
+        }
+        try {
+          for (const tag of img.repoTags) {
+            await announce(ctx, STEP.pruneImageTag, { image: id, tag });
+            await ctx.docker.removeImage(tag);
+          }
+          if (await ctx.docker.findImage(id))
+            skipped.push({ id, name, why: 'its release tags were removed, but Docker kept the image' });
+          else deleted.push({ id, name });
+        } catch (err) {
+          rethrowAbort(err);
+          skipped.push({ id, name, why: (err as Error).message });
+        }
+      }
+    }
+    const ms = performance.now() - started;
+    const noun = desired.what === 'images' ? 'image' : 'container';
+    const skippedText =
+      skipped.length > 0
+        ? `; skipped ${skipped.length}: ${skipped.map((s) => `${s.name} (${s.why})`).join('; ')}`
+        : '';
+    const outcome =
+      desired.items.length === 0
+        ? `nothing to prune on ${host}: no ${noun} Helm made is superseded beyond the kept releases`
+        : `pruned ${plural(deleted.length, noun)} on ${host} in ${secondsText(ms)}${deleted.length > 0 ? `: ${deleted.map((d) => d.name).join(', ')}` : ''}${skippedText}`;
+    return {
+      ok: true,
+      outcome,
+      data: {
+        what: desired.what,
+        deleted: deleted.map((d) => ({ id: d.id, name: d.name })),
+        skipped,
+        ms: Math.round(ms),
+      },
+    };
+  } catch (err) {
+    rethrowAbort(err);
+    return errorOutcome(err, `prune of ${desired.what} on ${host} failed`);
+  }
+}
+
+function usersOf(containers: readonly ContainerSummary[], imageId: string): string[] {
+  return containers.filter((c) => c.imageId === imageId).map((c) => c.name);
+}
+
+function short(id: string): string {
+  return id.startsWith('sha256:') ? `${id.slice(0, 19)}…` : id.slice(0, 12);
+}

@@ -1,0 +1,273 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ActionOutcome } from '../actions/action-types.js';
+import type { PlanFor } from '../contracts/index.js';
+import type { ContainerInspect, ContainerSummary } from '../docker/docker-client.js';
+import { LABEL } from '../docker/labels.js';
+import type { ResolvedService } from '../docker/target-resolution.js';
+import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { isKeptContainer } from './kept-containers.js';
+import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
+import { stopTimeout } from './replica-switch.js';
+import {
+  errorOutcome,
+  inspectActive,
+  nameOf,
+  plural,
+  protectedReason,
+  secondsText,
+} from './service-state.js';
+import {
+  ARCHIVE_RESERVE_BYTES,
+  archiveDir,
+  archiveEstimate,
+  archiveVolume,
+  type FreeBytes,
+  mib,
+  statfsFreeBytes,
+  type VolumeArchive,
+} from './volume-archive.js';
+
+export type RemoveDesired = PlanFor<'remove'>['desired'];
+
+export interface RemoveOptions {
+  /** Free space under the archive folder (default statfs); tests make the disk look full. */
+  freeBytes?: FreeBytes;
+}
+
+/**
+ * Removes a service's containers (all replicas, stopped ones and a scale template included).
+ *
+ * With `volumes: true` it also deletes every volume they mount, named ones included. Unless
+ * `archive: false`, each volume's content is first saved as a tar archive under
+ * `<memoryDir>/archives/<service>/` (volume-archive.ts), read through Docker's archive API from the
+ * stopped container; if the archives would not fit the free space (statfs, with 16 MiB to spare),
+ * or Docker cannot tell a volume's size, the removal is refused before any change.
+ * A volume that a container of another service also mounts is refused before any change (Helm
+ * deletes a volume only with every container that uses it); the service's own kept containers of
+ * earlier releases that mount it are removed with it (they hold the same data) and named.
+ *
+ * Order: stop_for_remove (running containers) → archives → remove_container (each) → remove_volume
+ * (each). An archive that fails starts the stopped containers again (restart_after_archive) and
+ * deletes nothing. Containers are removed without Docker's `-v`; volumes only by remove_volume.
+ */
+export async function removeService(
+  ctx: ExecContext,
+  service: ResolvedService,
+  desired: RemoveDesired,
+  _meta: ExecMeta,
+  opts: RemoveOptions = {},
+): Promise<ActionOutcome> {
+  try {
+    return await remove(ctx, service, desired, opts);
+  } catch (err) {
+    rethrowAbort(err);
+    return errorOutcome(err, `removal of ${service.name} failed`);
+  }
+}
+
+interface VolumeToDelete {
+  name: string;
+  /** A container of this removal that mounts it, and where (the archive is read there). */
+  container: string;
+  mount: string;
+}
+
+function isUp(info: ContainerInspect): boolean {
+  return info.State.Running || info.State.Restarting;
+}
+
+/** A kept container (`<name>-helm-rN`) of an earlier release of this service. */
+function isOwnKept(c: ContainerSummary, service: ResolvedService): boolean {
+  if (!isKeptContainer(c)) return false;
+  if (service.via === 'ghost.service') return c.labels[LABEL.service] === service.name;
+  if (service.via === 'compose')
+    return (
+      c.labels[LABEL.composeService] === service.name &&
+      (c.labels[LABEL.composeProject] ?? null) === service.composeProject
+    );
+  return c.name.startsWith(`${service.name}-`);
+}
+
+async function remove(
+  ctx: ExecContext,
+  service: ResolvedService,
+  desired: RemoveDesired,
+  opts: RemoveOptions,
+): Promise<ActionOutcome> {
+  const started = performance.now();
+  const name = service.name;
+  const nothing = 'nothing was changed';
+  const infos = await inspectActive(ctx, service);
+  if (infos.length === 0)
+    return { ok: false, code: 'unknown_target', message: `${name} has no container to remove; ${nothing}` };
+  const refused = protectedReason(infos);
+  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not remove it` };
+
+  const ours = new Set(infos.map((i) => i.Id));
+  const volumes: VolumeToDelete[] = [];
+  for (const info of infos)
+    for (const m of info.Mounts ?? [])
+      if (m.Type === 'volume' && m.Name && !volumes.some((v) => v.name === m.Name))
+        volumes.push({ name: m.Name, container: info.Id, mount: m.Destination });
+
+  // Who else mounts them: the service's own kept containers go with them; anyone else stops it.
+  const kept = new Map<string, ContainerSummary>();
+  if (desired.volumes) {
+    for (const v of volumes) {
+      for (const c of await ctx.docker.containersUsingVolume(v.name)) {
+        if (ours.has(c.id)) continue;
+        if (isOwnKept(c, service)) kept.set(c.id, c);
+        else
+          return {
+            ok: false,
+            code: 'not_supported',
+            message: `volume ${v.name} of ${name} is also mounted by container ${c.name}, which is not part of ${name}: Helm deletes a volume only together with every container that uses it; ${nothing}`,
+          };
+      }
+    }
+  }
+  const keptInfos = await Promise.all([...kept.keys()].map((id) => ctx.docker.inspectContainer(id)));
+
+  // Will the archives fit?
+  const archiving = desired.volumes && desired.archive && volumes.length > 0;
+  const dir = archiveDir(ctx.memoryDir, name);
+  let budget = 0;
+  if (archiving) {
+    const usage = new Map((await ctx.docker.volumeUsage()).map((u) => [u.name, u.sizeBytes]));
+    let need = 0;
+    for (const v of volumes) {
+      const size = usage.get(v.name);
+      if (size === undefined || size === null)
+        return {
+          ok: false,
+          code: 'not_supported',
+          message: `Docker cannot tell the size of volume ${v.name}, so Helm cannot tell whether its archive fits the disk; remove with archive: false to delete it without an archive; ${nothing}`,
+        };
+      need += archiveEstimate(size);
+    }
+    const free = await (opts.freeBytes ?? statfsFreeBytes)(existingAncestor(dir));
+    budget = free - ARCHIVE_RESERVE_BYTES;
+    if (need > budget)
+      return {
+        ok: false,
+        code: 'not_supported',
+        message: `the archive of ${plural(volumes.length, 'volume')} of ${name} (${volumes.map((v) => v.name).join(', ')}) needs about ${mib(need)} and only ${mib(Math.max(0, free))} are free under ${dir} (${mib(ARCHIVE_RESERVE_BYTES)} are always left free): the removal is refused; free some space or remove with archive: false; ${nothing}`,
+      };
+  }
+
+  // Stop what runs, so the archives are consistent and nothing writes while the data goes.
+  const stopped: ContainerInspect[] = [];
+  for (const info of [...infos, ...keptInfos]) {
+    if (!isUp(info)) continue;
+    await announce(ctx, STEP.stopForRemove, {
+      replica: nameOf(info),
+      container: info.Id,
+      timeout_s: stopTimeout(info),
+    });
+    await ctx.docker.stopContainer(info.Id, stopTimeout(info));
+    stopped.push(info);
+  }
+
+  const archives: VolumeArchive[] = [];
+  if (archiving) {
+    try {
+      for (const v of volumes) {
+        const a = await archiveVolume(ctx.docker, {
+          memoryDir: ctx.memoryDir,
+          service: name,
+          volume: v.name,
+          containerId: v.container,
+          mount: v.mount,
+          at: ctx.clock.now(),
+          limitBytes: budget,
+        });
+        budget -= a.bytes;
+        archives.push(a);
+      }
+    } catch (err) {
+      rethrowAbort(err);
+      const restarted: string[] = [];
+      for (const info of stopped) {
+        await announce(ctx, STEP.restartAfterArchive, { replica: nameOf(info), container: info.Id });
+        await ctx.docker.startContainer(info.Id);
+        restarted.push(nameOf(info));
+      }
+      const failed = errorOutcome(err, `archiving the volumes of ${name} failed`);
+      return {
+        ok: false,
+        code: failed.ok ? 'internal' : failed.code,
+        message: `${failed.ok ? failed.outcome : failed.message}; nothing was deleted${restarted.length > 0 ? ` and ${restarted.join(', ')} ${restarted.length === 1 ? 'was' : 'were'} started again` : ''}${archives.length > 0 ? ` (archives already written are kept: ${archives.map((a) => a.path).join(', ')})` : ''}`,
+        data: { archives: archives.map(archiveData) },
+      };
+    }
+  }
+
+  const removed: string[] = [];
+  for (const info of [...infos, ...keptInfos]) {
+    await announce(ctx, STEP.removeContainer, { replica: nameOf(info), container: info.Id });
+    await ctx.docker.removeContainer(info.Id, { volumes: false });
+    removed.push(nameOf(info));
+  }
+
+  const deleted: string[] = [];
+  if (desired.volumes) {
+    for (const v of volumes) {
+      await announce(ctx, STEP.removeVolume, { volume: v.name });
+      try {
+        await ctx.docker.removeVolume(v.name);
+      } catch (err) {
+        rethrowAbort(err);
+        const failed = errorOutcome(err, `volume ${v.name} could not be deleted`);
+        return {
+          ok: false,
+          code: failed.ok ? 'internal' : failed.code,
+          message: `removed ${removed.join(', ')}${deleted.length > 0 ? ` and volumes ${deleted.join(', ')}` : ''}, but ${failed.ok ? failed.outcome : failed.message}${archives.length > 0 ? `; archives: ${archives.map((a) => a.path).join(', ')}` : ''}`,
+          data: { removed, volumes_deleted: deleted, archives: archives.map(archiveData) },
+        };
+      }
+      deleted.push(v.name);
+    }
+  }
+
+  const ms = performance.now() - started;
+  const keptText =
+    keptInfos.length > 0
+      ? `; with it ${plural(keptInfos.length, 'kept container')} of earlier releases that mounted that data (${keptInfos.map(nameOf).join(', ')})`
+      : '';
+  let what: string;
+  if (desired.volumes && deleted.length > 0) {
+    const how =
+      archives.length > 0
+        ? `archived to ${archives.map((a) => a.path).join(', ')}`
+        : 'not archived, as the request asked';
+    what = `removed ${name} and its volume data (${deleted.join(', ')}; ${how})`;
+  } else if (volumes.length > 0) {
+    what = `removed ${name} (${plural(removed.length, 'container')}); its ${plural(volumes.length, 'volume')} ${volumes.length === 1 ? 'was' : 'were'} kept: ${volumes.map((v) => v.name).join(', ')}`;
+  } else {
+    what = `removed ${name} (${plural(removed.length, 'container')})`;
+  }
+  return {
+    ok: true,
+    outcome: `${what} in ${secondsText(ms)}${keptText}`,
+    data: {
+      service: name,
+      removed,
+      volumes_deleted: deleted,
+      volumes_kept: desired.volumes ? [] : volumes.map((v) => v.name),
+      archives: archives.map(archiveData),
+      ms: Math.round(ms),
+    },
+  };
+}
+
+function archiveData(a: VolumeArchive) {
+  return { volume: a.volume, path: a.path, bytes: a.bytes, sha256: a.sha256, mount: a.mount };
+}
+
+/** statfs needs a path that exists: the archive folder, or the nearest folder above it. */
+function existingAncestor(dir: string): string {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
