@@ -8,6 +8,7 @@ import { runDecideCommand } from './decide-command.js';
 import { runDoctor } from './doctor.js';
 import { cancelPending, describeParked, listPending } from './pending-command.js';
 import { describeKeyFiles, generateKeyFiles } from './keys-command.js';
+import { listReleases, releasesJson, releasesTable } from './releases-command.js';
 import { sendRequest } from './request-command.js';
 
 /** The owner's command line. Every command reads the same environment as Helm itself. */
@@ -154,6 +155,18 @@ program
         : `${approvalId} is not parked (decided, expired, cancelled or unknown)\n`,
     );
     process.exitCode = outcome === 'cancelled' ? 0 : 1;
+  });
+
+program
+  .command('releases')
+  .description('list the releases Helm keeps for a service (newest first; * marks the one running now)')
+  .argument('<service>', 'the service, as Helm resolved it')
+  .option('--json', 'one JSON object per release, with full ids', false)
+  .action(async (service: string, opts: { json: boolean }) => {
+    const listing = await listReleases(config(), service);
+    const text = opts.json ? releasesJson(listing) : releasesTable(listing);
+    if (text) process.stdout.write(`${text}\n`);
+    process.exitCode = listing.releases.length > 0 ? 0 : 1;
   });
 
 function parseJson(v: string): unknown {

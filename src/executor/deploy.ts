@@ -4,6 +4,7 @@ import type { PlanFor, Release } from '../contracts/index.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { verifyArtifact } from './artifact.js';
+import { deployComposeService } from './compose-deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
 import { HELM_LABEL } from './helm-labels.js';
 import { keptName } from './kept-containers.js';
@@ -73,12 +74,8 @@ async function deploy(
   const nothing = 'nothing was changed';
   if (desired.strategy === 'start-first')
     return { ok: false, code: 'unavailable', message: START_FIRST_REFUSAL };
-  if (service.composeProject)
-    return {
-      ok: false,
-      code: 'unavailable',
-      message: `${name} is a service of compose project ${service.composeProject}: compose deploys go through the compose CLI, which this Helm does not run yet; ${nothing}`,
-    };
+  // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).
+  if (service.composeProject) return deployComposeService(ctx, service, desired, meta);
 
   const infos = await inspectActive(ctx, service);
   const refused = protectedReason(infos);

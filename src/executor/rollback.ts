@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RestartPolicy } from '../docker/docker-client.js';
+import { rollbackComposeService } from './compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './deploy.js';
 import { freeKeptName } from './deploy.js';
@@ -58,12 +59,8 @@ async function rollback(
   const started = performance.now();
   const name = service.name;
   const nothing = 'nothing was changed';
-  if (service.composeProject)
-    return {
-      ok: false,
-      code: 'unavailable',
-      message: `${name} is a service of compose project ${service.composeProject}: compose rollbacks go through the compose CLI, which this Helm does not run yet; ${nothing}`,
-    };
+  // Compose services: through the compose CLI with the project's own files (compose-rollback.ts).
+  if (service.composeProject) return rollbackComposeService(ctx, service, toRelease, meta);
   const infos = await inspectActive(ctx, service);
   const refused = protectedReason(infos);
   if (refused)

@@ -20,6 +20,8 @@ export interface ServiceDefinition {
   healthcheck?: string;
   /** 1 unless set; replicas are named `<service>-<n>` when more than one. */
   replicas?: number;
+  /** Named volumes (the services file's `mounts`). No bind mounts: the create guard allows a first release none. */
+  mounts?: Array<{ volume: string; target: string; readOnly?: boolean }>;
 }
 
 /** Create options for replica `index` (0-based) of a first release; pure. */
@@ -49,6 +51,16 @@ export function createOptionsFromDefinition(
       NetworkMode: definition.networkMode ?? 'host',
       Init: definition.init ?? true,
       RestartPolicy: { Name: definition.restartPolicy ?? 'no' },
+      ...(definition.mounts && definition.mounts.length > 0
+        ? {
+            Mounts: definition.mounts.map((m) => ({
+              Type: 'volume' as const,
+              Source: m.volume,
+              Target: m.target,
+              ReadOnly: m.readOnly === true,
+            })),
+          }
+        : {}),
     },
   };
 }

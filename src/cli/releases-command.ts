@@ -1,0 +1,73 @@
+import type { Config } from '../config/config.js';
+import { makeReleaseStore, type ReleaseRecord } from '../executor/release-store.js';
+
+/**
+ * `helm releases <service>`: the releases Helm keeps for a service (newest first), from the release
+ * records in the memory folder: id, image, image id, manifest digest, Forge's artifact_id, when,
+ * request_id, approval_id, and which one runs now. Reads files only: no Redis, no Docker.
+ */
+export interface ReleasesListing {
+  service: string;
+  current: string | null;
+  releases: ReleaseRecord[];
+}
+
+export async function listReleases(
+  config: Readonly<Pick<Config, 'memoryDir'>>,
+  service: string,
+): Promise<ReleasesListing> {
+  const store = makeReleaseStore(config.memoryDir);
+  const [releases, current] = await Promise.all([store.listReleases(service), store.currentRelease(service)]);
+  return { service, current: current?.id ?? null, releases };
+}
+
+/** One JSON object per release (full ids and digests), with `current`. */
+export function releasesJson(listing: ReleasesListing): string {
+  return listing.releases
+    .map((r) =>
+      JSON.stringify({
+        current: r.id === listing.current,
+        id: r.id,
+        image: r.image,
+        image_id: r.image_id,
+        manifest_digest: r.manifest_digest,
+        artifact_id: r.artifact_id,
+        created_at: r.created_at,
+        request_id: r.request_id,
+        approval_id: r.approval_id,
+        environment: r.environment,
+        adopted: r.adopted,
+        previous: r.previous,
+        release_tag: r.release_tag,
+      }),
+    )
+    .join('\n');
+}
+
+/** A table for people: `*` marks the current release; ids and digests shortened to 12 hex digits. */
+export function releasesTable(listing: ReleasesListing): string {
+  if (listing.releases.length === 0) return `no releases recorded for ${listing.service}`;
+  const short = (v: string | null) => (v ? v.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1') : '-');
+  const header = ['', 'RELEASE', 'IMAGE', 'IMAGE ID', 'DIGEST', 'ARTIFACT', 'CREATED', 'REQUEST', 'APPROVAL'];
+  const rows = listing.releases.map((r) => [
+    r.id === listing.current ? '*' : '',
+    `${r.id}${r.adopted ? ' (found)' : ''}`,
+    r.image,
+    short(r.image_id),
+    short(r.manifest_digest),
+    r.artifact_id ?? '-',
+    r.created_at,
+    r.request_id ?? '-',
+    r.approval_id ?? '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const foot = listing.current
+    ? `* runs now: ${listing.current}. "(found)": the containers Helm found before its first deploy.`
+    : 'no release is marked as running now';
+  return [line(header), ...rows.map(line), '', foot].join('\n');
+}

@@ -1,0 +1,109 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ComposeCli,
+  type ComposeProject,
+  commandText,
+  composeUpCommand,
+  V1,
+  V2,
+} from './compose-cli.js';
+import { ownerUpCommand } from './compose-override.js';
+import { type ReleaseRecord, releaseTag, writeFileDurably } from './release-store.js';
+
+/**
+ * `<memoryDir>/rollback/<service>.md` for a compose service: the current and previous releases, the
+ * `helm` command that rolls back, the compose commands that do it by hand, and the rule that the
+ * owner's own `up` must include Helm's override. Environment variables are never named with values:
+ * a compose service's environment stays in the project's files.
+ */
+export interface ComposeRollbackDocInput {
+  service: string;
+  environment: string;
+  event: string;
+  at: string;
+  current: ReleaseRecord | null;
+  previous: ReleaseRecord | null;
+  project: ComposeProject;
+  overrideFile: string;
+  cli: Pick<ComposeCli, 'name' | 'file' | 'prefix'>;
+  replicas: number;
+}
+
+export function renderComposeRollbackDoc(d: ComposeRollbackDocInput): string {
+  const other = d.cli.name === 'docker compose' ? V1 : V2;
+  const lines: string[] = [];
+  lines.push(`# Rollback procedure: ${d.service} (compose project ${d.project.name})`, '');
+  lines.push(`Written by Helm at ${d.at} after the ${d.event}. Environment: ${d.environment}.`, '');
+  lines.push(
+    `${d.service} is a service of compose project \`${d.project.name}\` (folder \`${d.project.workingDir}\`; files: ${d.project.configFiles.map((f) => `\`${f}\``).join(', ')}).`,
+    "Helm changes it with the project's own files plus its override, which pins the image of each service Helm",
+    `deployed or rolled back: \`${d.overrideFile}\`.`,
+    '',
+    "**Your own `up` must include the override after the project's files**, or it puts the files' own image back:",
+    '',
+    '```sh',
+    commandText(ownerUpCommand(d.cli, d.project, d.overrideFile)),
+    '```',
+    '',
+    `(With ${other.name === 'docker-compose' ? "Debian's `docker-compose` (v1)" : 'the `docker compose` plugin (v2)'}: the same arguments after \`${other.name}\`.)`,
+    '',
+  );
+  lines.push('## Current release', '', ...describe(d.current), '');
+  lines.push('## Previous release', '', ...describe(d.previous), '');
+  if (!d.previous || !d.current) {
+    lines.push('There is no earlier release to roll back to.', '');
+    return `${lines.join('\n')}\n`;
+  }
+  const prev = d.previous;
+  const tag = releaseTag(d.service, prev.id).ref;
+  lines.push('## Roll back with Helm', '', '```sh');
+  lines.push(
+    `helm request rollback ${d.service} --environment ${d.environment} --reason "roll back to ${prev.id}" --params '{"to":"${prev.id}"}'`,
+  );
+  lines.push('```', '');
+  lines.push(
+    `(\`npm run helm -- request …\` from Helm's folder.) Without \`to\`, Helm rolls back to the release the current one replaced.`,
+    '',
+  );
+  lines.push('## Roll back by hand (compose)', '');
+  lines.push(
+    `1. ${prev.id}'s image is \`${prev.image_id}\`, tagged by Helm as \`${tag}\`. If that tag is gone: \`docker tag ${prev.image_id} ${tag}\`.`,
+    `2. In \`${d.overrideFile}\`, set \`services.${d.service}.image\` to \`${tag}\` (and its label \`helm.release\` to \`${prev.id}\`).`,
+    `3. Replace the service's containers (only this service: \`--no-deps\`):`,
+    '',
+    '```sh',
+    commandText(composeUpCommand(d.cli, d.project, d.overrideFile, d.service, d.replicas)),
+    '```',
+    '',
+    `4. Check it: \`docker ps --filter label=com.docker.compose.project=${d.project.name} --filter label=com.docker.compose.service=${d.service}\`, then Helm's health check.`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeComposeRollbackDoc(
+  memoryDir: string,
+  input: ComposeRollbackDocInput,
+): Promise<string> {
+  const dir = join(memoryDir, 'rollback');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${input.service.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);
+  await writeFileDurably(path, renderComposeRollbackDoc(input));
+  return path;
+}
+
+function describe(r: ReleaseRecord | null): string[] {
+  if (!r) return ['None.'];
+  return [
+    `- release: ${r.id}${r.adopted ? ' (the containers Helm found before its first deploy)' : ''}, created ${r.created_at}`,
+    `- image: ${r.image}`,
+    `- image id: ${r.image_id}`,
+    `- manifest digest: ${r.manifest_digest ?? 'none (a local image)'}`,
+    `- artifact_id: ${r.artifact_id ?? 'none'}`,
+    `- config digest: ${r.config_digest}`,
+    `- Helm's image tag: ${r.release_tag ?? 'none'}`,
+    `- containers: ${r.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ') || 'none'}`,
+    `- request_id: ${r.request_id ?? 'none'}; approval_id: ${r.approval_id ?? 'none'}`,
+  ];
+}
