@@ -39,6 +39,9 @@ let memoryDir = '';
 let webPort = 0;
 let otherPort = 0;
 let helm: TestHelm | undefined;
+/** The release ids the first deploy's plan named: the new release, and the containers Helm found. */
+let NEW = '';
+let FOUND = '';
 let bus: BusClient | undefined;
 const timings: Record<string, number> = {};
 
@@ -158,29 +161,33 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect(r).toMatchObject({
       status: 'executed',
       approval_id: null,
-      release: { id: 'r1', image: 'helm-test/web:2', image_id: v2, artifact_id: 'build-42' },
+      release: { image: 'helm-test/web:2', image_id: v2, artifact_id: 'build-42' },
     });
+    // The plan names the ids: the new release, and the containers Helm found recorded as one.
+    NEW = (r['release'] as { id: string }).id;
+    FOUND = (r['data'] as { previous_release: string }).previous_release;
+    expect([NEW, FOUND].every((id) => /^r[0-9]+$/.test(id)) && NEW !== FOUND).toBe(true);
     expect(r['outcome']).toMatch(
       new RegExp(
-        `^deployed ${WEB} helm-test/web:2 \\(sha256:[0-9a-f]{12}…\\) as r1 in [0-9.]+ s with docker-compose \\(compose project ${PROJECT}\\); r2's image kept for rollback$`,
+        `^deployed ${WEB} helm-test/web:2 \\(sha256:[0-9a-f]{12}…\\) as ${NEW} in [0-9.]+ s with docker-compose \\(compose project ${PROJECT}\\); ${FOUND}'s image kept for rollback$`,
       ),
     );
     expect(await httpText(webPort)).toContain('version 2');
 
-    // The override pins Helm's tag for r1, which is exactly the verified image.
+    // The override pins Helm's tag for the new release, which is exactly the verified image.
     const o = override();
-    const tag = releaseTag(WEB, 'r1').ref;
+    const tag = releaseTag(WEB, NEW).ref;
     expect(o.data).toEqual({
       version: '2.4',
       pins: {
         [WEB]: {
           image: tag,
-          labels: { 'helm.op': expect.any(String), 'helm.release': 'r1', 'helm.previous': 'r2' },
+          labels: { 'helm.op': expect.any(String), 'helm.release': NEW, 'helm.previous': FOUND },
         },
       },
     });
     expect(await imageId(tag)).toBe(v2);
-    expect(o.text).toContain(`# ${WEB}: release r1: helm-test/web:2 (${v2}), artifact build-42`);
+    expect(o.text).toContain(`# ${WEB}: release ${NEW}: helm-test/web:2 (${v2}), artifact build-42`);
     const web = await containerOf(WEB);
     expect(web.Id).not.toBe(webBefore.Id);
     expect(web.Image).toBe(v2);
@@ -188,7 +195,7 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect(web.Config.Labels['com.docker.compose.project.config_files']).toBe(
       `${join(stackDir, 'docker-compose.yml')},${o.path}`,
     );
-    expect(web.Config.Labels['helm.release']).toBe('r1');
+    expect(web.Config.Labels['helm.release']).toBe(NEW);
 
     // The other service: the same container, never restarted.
     const other = await containerOf(OTHER);
@@ -196,19 +203,19 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect(other.State.StartedAt).toBe(otherBefore.State.StartedAt);
     expect(other.Image).toBe(v1);
 
-    // The release records: what ran before (found, r2) and r1, current; and `helm releases`.
+    // The release records: what ran before (found) and the new one, current; and `helm releases`.
     const listing = await listReleases({ memoryDir }, WEB);
-    expect(listing.current).toBe('r1');
+    expect(listing.current).toBe(NEW);
     expect(listing.releases.map((x) => [x.id, x.image_id, x.adopted])).toEqual([
-      ['r1', v2, false],
-      ['r2', v1, true],
+      [NEW, v2, false],
+      [FOUND, v1, true],
     ]);
     const table = releasesTable(listing).split('\n');
     expect(table[1]).toMatch(
-      new RegExp(`^\\*\\s+r1\\s+helm-test/web:2\\s+${v2.slice(0, 19)}\\s+-\\s+build-42\\s`),
+      new RegExp(`^\\*\\s+${NEW}\\s+helm-test/web:2\\s+${v2.slice(0, 19)}\\s+-\\s+build-42\\s`),
     );
     expect(table[1]).toContain(`compose-test:${suffix}:deploy`);
-    expect(table[2]).toMatch(/^\s+r2 \(found\)\s+helm-test\/web:1\s/);
+    expect(table[2]).toMatch(new RegExp(`^\\s+${FOUND} \\(found\\)\\s+helm-test/web:1\\s`));
 
     const doc = readFileSync(join(memoryDir, 'rollback', `${WEB}.md`), 'utf8');
     expect(doc).toContain("**Your own `up` must include the override after the project's files**");
@@ -225,8 +232,8 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect(lines[0]).toMatch(
       /^\s+RELEASE\s+IMAGE\s+IMAGE ID\s+DIGEST\s+ARTIFACT\s+CREATED\s+REQUEST\s+APPROVAL$/,
     );
-    expect(lines[1]).toMatch(/^\*\s+r1\s/);
-    expect(lines[2]).toMatch(/^\s+r2 \(found\)\s/);
+    expect(lines[1]).toMatch(new RegExp(`^\\*\\s+${NEW}\\s`));
+    expect(lines[2]).toMatch(new RegExp(`^\\s+${FOUND} \\(found\\)\\s`));
     await expect(
       run('npx', ['tsx', 'src/cli/main.ts', 'releases', 'no-such-service'], {
         env: { ...process.env, HELM_MEMORY_DIR: memoryDir },
@@ -255,7 +262,7 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect((await containerOf(OTHER)).State.StartedAt).toBe(otherBefore.State.StartedAt);
   });
 
-  it('rolls back to the previous release: the override pins r2 again and web:1 serves', async () => {
+  it('rolls back to the previous release: the override pins its image again and web:1 serves', async () => {
     const v1 = await imageId('helm-test/web:1');
     const otherBefore = await containerOf(OTHER);
     const t0 = performance.now();
@@ -266,24 +273,24 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
       reason: 'v2 is bad',
     });
     timings['rollback'] = performance.now() - t0;
-    expect(r).toMatchObject({ status: 'executed', release: { id: 'r2', image_id: v1 } });
+    expect(r).toMatchObject({ status: 'executed', release: { id: FOUND, image_id: v1 } });
     expect(r['outcome']).toMatch(
       new RegExp(
-        `^rolled back ${WEB} to r2 \\(helm-test/web:1, sha256:[0-9a-f]{12}…\\) in [0-9.]+ s with docker-compose \\(compose project ${PROJECT}\\); healthy: .+; r1's image kept$`,
+        `^rolled back ${WEB} to ${FOUND} \\(helm-test/web:1, sha256:[0-9a-f]{12}…\\) in [0-9.]+ s with docker-compose \\(compose project ${PROJECT}\\); healthy: .+; ${NEW}'s image kept$`,
       ),
     );
     expect(await httpText(webPort)).toContain('version 1');
     const o = override();
     expect(o.data.pins[WEB]).toMatchObject({
-      image: releaseTag(WEB, 'r2').ref,
-      labels: { 'helm.release': 'r2', 'helm.previous': 'r1' },
+      image: releaseTag(WEB, FOUND).ref,
+      labels: { 'helm.release': FOUND, 'helm.previous': NEW },
     });
-    expect(await imageId(releaseTag(WEB, 'r2').ref)).toBe(v1);
+    expect(await imageId(releaseTag(WEB, FOUND).ref)).toBe(v1);
     expect((await containerOf(WEB)).Image).toBe(v1);
     const other = await containerOf(OTHER);
     expect([other.Id, other.State.StartedAt]).toEqual([otherBefore.Id, otherBefore.State.StartedAt]);
     const listing = await listReleases({ memoryDir }, WEB);
-    expect(listing.current).toBe('r2');
+    expect(listing.current).toBe(FOUND);
     expect(listing.releases[1]?.containers[0]?.id).toBe((await containerOf(WEB)).Id);
   });
 
@@ -302,18 +309,18 @@ describe('a compose service through the bus (docker-compose v1, host network)', 
     expect(r).toMatchObject({ status: 'failed', error: { code: 'rolled_back' } });
     expect((r['error'] as { message: string }).message).toMatch(
       new RegExp(
-        `^compose deploy of ${crash.replace(/[/.]/g, '\\$&')} \\(sha256:[0-9a-f]{12}…\\) to ${WEB} as r3 failed: .*exited with code 3.*\\. Rolled back: r2 runs again and is healthy`,
+        `^compose deploy of ${crash.replace(/[/.]/g, '\\$&')} \\(sha256:[0-9a-f]{12}…\\) to ${WEB} as r3 failed: .*exited with code 3.*\\. Rolled back: ${FOUND} runs again and is healthy`,
       ),
     );
     const data = r['data'] as { last_logs: Array<{ text: string }>; restored_release: string };
-    expect(data.restored_release).toBe('r2');
+    expect(data.restored_release).toBe(FOUND);
     expect(data.last_logs.some((l) => l.text.includes('crashing at start'))).toBe(true);
     expect(await httpText(webPort)).toContain('version 1');
-    expect(override().data.pins[WEB]?.image).toBe(releaseTag(WEB, 'r2').ref);
+    expect(override().data.pins[WEB]?.image).toBe(releaseTag(WEB, FOUND).ref);
     expect((await containerOf(WEB)).Image).toBe(v1);
     const listing = await listReleases({ memoryDir }, WEB);
-    expect(listing.current).toBe('r2');
-    expect(listing.releases.map((x) => x.id)).toEqual(['r1', 'r2']);
+    expect(listing.current).toBe(FOUND);
+    expect(listing.releases.map((x) => x.id)).toEqual([NEW, FOUND]);
     const alerts = await bus!.alertsSent();
     expect(alerts.some((a) => a['kind'] === 'rolled_back' && a['target'] === WEB)).toBe(true);
   });
