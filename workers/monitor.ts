@@ -12,6 +12,8 @@ import {
   type WatcherRules,
 } from '../src/monitor/event-watcher.js';
 import type { IsIntended } from '../src/monitor/intended.js';
+import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
+import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
 import type { ResourceRules } from '../src/monitor/resource-rules.js';
 import {
   defaultDiskPaths,
@@ -70,11 +72,19 @@ export interface MonitorDeps {
       };
   /** Seconds Docker waits before SIGKILL when restarting. @defaultValue 10 */
   restartTimeoutS?: number;
+  /**
+   * Helm's Redis (config.redisUrl) and queue prefix (config.queuePrefix): the health pings' private
+   * queue `helm.pings` and the helm.actions backlog watch need them. Without it neither runs.
+   */
+  bus?: { redisUrl: string; prefix: string };
+  /** Health pings of `ghost.healthcheck` labels (needs `bus`); false: none. */
+  pings?: false | Partial<PingRules>;
 }
 
 export interface Monitor {
   watcher: EventWatcher;
   resources: ResourceMonitor | null;
+  pings: HealthPings | null;
   close(): Promise<void>;
 }
 
@@ -143,12 +153,34 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     });
   }
 
+  const redisConnections: Array<{ disconnect(): void }> = [];
+  let pings: HealthPings | null = null;
+  if (deps.bus && deps.pings !== false) {
+    const connection = makeCommandConnection(deps.bus.redisUrl, `helm-pings-${deps.host}`);
+    const blockingConnection = makeBlockingConnection(deps.bus.redisUrl, `helm-pings-w-${deps.host}`);
+    redisConnections.push(connection, blockingConnection);
+    pings = await startHealthPings({
+      connection,
+      blockingConnection,
+      prefix: deps.bus.prefix,
+      host: deps.host,
+      docker: deps.docker,
+      watcher,
+      clock: deps.clock,
+      logger: deps.logger,
+      ...(deps.pings ? { rules: deps.pings } : {}),
+    });
+  }
+
   return {
     watcher,
     resources,
+    pings,
     async close() {
       resources?.close();
+      await pings?.close().catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
       await watcher.close();
+      for (const c of redisConnections) c.disconnect();
     },
   };
 }

@@ -74,6 +74,18 @@ export interface WatcherLogger {
 
 export type RestartOutcome = 'restarted' | 'busy' | 'running';
 
+/** What a health ping concluded (after its retries). */
+export interface HealthReport {
+  healthy: boolean;
+  at: number;
+  /** describeSpec of the check (`GET http://…`, `tcp connect host:port`). */
+  check: string;
+  /** What the last probe said. */
+  detail: string;
+  /** The container's helm.op label (Helm's own operation), if any. */
+  op: string | null;
+}
+
 export interface EventWatcherDeps {
   events: Pick<DockerEvents, 'subscribeContainerEvents'>;
   docker: Pick<DockerReads, 'listContainers' | 'inspectContainer' | 'inspectImage'>;
@@ -103,6 +115,12 @@ export interface EventWatcher {
   connected(): boolean;
   /** The monitor's view, for tests and the status page. */
   snapshot(): Array<{ id: string; name: string; service: string; phase: string; incident: string | null }>;
+  /**
+   * A verdict of Helm's own health pings (a `ghost.healthcheck` label, which Docker cannot see): fed
+   * to the same state machine as Docker's health_status, so a ping-detected incident and an
+   * event-driven one are the same incident (same key, one alert, one recovered).
+   */
+  reportHealth(id: string, report: HealthReport): Promise<void>;
   /** Resolves when every queued event has been handled (tests). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -116,6 +134,8 @@ interface Tracked {
   signal: string | null;
   wake: NodeJS.Timeout | null;
   restartTimer: NodeJS.Timeout | null;
+  /** The failing health ping behind an unhealthy input (null: Docker's HEALTHCHECK said it). */
+  ping: { check: string; detail: string } | null;
 }
 
 const INTENDED_ACTIONS = new Set(['kill', 'die', 'stop', 'destroy', 'health_status']);
@@ -210,6 +230,7 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
       signal: null,
       wake: null,
       restartTimer: null,
+      ping: null,
     };
     tracked.set(id, t);
     return t;
@@ -237,6 +258,7 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
         t.lastStartedAt = observedOf(info).startedAt;
       }
     }
+    if (e.action === 'health_status') t.ping = null;
     if (e.action === 'kill') t.signal = e.attributes['signal'] ?? null;
     if (e.action === 'start') t.signal = null;
     const intended = INTENDED_ACTIONS.has(e.action)
@@ -297,7 +319,10 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
         ctx.restart = { action: 'none', reason: 'read_only' };
       if (ctx.restart.action === 'restart') scheduleRestart(t, ctx.restart.delayMs, d.incidentKey);
     }
-    if (d.kind === 'unhealthy') {
+    if (d.kind === 'unhealthy' && t.ping) {
+      ctx.healthCheck = t.ping.check;
+      ctx.healthOutput = t.ping.detail;
+    } else if (d.kind === 'unhealthy') {
       const info = await inspect(t.facts.id).catch(() => null);
       ctx.healthOutput = info ? lastHealthOutput(info) : null;
     }
@@ -530,6 +555,22 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
         phase: t.state.phase,
         incident: t.state.incident?.key ?? null,
       })),
+    reportHealth(id, report) {
+      if (closed) return Promise.resolve();
+      return enqueue(id, async () => {
+        const t = tracked.get(id);
+        if (!t || closed) return;
+        t.ping = report.healthy ? null : { check: report.check, detail: report.detail };
+        const intended = await deps.isIntended(id, t.facts.service, report.op);
+        await apply(id, t, {
+          type: 'event',
+          action: 'health_status',
+          at: report.at,
+          intended,
+          health: report.healthy ? 'healthy' : 'unhealthy',
+        });
+      });
+    },
     async idle() {
       while (queues.size > 0) await Promise.all([...queues.values()]);
     },

@@ -83,8 +83,10 @@ export interface DecisionContext {
   restart?: AutoRestartVerdict | null;
   /** The kill signal seen before the die, if any. */
   signal?: string | null;
-  /** Docker's last health-check output, for unhealthy. */
+  /** Docker's last health-check output (or the failing ping's detail), for unhealthy. */
   healthOutput?: string | null;
+  /** For unhealthy found by Helm's pings: the check (describeSpec); absent: Docker's HEALTHCHECK. */
+  healthCheck?: string;
 }
 
 /** The alert a decision sends, or null (logged only). */
@@ -122,8 +124,13 @@ export function alertForDecision(d: Decision, ctx: DecisionContext): AlertInput 
         ...base,
         severity: incidentSeverity(f.environment),
         kind: 'unhealthy',
-        message: `${who(f)} is unhealthy: its Docker HEALTHCHECK fails${ctx.healthOutput ? ` (${ctx.healthOutput.trim().slice(0, 300)})` : ''}`,
-        details: { ...container, since: iso(d.since), health_output: ctx.healthOutput ?? null },
+        message: `${who(f)} is unhealthy: ${ctx.healthCheck ? `its health check (${ctx.healthCheck}) fails on Helm's pings` : 'its Docker HEALTHCHECK fails'}${ctx.healthOutput ? ` (${ctx.healthOutput.trim().slice(0, 300)})` : ''}`,
+        details: {
+          ...container,
+          since: iso(d.since),
+          health_output: ctx.healthOutput ?? null,
+          check: ctx.healthCheck ?? 'docker',
+        },
         dedup_key: d.incidentKey,
       };
     case 'recovered':

@@ -19,7 +19,7 @@ import { Redactor } from '../../../src/log/redactor.js';
 import type { WatcherRules } from '../../../src/monitor/event-watcher.js';
 import { makeIntendedCheck, makeLeaseProbe } from '../../../src/monitor/intended.js';
 import { openRunLog, type RunLog } from '../../../src/runlog/index.js';
-import { type Monitor, startMonitor } from '../../../workers/monitor.js';
+import { type Monitor, type MonitorDeps, startMonitor } from '../../../workers/monitor.js';
 import { TEST_REDIS_URL } from '../../helpers/helm.js';
 import { freshPrefix } from '../../helpers/queue-prefix.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
@@ -54,6 +54,8 @@ export async function startMonitorHarness(
     scope?: string;
     rules?: Partial<WatcherRules>;
     dockerHost?: string;
+    /** More of startMonitor's deps (bus, pings, logGrowth, …). */
+    extra?: Partial<MonitorDeps> | ((ctx: { prefix: string; redisUrl: string }) => Partial<MonitorDeps>);
   } = {},
 ): Promise<MonitorHarness> {
   const prefix = opts.prefix ?? freshPrefix();
@@ -105,6 +107,7 @@ export async function startMonitorHarness(
     resources: false,
     restartTimeoutS: 2,
     rules: { recoveryStableMs: 500, ...opts.rules },
+    ...(typeof opts.extra === 'function' ? opts.extra({ prefix, redisUrl: TEST_REDIS_URL }) : opts.extra),
   });
 
   const alertsFor = (target: string) => received.filter((r) => r.alert.target === target).map((r) => r.alert);

@@ -1,0 +1,254 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../clock.js';
+import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import { DockerNotFoundError } from '../docker/docker-client.js';
+import { HELM_LABEL } from '../executor/helm-labels.js';
+import { lookAtContainer } from '../health/container-health.js';
+import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
+import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.js';
+
+/**
+ * Health pings: a BullMQ job scheduler per managed service on the private queue `helm.pings` runs
+ * the executor's health check (lookAtContainer: no stability window) on an interval. Only services
+ * whose check is a `ghost.healthcheck` label (http/tcp) are pinged: Docker cannot see those, while a
+ * Docker HEALTHCHECK already reaches the monitor as health_status events. A failure counts only
+ * after `failuresToCount` in a row; a verdict that changes is handed to the event watcher, whose
+ * state machine, alerts and run log decide (same incident keys as Docker's health events). Pings
+ * change nothing and are not requests: no result records, jobs removed once done.
+ */
+export const PINGS_QUEUE = 'helm.pings';
+export const PING_INTERVAL_LABEL = 'ghost.ping_interval_s';
+
+export interface PingRules {
+  /** @defaultValue 15_000 */
+  intervalMs: number;
+  /** Consecutive failed pings before the service counts as unhealthy. @defaultValue 2 */
+  failuresToCount: number;
+  /** How often the schedulers are matched with the managed containers. @defaultValue 5_000 */
+  syncMs: number;
+}
+
+export const DEFAULT_PING_RULES: Readonly<PingRules> = Object.freeze({
+  intervalMs: 15_000,
+  failuresToCount: 2,
+  syncMs: 5_000,
+});
+
+const MIN_INTERVAL_MS = 1_000;
+const MAX_INTERVAL_MS = 3_600_000;
+
+/** `ghost.ping_interval_s` (seconds, may be fractional), clamped to 1 s … 1 h; otherwise the default. */
+export function pingIntervalMs(labels: Readonly<Record<string, string>>, defaultMs: number): number {
+  const raw = labels[PING_INTERVAL_LABEL];
+  if (raw === undefined || !/^\d+(\.\d+)?$/.test(raw.trim())) return defaultMs;
+  const ms = Math.round(Number(raw) * 1000);
+  return Math.min(MAX_INTERVAL_MS, Math.max(MIN_INTERVAL_MS, ms));
+}
+
+/** The check Helm pings for this container, or null (no label check, or Docker watches it itself). */
+export function pingableCheck(info: Pick<ContainerInspect, 'Config'>): string | null {
+  const labels = info.Config?.Labels ?? {};
+  const test = info.Config?.Healthcheck?.Test;
+  if (Array.isArray(test) && test.length > 0 && test[0] !== 'NONE') return null;
+  const chosen = healthCheckSpec(labels, test);
+  if (!chosen.ok) return null;
+  return chosen.spec.kind === 'http' || chosen.spec.kind === 'tcp' ? describeSpec(chosen.spec) : null;
+}
+
+export interface PingState {
+  verdict: 'unknown' | 'healthy' | 'unhealthy';
+  failures: number;
+}
+
+export const PING_UNKNOWN: PingState = Object.freeze({ verdict: 'unknown', failures: 0 });
+
+/**
+ * One ping's result → the next state, and what changed (pure). The first success is the baseline
+ * (nothing to report); `failuresToCount` failures in a row make it unhealthy; one success after
+ * that makes it healthy again.
+ */
+export function pingStep(
+  state: PingState,
+  healthy: boolean,
+  failuresToCount: number,
+): { state: PingState; report: 'healthy' | 'unhealthy' | null } {
+  if (healthy) {
+    const report = state.verdict === 'unhealthy' ? 'healthy' : null;
+    return { state: { verdict: 'healthy', failures: 0 }, report };
+  }
+  const failures = state.failures + 1;
+  if (failures >= Math.max(1, failuresToCount) && state.verdict !== 'unhealthy')
+    return { state: { verdict: 'unhealthy', failures }, report: 'unhealthy' };
+  return { state: { ...state, failures }, report: null };
+}
+
+export interface HealthPingsDeps {
+  /** A command connection (BullMQ Queue) and a blocking one (Worker). */
+  connection: Redis;
+  blockingConnection: Redis;
+  prefix: string;
+  host: string;
+  docker: Pick<DockerReads, 'inspectContainer'>;
+  watcher: Pick<EventWatcher, 'snapshot' | 'reportHealth'>;
+  clock: Clock;
+  logger: WatcherLogger;
+  rules?: Partial<PingRules>;
+}
+
+export interface HealthPings {
+  /** Matches the schedulers with the managed containers now (also runs every syncMs). */
+  sync(): Promise<void>;
+  /** Scheduler id → interval (ms) of the services pinged now. */
+  scheduled(): ReadonlyMap<string, number>;
+  /** The pings' view: container id → state (for doctor / tests). */
+  states(): ReadonlyMap<string, PingState & { service: string; check: string }>;
+  close(): Promise<void>;
+}
+
+interface Known {
+  service: string;
+  check: string | null;
+  intervalMs: number;
+}
+
+export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPings> {
+  const rules: PingRules = { ...DEFAULT_PING_RULES, ...deps.rules };
+  const queue = new Queue(PINGS_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  const schedulerPrefix = `ping:${deps.host}:`;
+  const known = new Map<string, Known>();
+  const scheduled = new Map<string, number>();
+  /** By container id: its run (StartedAt) and the ping state of that run. */
+  const states = new Map<string, { run: string; state: PingState; service: string; check: string }>();
+  let closed = false;
+  let syncing: Promise<void> | null = null;
+
+  async function ping(service: string) {
+    const targets = deps.watcher
+      .snapshot()
+      .filter((c) => c.service === service && (c.phase === 'running' || c.phase === 'unhealthy'));
+    await Promise.all(
+      targets.map(async (c) => {
+        let info: ContainerInspect;
+        try {
+          info = await deps.docker.inspectContainer(c.id);
+        } catch (err) {
+          if (!(err instanceof DockerNotFoundError)) throw err;
+          return;
+        }
+        const check = pingableCheck(info);
+        if (!check) return;
+        const look = await lookAtContainer(info, deps.clock);
+        // A container that is not running is the events' business (die, stop), not the pings'.
+        if (!look.running || closed) return;
+        const run = info.State.StartedAt ?? '';
+        const prev = states.get(c.id);
+        const before = prev && prev.run === run ? prev.state : PING_UNKNOWN;
+        const r = pingStep(before, look.healthy, rules.failuresToCount);
+        states.set(c.id, { run, state: r.state, service, check });
+        if (!r.report) return;
+        const report: HealthReport = {
+          healthy: r.report === 'healthy',
+          at: deps.clock.now().getTime(),
+          check,
+          detail: look.detail,
+          op: info.Config?.Labels?.[HELM_LABEL.op] ?? null,
+        };
+        await deps.watcher.reportHealth(c.id, report);
+      }),
+    );
+  }
+
+  const worker = new Worker(
+    PINGS_QUEUE,
+    async (job) => {
+      const data = job.data as { host?: string; service?: string };
+      if (data.host !== deps.host || typeof data.service !== 'string') return;
+      await ping(data.service);
+    },
+    { connection: deps.blockingConnection, prefix: deps.prefix, concurrency: 8 },
+  );
+  worker.on('error', (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'));
+  worker.on('failed', (job, err) =>
+    deps.logger.warn({ err, service: job?.data?.service }, 'monitor: a health ping failed'),
+  );
+
+  async function doSync() {
+    const snap = deps.watcher.snapshot();
+    const ids = new Set(snap.map((c) => c.id));
+    for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
+    for (const id of states.keys()) if (!ids.has(id)) states.delete(id);
+    for (const c of snap) {
+      if (known.has(c.id)) continue;
+      // A container's labels and HEALTHCHECK never change: inspect once.
+      const info = await deps.docker.inspectContainer(c.id).catch(() => null);
+      if (!info) continue;
+      known.set(c.id, {
+        service: c.service,
+        check: pingableCheck(info),
+        intervalMs: pingIntervalMs(info.Config?.Labels ?? {}, rules.intervalMs),
+      });
+    }
+    const desired = new Map<string, { service: string; every: number }>();
+    for (const k of known.values()) {
+      if (!k.check) continue;
+      const id = `${schedulerPrefix}${k.service}`;
+      const prev = desired.get(id);
+      desired.set(id, { service: k.service, every: Math.min(prev?.every ?? k.intervalMs, k.intervalMs) });
+    }
+    for (const [id, d] of desired) {
+      if (closed) return;
+      if (scheduled.get(id) === d.every) continue;
+      await queue.upsertJobScheduler(
+        id,
+        { every: d.every },
+        {
+          name: 'ping',
+          data: { host: deps.host, service: d.service },
+          opts: { removeOnComplete: true, removeOnFail: true },
+        },
+      );
+      scheduled.set(id, d.every);
+    }
+    for (const id of [...scheduled.keys()]) {
+      if (desired.has(id) || closed) continue;
+      await queue.removeJobScheduler(id);
+      scheduled.delete(id);
+    }
+  }
+
+  function sync(): Promise<void> {
+    syncing ??= doSync().finally(() => {
+      syncing = null;
+    });
+    return syncing;
+  }
+
+  // Schedulers a previous run of this host left behind are replaced by what runs now.
+  for (const s of await queue.getJobSchedulers(0, -1)) {
+    const id = s.key;
+    if (id.startsWith(schedulerPrefix)) await queue.removeJobScheduler(id);
+  }
+  await sync().catch((err) => deps.logger.warn({ err }, 'monitor: could not schedule the health pings'));
+  const timer = setInterval(() => {
+    void sync().catch((err) => deps.logger.warn({ err }, 'monitor: could not schedule the health pings'));
+  }, rules.syncMs);
+  timer.unref?.();
+
+  return {
+    sync,
+    scheduled: () => scheduled,
+    states: () =>
+      new Map([...states].map(([id, s]) => [id, { ...s.state, service: s.service, check: s.check }])),
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await syncing?.catch(() => undefined);
+      // The schedulers are this process's: another run of this host starts its own.
+      for (const id of scheduled.keys()) await queue.removeJobScheduler(id).catch(() => undefined);
+      scheduled.clear();
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
