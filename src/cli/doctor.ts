@@ -1,5 +1,4 @@
 import { readdir, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Config } from '../config/config.js';
 import { QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
@@ -11,7 +10,7 @@ import { judgeQueue } from '../bus/queue-health.js';
 import { makeDockerReads } from '../docker/docker-client.js';
 import { describeScope, listManagedContainers } from '../docker/scope.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
-import { verifyRunLogFile } from '../runlog/index.js';
+import { verifyRunLogChains } from '../runlog/index.js';
 
 /**
  * `helm doctor`: what an owner needs to know when something is off, one line per check, and on a
@@ -128,7 +127,8 @@ async function runLogChecks(
 ) {
   let files: string[];
   try {
-    files = (await readdir(config.memoryDir)).filter((f) => /^run_log.*\.md$/.test(f)).sort();
+    // run_log.md, run_log.<instance>.md and their rotated files (run_log.md.<n>.gz)
+    files = (await readdir(config.memoryDir)).filter((f) => /^run_log.*\.md(\.[0-9]+(\.gz)?)?$/.test(f));
   } catch {
     add('warn', 'run log', `memory folder ${config.memoryDir} does not exist yet`);
     return;
@@ -138,16 +138,18 @@ async function runLogChecks(
     return;
   }
   const key = deriveKey(await loadOrCreateHelmKey(config.memoryDir), 'run-log');
-  for (const f of files) {
-    const v = await verifyRunLogFile(join(config.memoryDir, f), key);
-    if (v.ok) add('ok', `run log ${f}`, `${v.entries.length} entries, chain verified`);
+  // Each chain as a whole, across its rotated files (run-log rotation, src/runlog/verify-chain.ts).
+  for (const v of await verifyRunLogChains(config.memoryDir, key)) {
+    const f = v.liveName;
+    const rotated = v.files.length > 1 ? ` across ${v.files.length} files` : '';
+    if (v.ok) add('ok', `run log ${f}`, `${v.entries.length} entries, chain verified${rotated}`);
     else
       add(
         'fail',
         `run log ${f}`,
         `chain broken: ${v.problems
           .slice(0, 3)
-          .map((p) => `line ${p.line}: ${p.reason}`)
+          .map((p) => `${p.file} line ${p.line}: ${p.reason}`)
           .join('; ')}`,
       );
   }

@@ -1,7 +1,7 @@
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
-import { parseEntryLine } from '../runlog/index.js';
+import { listRunLogChains, parseEntryLine, readSegmentText } from '../runlog/index.js';
 import { type ApprovalLedger, makeApprovalLedger } from './approval-ledger.js';
 
 /**
@@ -14,6 +14,11 @@ import { type ApprovalLedger, makeApprovalLedger } from './approval-ledger.js';
  * what a line can do to this ledger is only make Helm refuse more, never allow more.
  */
 const RUN_LOG_FILE = /^run_log.*\.md$/;
+// run-log rotation (src/runlog/rotation.ts): the live file is replaced by a new one that continues the
+// chain, the old one becomes `<file>.<n>.gz` (or `<file>.<n>` until compressed). The ledger follows the
+// live files only; when one was replaced, the lines appended to the old one since the last look are read
+// from its rotated copy. Older rotated files hold nothing recent, so they are not read.
+const FIRST_SEQ = /^format \S+ · chain \S+ · first seq ([0-9]+)/m;
 
 export async function makeRunLogLedger(opts: {
   dir: string;
@@ -21,26 +26,59 @@ export async function makeRunLogLedger(opts: {
   horizonMs: number;
 }): Promise<ApprovalLedger & { refresh(): Promise<void> }> {
   const ledger = makeApprovalLedger();
-  const offsets = new Map<string, number>();
+  const offsets = new Map<string, { ino: number; offset: number; firstSeq: number | null }>();
+
+  function noteLines(text: string): void {
+    const since = opts.clock.now().getTime() - opts.horizonMs;
+    for (const line of text.split('\n')) {
+      const parsed = parseEntryLine(line);
+      if (parsed.ok && Date.parse(parsed.entry.at) >= since) ledger.note(parsed.entry);
+    }
+  }
+
+  /** The rest of a live file that was rotated away, read from its rotated copy (and any rotated after it). */
+  async function catchUpRotated(file: string, was: { offset: number; firstSeq: number | null }) {
+    const chain = (await listRunLogChains(opts.dir).catch(() => [])).find((c) => c.liveName === file);
+    for (const segment of [...(chain?.rotated ?? [])].reverse()) {
+      const text = await readSegmentText(segment).catch(() => null);
+      if (text === null) continue;
+      const firstSeq = Number(FIRST_SEQ.exec(text.slice(0, 4096))?.[1] ?? Number.NaN);
+      if (was.firstSeq === null || firstSeq === was.firstSeq) {
+        noteLines(Buffer.from(text, 'utf8').subarray(was.offset).toString('utf8'));
+        return;
+      }
+      if (!(firstSeq > was.firstSeq)) return;
+      noteLines(text);
+    }
+  }
 
   async function readNew(file: string): Promise<void> {
     const handle = await open(join(opts.dir, file), 'r').catch(() => null);
     if (!handle) return;
     try {
-      const from = offsets.get(file) ?? 0;
-      const { size } = await handle.stat();
+      const { size, ino } = await handle.stat();
+      let state = offsets.get(file);
+      if (state && state.ino !== ino) {
+        await catchUpRotated(file, state);
+        state = undefined;
+      }
+      const from = state?.offset ?? 0;
       if (size <= from) return;
       const buf = Buffer.alloc(size - from);
       await handle.read(buf, 0, buf.length, from);
       // Only whole lines: a line still being written is read next time.
       const end = buf.lastIndexOf(0x0a);
       if (end < 0) return;
-      offsets.set(file, from + end + 1);
-      const since = opts.clock.now().getTime() - opts.horizonMs;
-      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
-        const parsed = parseEntryLine(line);
-        if (parsed.ok && Date.parse(parsed.entry.at) >= since) ledger.note(parsed.entry);
-      }
+      const text = buf.subarray(0, end).toString('utf8');
+      const firstSeq =
+        state?.firstSeq ??
+        (from === 0 ? Number(FIRST_SEQ.exec(text.slice(0, 4096))?.[1] ?? Number.NaN) : null);
+      offsets.set(file, {
+        ino,
+        offset: from + end + 1,
+        firstSeq: Number.isSafeInteger(firstSeq) ? firstSeq : null,
+      });
+      noteLines(text);
     } finally {
       await handle.close();
     }

@@ -19,7 +19,8 @@ import { writeHeadRecord } from './head-file.js';
 import { formatEntryLine } from './line-format.js';
 import { acquireLock, type LockHolder, releaseLock } from './lock.js';
 import { DEFAULT_RESERVE_BYTES, ensureReserve, releaseReserve, reservePathOf } from './reserve.js';
-import { type FileIdentity, type OpenedFile, openOrCreate } from './log-file.js';
+import { createContinuation, type FileIdentity, type OpenedFile, openOrCreate } from './log-file.js';
+import { compressRotated, switchLiveFile } from './rotation.js';
 
 export interface RunLogStatus {
   healthy: boolean;
@@ -57,6 +58,15 @@ export interface RunLogOptions {
    * @defaultValue 65536
    */
   reserveBytes?: number;
+  /**
+   * Once the live file holds at least this many bytes, between two batches it is closed and continued in a
+   * new one; the old one becomes `<file>.<n>.gz` (n = 1, 2, … oldest first; never renamed or deleted).
+   * 0 turns rotation off.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  rotateBytes?: number;
+  /** Called after each rotation with the rotated file's name (`run_log.md.3`, compressed later to `.gz`). */
+  onRotate?: (rotatedPath: string) => void;
 }
 
 export interface RunLog {
@@ -77,6 +87,7 @@ export interface RunLog {
 }
 
 export const DEFAULT_RUN_LOG_FILE = 'run_log.md';
+export const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024;
 const FILE_NAME_PATTERN = /^run_log(\.[A-Za-z0-9_+.-]{1,200})?\.md$/;
 
 const silentLogger: RunLogLogger = { info() {}, warn() {}, error() {} };
@@ -93,6 +104,9 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   const reserveBytes = options.reserveBytes ?? DEFAULT_RESERVE_BYTES;
   if (!Number.isSafeInteger(reserveBytes) || reserveBytes < 1)
     throw new TypeError('reserveBytes must be a positive integer');
+  const rotateBytes = options.rotateBytes ?? DEFAULT_ROTATE_BYTES;
+  if (!Number.isSafeInteger(rotateBytes) || rotateBytes < 0)
+    throw new TypeError('rotateBytes must be a non-negative integer (0: never rotate)');
   const logger = options.logger ?? silentLogger;
 
   const path = join(options.dir, fileName);
@@ -128,6 +142,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
       reservePath,
       reserveBytes,
       reserveHeld,
+      rotateBytes,
     });
   } catch (error) {
     await releaseLock(lockPath, lock);
@@ -152,13 +167,23 @@ interface FileRunLogParts {
   reservePath: string;
   reserveBytes: number;
   reserveHeld: boolean;
+  rotateBytes: number;
 }
 
 class FileRunLog implements RunLog {
   readonly path: string;
   private readonly parts: FileRunLogParts;
-  private readonly identity: FileIdentity;
+  private identity: FileIdentity;
   private readonly chainId: string;
+  /** The seq the live file's first entry has (or will have). */
+  private fileFirstSeq: number;
+  /** The n of the next rotated file. */
+  private nextRotatedN: number;
+  /** No rotation is tried before the file reaches this size again (after a failed one). */
+  private rotateRetryAt: number;
+  /** Rotated files still to compress, oldest first, and the one compression at work (in the background). */
+  private readonly toCompress: string[];
+  private compressing: Promise<void> | null = null;
   private handle: FileHandle | null;
   /** Bytes of the file that are synced and ours. */
   private size: number;
@@ -184,8 +209,13 @@ class FileRunLog implements RunLog {
     this.chainId = parts.file.chainId;
     this.size = parts.file.size;
     this.position = parts.file.position;
+    this.fileFirstSeq = parts.file.firstSeq;
+    this.nextRotatedN = parts.file.rotation.nextN;
+    this.rotateRetryAt = parts.rotateBytes;
+    this.toCompress = [...parts.file.rotation.uncompressed];
     this.reserveHeld = parts.reserveHeld;
     this.health = { healthy: true, since: this.now().toISOString(), reason: null };
+    this.compressInBackground();
   }
 
   append(entry: RunLogEntryInput): Promise<RunLogEntry> {
@@ -222,6 +252,7 @@ class FileRunLog implements RunLog {
       while (this.flushing) await this.flushing;
       while (this.headInFlight) await this.headInFlight;
       await this.updateHead();
+      while (this.compressing) await this.compressing;
       await this.dropHandle();
       await releaseLock(this.parts.lockPath, this.parts.lock);
     })();
@@ -237,7 +268,11 @@ class FileRunLog implements RunLog {
     if (this.flushing) return;
     this.flushing = (async () => {
       try {
-        while (this.pending.length > 0) await this.commit(this.pending.splice(0));
+        while (this.pending.length > 0) {
+          await this.commit(this.pending.splice(0));
+          // Between batches: appends that arrive meanwhile wait in `pending` and go to the new file.
+          if (this.rotationDue()) await this.rotate();
+        }
       } finally {
         this.flushing = null;
       }
@@ -266,6 +301,84 @@ class FileRunLog implements RunLog {
     // After the callers hear back (their lines are synced), and beside the next batch rather than in
     // front of it: a crash in between leaves the head a batch or two behind, which verification accepts.
     this.scheduleHead();
+  }
+
+  private rotationDue(): boolean {
+    const limit = this.parts.rotateBytes;
+    return (
+      limit > 0 &&
+      this.size >= Math.max(limit, this.rotateRetryAt) &&
+      this.health.healthy &&
+      !this.diskFull &&
+      this.position.seq >= this.fileFirstSeq
+    );
+  }
+
+  /**
+   * Closes the live file (head record final) and continues the chain in a new one (rotation.ts has the
+   * steps). A failure before the switch leaves the live file as it was, to be tried again once it grew by
+   * another eighth of the limit; the log stays writable either way.
+   */
+  private async rotate(): Promise<void> {
+    while (this.headInFlight) await this.headInFlight;
+    await this.updateHead();
+    const n = this.nextRotatedN;
+    let next: Awaited<ReturnType<typeof createContinuation>> | null = null;
+    let rotatedPath: string;
+    try {
+      if (this.headBehind) throw new Error('the head record could not be brought up to date');
+      next = await createContinuation(this.path, this.chainId, this.position);
+      rotatedPath = await switchLiveFile(this.parts.options.dir, this.path, next.newPath, n);
+    } catch (error) {
+      await next?.handle.close().catch(() => undefined);
+      this.rotateRetryAt = this.size + Math.max(1, Math.floor(this.parts.rotateBytes / 8));
+      this.parts.logger.warn(
+        { err: error, path: this.path },
+        'run-log rotation failed; the log goes on in the same file and rotation is tried again later',
+      );
+      return;
+    }
+    // The switch is done: the live name holds the new file. Its start is the old file's end, so the head
+    // record (pinning that end) is already right for it.
+    await this.dropHandle();
+    this.handle = next.handle;
+    this.identity = next.identity;
+    this.size = next.size;
+    this.tailDirty = false;
+    this.fileFirstSeq = next.firstSeq;
+    this.nextRotatedN = n + 1;
+    this.rotateRetryAt = this.parts.rotateBytes;
+    this.parts.logger.info(
+      { path: this.path, rotated: rotatedPath, lastSeq: this.position.seq },
+      'run log rotated',
+    );
+    this.parts.options.onRotate?.(rotatedPath);
+    this.toCompress.push(rotatedPath);
+    this.compressInBackground();
+  }
+
+  /** Compresses rotated files one at a time, beside the writes; an uncompressed one stays until it works. */
+  private compressInBackground(): void {
+    if (this.compressing || this.toCompress.length === 0) return;
+    this.compressing = (async () => {
+      try {
+        while (this.toCompress.length > 0) {
+          const plainPath = this.toCompress[0]!;
+          try {
+            await compressRotated(this.parts.options.dir, plainPath);
+          } catch (error) {
+            this.parts.logger.warn(
+              { err: error, path: plainPath },
+              'could not compress a rotated run-log file; it stays uncompressed, and Helm tries again at the next rotation',
+            );
+            return;
+          }
+          this.toCompress.shift();
+        }
+      } finally {
+        this.compressing = null;
+      }
+    })();
   }
 
   /** One head update at a time, always for the newest synced position; never delays a write. */

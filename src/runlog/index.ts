@@ -2,6 +2,7 @@
  * Helm's run log: every action attempted or executed, one HMAC-chained markdown line per state change.
  */
 export {
+  DEFAULT_ROTATE_BYTES,
   DEFAULT_RUN_LOG_FILE,
   openRunLog,
   type RunLog,
@@ -21,5 +22,19 @@ export { RunLogIntegrityError, RunLogLockedError, RunLogUnavailableError } from 
 export { formatEntryLine, parseEntryLine } from './line-format.js';
 export { type MergedRunLogEntry, type MergedRunLogs, mergeRunLogs } from './merge.js';
 export { formatEntryForPeople } from './render.js';
+export {
+  LIVE_FILE_PATTERN,
+  listRunLogChains,
+  type RotatedSegment,
+  type RunLogChainFiles,
+  readSegmentText,
+  rotatedFileName,
+} from './rotation.js';
+export {
+  type RunLogChainProblem,
+  type RunLogChainVerification,
+  verifyRunLogChain,
+  verifyRunLogChains,
+} from './verify-chain.js';
 export { type RunLogProblem, type RunLogVerification, type VerifyOptions, verifyRunLog } from './verify.js';
 export { type RunLogFileVerification, verifyRunLogFile } from './verify-file.js';

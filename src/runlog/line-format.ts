@@ -124,8 +124,12 @@ export function parseEntryLine(line: string): ParsedLine {
   return { ok: true, entry };
 }
 
-/** The header of a new file: what the format is, and the chain id that seeds the first mac. */
-export function renderHeader(chainId: string, firstSeq: number): string {
+/**
+ * The header of a new file: what the format is, and the chain id that seeds the first mac. A file that
+ * continues a rotated one (same chain, `first seq` = the last seq of the file before + 1) also records
+ * that file's last mac, which its first entry is chained to: the chain runs on across files unbroken.
+ */
+export function renderHeader(chainId: string, firstSeq: number, previousMac: string | null = null): string {
   return [
     '# Helm run log',
     '',
@@ -135,27 +139,43 @@ export function renderHeader(chainId: string, firstSeq: number): string {
     "characters. Each mac is an HMAC-SHA256 over the previous line's mac and this entry, keyed with Helm's",
     'run-log key, so a changed, moved, inserted or deleted line breaks the chain. Never edit this file.',
     '',
-    `format ${FORMAT_ID} · chain ${chainId} · first seq ${firstSeq}`,
+    `format ${FORMAT_ID} · chain ${chainId} · first seq ${firstSeq}${previousMac === null ? '' : ` · previous mac ${previousMac}`}`,
     '',
     '',
   ].join('\n');
 }
 
 export type ParsedHeader =
-  | { ok: true; chainId: string; firstSeq: number; lineCount: number; length: number }
+  | {
+      ok: true;
+      chainId: string;
+      firstSeq: number;
+      /** The last mac of the file this one continues (rotation); null for the first file of a chain. */
+      previousMac: string | null;
+      lineCount: number;
+      length: number;
+    }
   | { ok: false; reason: string };
 
 /** Reads the header at the start of `text`; it must be exactly the one `renderHeader` writes. */
 export function parseHeader(text: string): ParsedHeader {
   const pattern = new RegExp(
-    `^format ${FORMAT_ID.replace('/', '\\/')} · chain (${UUID_PATTERN}) · first seq ([1-9][0-9]{0,15})$`,
+    `^format ${FORMAT_ID.replace('/', '\\/')} · chain (${UUID_PATTERN}) · first seq ([1-9][0-9]{0,15})(?: · previous mac ([0-9a-f]{64}))?$`,
     'm',
   );
   const match = pattern.exec(text.slice(0, 4096));
   if (!match) return { ok: false, reason: `no "format ${FORMAT_ID} · chain …" line in the header` };
   const chainId = match[1]!;
   const firstSeq = Number(match[2]);
-  const header = renderHeader(chainId, firstSeq);
+  const previousMac = match[3] ?? null;
+  const header = renderHeader(chainId, firstSeq, previousMac);
   if (!text.startsWith(header)) return { ok: false, reason: 'the header was changed' };
-  return { ok: true, chainId, firstSeq, lineCount: header.split('\n').length - 1, length: header.length };
+  return {
+    ok: true,
+    chainId,
+    firstSeq,
+    previousMac,
+    lineCount: header.split('\n').length - 1,
+    length: header.length,
+  };
 }

@@ -4,10 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type FileHandle, open, rename } from 'node:fs/promises';
-import { type ChainPosition, genesisMac, type RunLogKeys, signHead } from './chain.js';
+import { basename } from 'node:path';
+import { type ChainPosition, genesisMac, type RunLogKeys, sameMac, signHead } from './chain.js';
 import { errnoOf, RunLogIntegrityError } from './errors.js';
 import { readHeadRecord, writeHeadRecord } from './head-file.js';
 import { renderHeader } from './line-format.js';
+import { type RecoveredRotation, readSegmentText, recoverRotation, syncDirectory } from './rotation.js';
+import { verifyRunLog } from './verify.js';
 import { verifyRunLogText } from './verify-file.js';
 
 export interface FileIdentity {
@@ -20,21 +23,40 @@ export interface OpenedFile {
   identity: FileIdentity;
   size: number;
   chainId: string;
+  /** The seq of the file's first entry (`first seq` in its header). */
+  firstSeq: number;
   position: ChainPosition;
+  /** The rotated files found beside it. */
+  rotation: RecoveredRotation;
 }
 
-/** The log at `path`, verified, or a new one. Throws RunLogIntegrityError for a log that fails verification. */
+/**
+ * The log at `path`, verified, or a new one. Throws RunLogIntegrityError for a log that fails verification,
+ * or that does not continue its newest rotated file (only that link is checked here, not every rotated
+ * file: `verifyRunLogChain` does that).
+ */
 export async function openOrCreate(
   path: string,
   key: Buffer,
   keys: RunLogKeys,
   dir: string,
 ): Promise<OpenedFile> {
+  const rotation = await recoverRotation(dir, basename(path));
   let handle: FileHandle;
   try {
     handle = await open(path, 'r+');
   } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return createLogFile(path, keys, dir);
+    if (errnoOf(error) === 'ENOENT') {
+      if (rotation.newest) {
+        throw new RunLogIntegrityError(path, [
+          {
+            line: 0,
+            reason: `the log file is missing but its rotated files (up to ${rotation.newest.name}) exist: the log was deleted or moved`,
+          },
+        ]);
+      }
+      return { ...(await createLogFile(path, keys, dir)), rotation };
+    }
     throw error;
   }
   try {
@@ -44,6 +66,7 @@ export async function openOrCreate(
     const result = verifyRunLogText(path, text, head, key);
     if (!result.ok || !result.end || !result.chainId) throw new RunLogIntegrityError(path, result.problems);
     const end = result.end;
+    await checkContinues(path, key, rotation, result);
     // A head behind the last line (crash between sync and rename) is fine; bring it up to date now.
     const headCurrent =
       head !== null && !('unreadable' in head) && head.seq === end.seq && head.mac === end.mac;
@@ -53,7 +76,9 @@ export async function openOrCreate(
       identity: { dev: info.dev, ino: info.ino },
       size: Number(info.size),
       chainId: result.chainId,
+      firstSeq: result.start!.seq + 1,
       position: end,
+      rotation,
     };
   } catch (error) {
     await handle.close().catch(() => undefined);
@@ -61,7 +86,41 @@ export async function openOrCreate(
   }
 }
 
-async function createLogFile(path: string, keys: RunLogKeys, dir: string): Promise<OpenedFile> {
+/** The live file must continue the newest rotated file exactly; a live file with no rotated file must not continue one. */
+async function checkContinues(
+  path: string,
+  key: Buffer,
+  rotation: RecoveredRotation,
+  live: { chainId: string | null; start: ChainPosition | null; continues: boolean },
+): Promise<void> {
+  const fail = (reason: string) => new RunLogIntegrityError(path, [{ line: 0, reason }]);
+  if (!rotation.newest) {
+    if (live.continues)
+      throw fail('the log continues a rotated file, but no rotated file is there: it was deleted or moved');
+    return;
+  }
+  if (!live.continues)
+    throw fail(`the log starts a new chain although rotated files (up to ${rotation.newest.name}) exist`);
+  const previous = verifyRunLog(await readSegmentText(rotation.newest), key);
+  const end = previous.end;
+  if (
+    previous.chainId !== live.chainId ||
+    !end ||
+    !live.start ||
+    end.seq !== live.start.seq ||
+    !sameMac(end.mac, live.start.mac)
+  ) {
+    throw fail(
+      `the log does not continue ${rotation.newest.name} (a rotated file is missing or out of order, or lines were cut from its end)`,
+    );
+  }
+}
+
+async function createLogFile(
+  path: string,
+  keys: RunLogKeys,
+  dir: string,
+): Promise<Omit<OpenedFile, 'rotation'>> {
   // A head without its log means the log was deleted or moved: starting a fresh chain would hide that.
   if ((await readHeadRecord(path)) !== null) {
     throw new RunLogIntegrityError(path, [
@@ -89,15 +148,36 @@ async function createLogFile(path: string, keys: RunLogKeys, dir: string): Promi
     identity: { dev: info.dev, ino: info.ino },
     size: Number(info.size),
     chainId,
+    firstSeq,
     position,
   };
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/**
+ * Rotation step 1: `<path>.new` with the header of a file that continues the chain after `position`,
+ * synced, and opened. The caller renames it over the live file (rotation.ts).
+ */
+export async function createContinuation(
+  path: string,
+  chainId: string,
+  position: ChainPosition,
+): Promise<{ newPath: string; handle: FileHandle; identity: FileIdentity; size: number; firstSeq: number }> {
+  const newPath = `${path}.new`;
+  const firstSeq = position.seq + 1;
+  const handle = await open(newPath, 'w+', 0o644);
   try {
+    await handle.writeFile(renderHeader(chainId, firstSeq, position.mac), 'utf8');
     await handle.sync();
-  } finally {
-    await handle.close();
+    const info = await handle.stat({ bigint: true });
+    return {
+      newPath,
+      handle,
+      identity: { dev: info.dev, ino: info.ino },
+      size: Number(info.size),
+      firstSeq,
+    };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
   }
 }

@@ -28,6 +28,13 @@ export interface RunLogVerification {
   chainId: string | null;
   /** Where the chain stands after the last entry (null when the header is unreadable). */
   end: ChainPosition | null;
+  /**
+   * Where the file starts: `first seq` − 1 and the genesis mac, or, for a file that continues a rotated
+   * one, the previous file's last seq and mac (null when the header is unreadable).
+   */
+  start: ChainPosition | null;
+  /** True when the header says the file continues an earlier (rotated) file of the same chain. */
+  continues: boolean;
 }
 
 export interface VerifyOptions {
@@ -47,15 +54,24 @@ export function verifyRunLog(text: string, key: Buffer, options: VerifyOptions =
   const entries: RunLogEntry[] = [];
   const header = parseHeader(text);
   if (!header.ok) {
-    return { ok: false, entries, problems: [{ line: 1, reason: header.reason }], chainId: null, end: null };
+    return {
+      ok: false,
+      entries,
+      problems: [{ line: 1, reason: header.reason }],
+      chainId: null,
+      end: null,
+      start: null,
+      continues: false,
+    };
   }
 
   const lines = text.slice(header.length).split('\n');
   const complete = lines.pop() === '';
-  let position: ChainPosition = {
+  const start: ChainPosition = {
     seq: header.firstSeq - 1,
-    mac: genesisMac(keys, header.chainId, header.firstSeq),
+    mac: header.previousMac ?? genesisMac(keys, header.chainId, header.firstSeq),
   };
+  let position = start;
   let lineNo = header.lineCount;
   // Set after a line that looks like an entry but does not parse: its seq and mac are unknown, so the
   // next entry's link to it cannot be checked (the broken line is already reported).
@@ -99,16 +115,24 @@ export function verifyRunLog(text: string, key: Buffer, options: VerifyOptions =
   }
 
   if (options.head !== undefined) {
-    const headProblem = checkHead(options.head, header.chainId, header.firstSeq, position, entries, keys);
+    const headProblem = checkHead(options.head, header.chainId, start, position, entries, keys);
     if (headProblem) problems.push({ line: headProblem.atEnd ? lineNo + 1 : 0, reason: headProblem.reason });
   }
-  return { ok: problems.length === 0, entries, problems, chainId: header.chainId, end: position };
+  return {
+    ok: problems.length === 0,
+    entries,
+    problems,
+    chainId: header.chainId,
+    end: position,
+    start,
+    continues: header.previousMac !== null,
+  };
 }
 
 function checkHead(
   head: HeadRecord | null,
   chainId: string,
-  firstSeq: number,
+  start: ChainPosition,
   end: ChainPosition,
   entries: readonly RunLogEntry[],
   keys: ReturnType<typeof deriveRunLogKeys>,
@@ -132,10 +156,8 @@ function checkHead(
   }
   // A head behind the last line is what a crash between the log's sync and the head's rename leaves; the
   // lines after it are chained under the key, so they cannot have been added by someone without it.
-  const pinned =
-    head.seq === firstSeq - 1
-      ? genesisMac(keys, chainId, firstSeq)
-      : entries.find((e) => e.seq === head.seq)?.mac;
+  // After a rotation the head pins the new file's start (the previous file's last line) until its first append.
+  const pinned = head.seq === start.seq ? start.mac : entries.find((e) => e.seq === head.seq)?.mac;
   if (pinned === undefined || !sameMac(pinned, head.mac)) {
     return { atEnd: false, reason: `the line with #${head.seq} is not the one the head record pinned` };
   }

@@ -143,8 +143,25 @@ describe('header', () => {
       ok: true,
       chainId: CHAIN,
       firstSeq: 1,
+      previousMac: null,
       lineCount: header.split('\n').length - 1,
       length: header.length,
+    });
+  });
+
+  it('records the previous mac of a file that continues a rotated one, and reads it back', () => {
+    const mac = 'ab'.repeat(32);
+    const header = renderHeader(CHAIN, 42, mac);
+    expect(header).toContain(`format helm-run-log/1 · chain ${CHAIN} · first seq 42 · previous mac ${mac}\n`);
+    expect(parseHeader(header)).toMatchObject({ ok: true, firstSeq: 42, previousMac: mac });
+    expect(parseHeader(header.replace(mac, 'cd'.repeat(32)))).toMatchObject({
+      ok: true,
+      previousMac: 'cd'.repeat(32),
+    });
+    expect(
+      parseHeader(header.replace(` · previous mac ${mac}`, ` · previous mac ${mac.slice(2)}`)),
+    ).toMatchObject({
+      ok: false,
     });
   });
 
