@@ -14,6 +14,7 @@ import {
 import type { IsIntended } from '../src/monitor/intended.js';
 import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
 import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
+import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
 import type { ResourceRules } from '../src/monitor/resource-rules.js';
 import {
   defaultDiskPaths,
@@ -74,17 +75,20 @@ export interface MonitorDeps {
   restartTimeoutS?: number;
   /**
    * Helm's Redis (config.redisUrl) and queue prefix (config.queuePrefix): the health pings' private
-   * queue `helm.pings` and the helm.actions backlog watch need them. Without it neither runs.
+   * queue `helm.pings` needs them. Without it no pings run.
    */
   bus?: { redisUrl: string; prefix: string };
   /** Health pings of `ghost.healthcheck` labels (needs `bus`); false: none. */
   pings?: false | Partial<PingRules>;
+  /** Unlimited json-file logs grown large (log_growth); false: not checked. */
+  logGrowth?: false | Partial<LogGrowthRules>;
 }
 
 export interface Monitor {
   watcher: EventWatcher;
   resources: ResourceMonitor | null;
   pings: HealthPings | null;
+  logGrowth: LogGrowthWatch | null;
   close(): Promise<void>;
 }
 
@@ -172,12 +176,29 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     });
   }
 
+  const logGrowth =
+    deps.logGrowth === false
+      ? null
+      : startLogGrowthWatch({
+          docker: deps.docker,
+          scope: deps.scope,
+          alerts: deps.alerts,
+          runLog: deps.runLog,
+          clock: deps.clock,
+          logger: deps.logger,
+          host: deps.host,
+          hostRoot: deps.hostRoot ?? '/',
+          ...(deps.logGrowth ? { rules: deps.logGrowth } : {}),
+        });
+
   return {
     watcher,
     resources,
     pings,
+    logGrowth,
     async close() {
       resources?.close();
+      logGrowth?.close();
       await pings?.close().catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
       await watcher.close();
       for (const c of redisConnections) c.disconnect();
