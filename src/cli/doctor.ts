@@ -149,7 +149,7 @@ async function runLogChecks(
         `run log ${f}`,
         `chain broken: ${v.problems
           .slice(0, 3)
-          .map((p) => `${p.file} line ${p.line}: ${p.reason}`)
+          .map((p) => `${p.file === f ? '' : `${p.file} `}line ${p.line}: ${p.reason}`)
           .join('; ')}`,
       );
   }
