@@ -14,7 +14,10 @@ import {
 import type { IsIntended } from '../src/monitor/intended.js';
 import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
 import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
+import { QUEUE } from '../src/bus/queue-names.js';
 import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
+import { type QueueBacklogWatch, startQueueBacklogWatch } from '../src/monitor/queue-backlog.js';
+import { Queue } from 'bullmq';
 import type { ResourceRules } from '../src/monitor/resource-rules.js';
 import {
   defaultDiskPaths,
@@ -75,13 +78,15 @@ export interface MonitorDeps {
   restartTimeoutS?: number;
   /**
    * Helm's Redis (config.redisUrl) and queue prefix (config.queuePrefix): the health pings' private
-   * queue `helm.pings` needs them. Without it no pings run.
+   * queue `helm.pings` and the helm.actions backlog watch need them. Without it neither runs.
    */
   bus?: { redisUrl: string; prefix: string };
   /** Health pings of `ghost.healthcheck` labels (needs `bus`); false: none. */
   pings?: false | Partial<PingRules>;
   /** Unlimited json-file logs grown large (log_growth); false: not checked. */
   logGrowth?: false | Partial<LogGrowthRules>;
+  /** helm_degraded when helm.actions' backlog keeps growing (needs `bus`); false: not watched. */
+  queueBacklog?: false | { intervalMs?: number };
 }
 
 export interface Monitor {
@@ -89,6 +94,7 @@ export interface Monitor {
   resources: ResourceMonitor | null;
   pings: HealthPings | null;
   logGrowth: LogGrowthWatch | null;
+  queueBacklog: QueueBacklogWatch | null;
   close(): Promise<void>;
 }
 
@@ -191,14 +197,34 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
           ...(deps.logGrowth ? { rules: deps.logGrowth } : {}),
         });
 
+  let queueBacklog: QueueBacklogWatch | null = null;
+  let actionsQueue: Queue | null = null;
+  if (deps.bus && deps.queueBacklog !== false) {
+    const connection = makeCommandConnection(deps.bus.redisUrl, `helm-monitor-queues-${deps.host}`);
+    redisConnections.push(connection);
+    actionsQueue = new Queue(QUEUE.actions, { connection, prefix: deps.bus.prefix });
+    queueBacklog = startQueueBacklogWatch({
+      queue: actionsQueue,
+      alerts: deps.alerts,
+      runLog: deps.runLog,
+      clock: deps.clock,
+      logger: deps.logger,
+      host: deps.host,
+      ...(deps.queueBacklog?.intervalMs !== undefined ? { intervalMs: deps.queueBacklog.intervalMs } : {}),
+    });
+  }
+
   return {
     watcher,
     resources,
     pings,
     logGrowth,
+    queueBacklog,
     async close() {
       resources?.close();
       logGrowth?.close();
+      queueBacklog?.close();
+      await actionsQueue?.close().catch(() => undefined);
       await pings?.close().catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
       await watcher.close();
       for (const c of redisConnections) c.disconnect();
