@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RestartPolicy } from '../docker/docker-client.js';
 import { writeFileDurably } from './release-store.js';
@@ -40,4 +40,20 @@ export async function readScaleTemplate(
 export async function writeScaleTemplate(memoryDir: string, record: ScaleTemplateRecord): Promise<void> {
   await mkdir(join(memoryDir, 'scale'), { recursive: true });
   await writeFileDurably(fileOf(memoryDir, record.service), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The template runs again: its record is spent (Helm's own bookkeeping file, removed like an intent). */
+export async function clearScaleTemplate(memoryDir: string, service: string): Promise<void> {
+  await unlink(fileOf(memoryDir, service)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
+/** Whether `containerId` is the service's scale template now (scaled to 0, kept stopped). */
+export async function isScaleTemplate(
+  memoryDir: string,
+  service: string,
+  containerId: string,
+): Promise<boolean> {
+  return (await readScaleTemplate(memoryDir, service))?.template_id === containerId;
 }

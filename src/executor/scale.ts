@@ -19,7 +19,7 @@ import { captureConfig, configDigest } from './release-config.js';
 import { recordedReleaseOf, writeServiceRollbackDoc } from './release-records.js';
 import type { ReleaseRecord } from './release-store.js';
 import { stopTimeout } from './replica-switch.js';
-import { readScaleTemplate, writeScaleTemplate } from './scale-template.js';
+import { clearScaleTemplate, readScaleTemplate, writeScaleTemplate } from './scale-template.js';
 import {
   errorOutcome,
   healthWords,
@@ -266,7 +266,7 @@ async function scale(
       const imageRef = tagged?.Id === replica1.Image ? replica1.Config.Image : replica1.Image;
       const taken = new Set((await ctx.docker.listContainers()).map((c) => c.name));
       for (const rname of replicaNames(name, changes.create, taken)) {
-        const options = copyOptions(replica1, image, imageRef, rname, meta.opId ?? '');
+        const options = copyOptions(replica1, image, imageRef, rname, meta.opId ?? '', current?.id ?? null);
         await announce(ctx, STEP.createReplica, { replica: rname, image: imageRef, from: nameOf(replica1) });
         const id = await ctx.docker.createContainer(options, { allowedFrom: replica1 });
         undo.created.push({ id, name: rname });
@@ -315,6 +315,7 @@ async function scale(
     };
   }
 
+  if (undo.started.some((st) => st.rearmed)) await clearScaleTemplate(ctx.memoryDir, name);
   const finalIds = [...changes.keep.map((i) => i.Id), ...undo.created.map((c) => c.id)];
   const finalInfos = await Promise.all(finalIds.map((id) => ctx.docker.inspectContainer(id)));
   if (current) await updateRecord(ctx, current, finalInfos, meta.environment, replicas);
@@ -358,6 +359,8 @@ export function copyOptions(
   imageRef: string,
   name: string,
   opId: string,
+  /** The release replica 1 runs, when Helm has a record of it: the copy belongs to it too. */
+  release: string | null = null,
 ): ContainerCreateOptions {
   const r = recreateOptions({
     old: replica1,
@@ -365,7 +368,7 @@ export function copyOptions(
     newImage: image,
     imageRef,
     name,
-    helmLabels: { [HELM_LABEL.op]: opId },
+    helmLabels: { [HELM_LABEL.op]: opId, ...(release ? { [HELM_LABEL.release]: release } : {}) },
   });
   // The same image on both sides: an identity label can never be introduced.
   if (!r.ok) throw new Error(r.problem);

@@ -11,6 +11,7 @@ import { secretRefs } from './release-config.js';
 import { recordedReleaseOf, recordOf, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
 import { type ReleaseRecord, releaseSummary } from './release-store.js';
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
+import { isScaleTemplate } from './scale-template.js';
 import { readSecretForEnv, sameHmac, secretHmac, secretHmacKeyOf } from './secret-hmac.js';
 import {
   errorOutcome,
@@ -81,6 +82,13 @@ async function setEnv(
     return { ok: false, code: 'unknown_target', message: `${name} has no container to change; ${nothing}` };
   const refused = protectedReason(infos);
   if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not change it` };
+  const only = infos.length === 1 ? infos[0]! : null;
+  if (only && !only.State.Running && (await isScaleTemplate(ctx.memoryDir, name, only.Id)))
+    return {
+      ok: false,
+      code: 'not_supported',
+      message: `${name} is scaled to 0 (${nameOf(only)} is kept stopped as its template): set_env recreates and starts containers, which would start it; scale it up first; ${nothing}`,
+    };
 
   // The values: inline ones from the plan, secrets from the store, checked against the plan's HMAC.
   const set: Record<string, EnvValue> = {};

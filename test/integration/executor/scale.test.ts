@@ -10,6 +10,7 @@ import {
 } from '../../../src/executor/maintenance-steps.js';
 import { scaleService } from '../../../src/executor/scale.js';
 import { readScaleTemplate } from '../../../src/executor/scale-template.js';
+import { setEnvService } from '../../../src/executor/set-env.js';
 import { removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';
 import {
@@ -142,6 +143,18 @@ describe('scale a worker service', () => {
     expect(h.log).toEqual([]);
   });
 
+  it('at 0, set_env refuses to recreate (and so start) the template', async () => {
+    h.reset();
+    const out = await setEnvService(
+      h.ctx,
+      await resolveService(service),
+      { set: { MODE: { value: 'x' } }, unset: [] },
+      meta,
+    );
+    expect(out).toMatchObject({ ok: false, code: 'not_supported' });
+    expect(h.log).toEqual([]);
+  });
+
   it('back to 2: the template is rearmed and started, then one copy of it', async () => {
     h.reset();
     const templateId = (await inspect(service)).Id;
@@ -157,6 +170,7 @@ describe('scale a worker service', () => {
     expect(back.HostConfig.RestartPolicy?.Name).toBe('always');
     expect((await inspect(`${service}-2`)).HostConfig.RestartPolicy?.Name).toBe('always');
     expect(h.steps()).toEqual(['rearm_template', 'start_stopped', 'create_replica', 'start_replica']);
+    expect(await readScaleTemplate(h.memoryDir, service)).toBeNull();
     expectAnnounced(h.log);
   });
 });
