@@ -14,6 +14,14 @@ import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
 import { startMonitor } from '../workers/monitor.js';
 import { makeReleaseStore } from './executor/release-store.js';
+import type { ComposeSettings } from './executor/compose-release.js';
+import type { ExecContext } from './executor/exec-context.js';
+import {
+  definedEnvironment,
+  loadServicesFile,
+  makeServiceDefinitions,
+  type ServicesFile,
+} from './executor/services-file.js';
 import { describeScope } from './docker/scope.js';
 import { watchBullmqFailures } from './intake/bullmq-failures.js';
 import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
@@ -181,9 +189,11 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
     const configKey = deriveKey(helmKey, 'config-hmac');
     const internalKey = deriveKey(helmKey, 'internal-job');
+    const secretKey = deriveKey(helmKey, 'secret-hmac');
     const releases = makeReleaseStore(config.memoryDir);
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
-    const execBase = opsDocker
+    const services = await loadOwnerServices(config);
+    const execBase: (Omit<ExecContext, 'beforeChange'> & { compose: ComposeSettings }) | null = opsDocker
       ? {
           docker: opsDocker,
           clock,
@@ -195,6 +205,9 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
           stabilityWindowMs: Math.max(config.stabilityWindowMs, (policy.stabilityWindowS ?? 0) * 1000),
           healthTimeoutMs: config.healthTimeoutMs,
           secrets,
+          // The owner's services file: how to create a service that has no container yet.
+          ...(services ? { definitions: makeServiceDefinitions(services, secrets) } : {}),
+          compose: { command: config.composeCommand },
         }
       : null;
     const operations = makeOperations(execBase);
@@ -216,6 +229,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         host: LOCAL_HOST,
         retention,
         releases,
+        secrets,
+        secretKey,
+        scope: config.scope,
+        ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
       });
       const workers = startGateWorkers(
         config,
@@ -253,6 +270,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         intents,
         operations,
         releases,
+        secrets,
+        secretKey,
+        scope: config.scope,
+        ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
         clock,
         logger,
         host: LOCAL_HOST,
@@ -421,6 +442,14 @@ async function openOwnRunLog(
 
 /** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
 export const LOCAL_HOST = 'local';
+
+/** The owner's services file (first releases); a file with problems stops start-up, as the policy does. */
+async function loadOwnerServices(config: Readonly<Config>): Promise<ServicesFile | null> {
+  if (!config.servicesFile) return null;
+  const loaded = await loadServicesFile(config.servicesFile);
+  if (!loaded.ok) throw new StartupError(loaded.problems);
+  return loaded.file;
+}
 
 /** The design card's policy, tightened by the owner's file; a file that would loosen it stops start-up. */
 async function loadPolicy(config: Readonly<Config>): Promise<Policy> {

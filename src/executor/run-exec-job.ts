@@ -1,3 +1,4 @@
+import type { Environment } from '../contracts/index.js';
 import { DelayedError, type Job } from 'bullmq';
 import type { ActionOutcome } from '../actions/action-types.js';
 import { type Keyring, planHash, verifyDecisionText } from '../approval/index.js';
@@ -11,7 +12,7 @@ import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/e
 import { observeTarget } from '../gate/observe-target.js';
 import type { Logger } from '../log/logger.js';
 import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
-import { planInputs, planSources } from '../gate/plan-inputs.js';
+import { type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
 import type { ReleaseStore } from './release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
@@ -42,7 +43,9 @@ export interface ExecOperationContext {
 /** The operations an executor can run, by action. */
 export type ExecOperations = Partial<Record<string, (ctx: ExecOperationContext) => Promise<ExecResult>>>;
 
-export interface ExecDeps {
+export interface ExecDeps extends PlanInputSources {
+  /** The owner's services file: the environment of a service defined there with no container yet. */
+  definedEnvironment?: (service: string) => Environment | null;
   internalKey: Buffer;
   configKey: Buffer;
   keyring(): Keyring;
@@ -118,7 +121,12 @@ export function makeExecJobHandler(deps: ExecDeps) {
     const decision = checkApproval(data);
     if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
 
-    const seen = await observeTarget(deps.docker, plan.service, deps.policy().classify);
+    const seen = await observeTarget(
+      deps.docker,
+      plan.service,
+      deps.policy().classify,
+      data.request.action === 'deploy' ? deps.definedEnvironment : undefined,
+    );
     if (!seen.ok) return { ok: false, code: seen.code, message: `${seen.message}; nothing was changed` };
     let now: Plan;
     try {
@@ -133,6 +141,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
         ...(await planInputs({
           request: data.request,
           service: seen.service.name,
+          containers: seen.containers,
           docker: deps.docker,
           ...planSources(deps),
         })),

@@ -1,3 +1,4 @@
+import type { Environment } from '../contracts/index.js';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, type Queue, WaitingChildrenError } from 'bullmq';
 import { planHash } from '../approval/index.js';
@@ -14,7 +15,7 @@ import { failedResult, resultWithStatus, type ResultSubject } from '../intake/re
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
 import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
-import { planInputs, planSources } from './plan-inputs.js';
+import { type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
 import { ENVIRONMENT_RANK, observeTarget } from './observe-target.js';
@@ -46,7 +47,9 @@ export interface Gate {
   ): Promise<ActionResult>;
 }
 
-export interface GateDeps extends StatusSinks {
+export interface GateDeps extends StatusSinks, PlanInputSources {
+  /** The owner's services file: the environment of a service defined there with no container yet. */
+  definedEnvironment?: (service: string) => Environment | null;
   clock: Clock;
   docker: DockerReads;
   parked: ParkedStore;
@@ -74,7 +77,12 @@ export function makeGate(deps: GateDeps): Gate {
 
   async function start(job: Job, token: string | undefined, request: ActionRequest, subject: ResultSubject) {
     const policy = deps.policy();
-    const seen = await observeTarget(deps.docker, request.target, policy.classify);
+    const seen = await observeTarget(
+      deps.docker,
+      request.target,
+      policy.classify,
+      request.action === 'deploy' ? deps.definedEnvironment : undefined,
+    );
     if (!seen.ok)
       return finish(
         job,
@@ -133,6 +141,7 @@ export function makeGate(deps: GateDeps): Gate {
         ...(await planInputs({
           request,
           service: seen.service.name,
+          containers: seen.containers,
           docker: deps.docker,
           ...planSources(deps),
         })),

@@ -32,12 +32,25 @@ export async function observeTarget(
   docker: DockerReads,
   target: string,
   classification: readonly ClassificationRule[],
+  /** For a first deploy: the environment the owner's services file gives a service with no container yet. */
+  definedEnvironment?: (service: string) => Environment | null,
 ): Promise<Observation> {
   let resolved: ReturnType<typeof resolveTarget>;
   try {
     resolved = resolveTarget(target, await docker.listContainers());
   } catch (err) {
     return { ok: false, code: 'docker_error', message: (err as Error).message };
+  }
+  const defined =
+    !resolved.ok && resolved.code === 'unknown_target' ? (definedEnvironment?.(target) ?? null) : null;
+  if (defined) {
+    return {
+      ok: true,
+      service: { name: target, via: 'ghost.service', composeProject: null, containers: [] },
+      containers: [],
+      environment: defined,
+      protectedBy: null,
+    };
   }
   if (!resolved.ok) {
     return {

@@ -1,6 +1,6 @@
 import type { Scope } from '../config/config.js';
 import type { ActionRequest } from '../contracts/action-request.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { isManaged } from '../docker/scope.js';
 import { pruneCandidates } from '../executor/prune.js';
 import type { ReleaseStore } from '../executor/release-store.js';
@@ -33,6 +33,8 @@ export interface PlanInputsArgs extends PlanInputSources {
   request: ActionRequest;
   /** The resolved service (prune: the host id). */
   service: string;
+  /** The service's containers now: a first deploy adopts them as a release, as the deploy records them. */
+  containers?: readonly ContainerInspect[];
   docker: DockerReads;
 }
 
@@ -43,7 +45,9 @@ export async function planInputs(args: PlanInputsArgs): Promise<Partial<BuildPla
   switch (request.action) {
     case 'deploy':
     case 'rollback':
-      return args.releases ? { releases: await releaseInfo(args.releases, args.service) } : {};
+      return args.releases
+        ? { releases: await releaseInfo(args.releases, args.service, args.containers) }
+        : {};
     case 'set_env':
       return { secretHmacs: await secretHmacs(request.params.set ?? {}, args) };
     case 'prune': {

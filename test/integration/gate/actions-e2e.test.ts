@@ -27,13 +27,6 @@ import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags, startServiceContainer, waitDockerHealthy } from '../executor/exec-harness.js';
 
 const CANARY = `canary-e2e-${Math.random().toString(36).slice(2)}-value`;
-// The gate and the executor plan a secret reference only when Helm hands them its secret store and
-// secret-HMAC key (src/helm.ts → GateDeps/ExecDeps `secrets`, `secretKey`, read by planSources); until
-// that wiring lands the secret case is skipped, with this reason.
-const SECRETS_WIRED = /deriveKey\(helmKey, 'secret-hmac'\)/.test(
-  readFileSync(path.join(process.cwd(), 'src/helm.ts'), 'utf8'),
-);
-
 const warden = makeTestWarden();
 let redis: ThrowawayRedis;
 let h: TestHelm;
@@ -226,7 +219,7 @@ describe('through the bus', () => {
     expect((await testDocker().getContainer(name).inspect()).Config.Env).toContain('MODE=fast');
   });
 
-  it.skipIf(!SECRETS_WIRED)('a set_env with a secret reference leaves its value in no sink', async () => {
+  it('a set_env with a secret reference leaves its value in no sink', async () => {
     const name = named('e2e-secret');
     await startServiceContainer({
       service: name,
@@ -267,35 +260,32 @@ describe('through the bus', () => {
     expect(sinks['redis']).toContain('api-token'); // the reference is there, by name
   });
 
-  it.skipIf(!SECRETS_WIRED)(
-    'a parked set_env whose secret changes before approval ends stale_plan, nothing changed',
-    async () => {
-      const name = named('e2e-stale');
-      writeFileSync(path.join(secretsDir, 'db-pass'), 'first-value-123456\n', { mode: 0o600 });
-      await startServiceContainer({
-        service: name,
-        name,
-        image: 'helm-test/worker:1',
-        port: null,
-        labels: { 'ghost.environment': 'production' },
-      });
-      const before = (await testDocker().getContainer(name).inspect()).Id;
-      const job = await bus.send({
-        action: 'set_env',
-        target: name,
-        environment: 'production',
-        reason: 'rotate',
-        params: { set: { DB_PASS: { secret: 'db-pass' } } },
-      });
-      const req = await approvalRequestOf(await waitForStatus(bus.actions, job, 'pending_approval'));
-      writeFileSync(path.join(secretsDir, 'db-pass'), 'second-value-654321\n', { mode: 0o600 });
-      await warden.decide(approvals, req, 'approved');
-      const result = (await job.waitUntilFinished(bus.events, 60_000)) as Record<string, unknown>;
-      expect(result).toMatchObject({ status: 'failed', error: { code: 'stale_plan' } });
-      expect((await testDocker().getContainer(name).inspect()).Id).toBe(before);
-      expect(JSON.stringify(result)).not.toContain('value-');
-    },
-  );
+  it('a parked set_env whose secret changes before approval ends stale_plan, nothing changed', async () => {
+    const name = named('e2e-stale');
+    writeFileSync(path.join(secretsDir, 'db-pass'), 'first-value-123456\n', { mode: 0o600 });
+    await startServiceContainer({
+      service: name,
+      name,
+      image: 'helm-test/worker:1',
+      port: null,
+      labels: { 'ghost.environment': 'production' },
+    });
+    const before = (await testDocker().getContainer(name).inspect()).Id;
+    const job = await bus.send({
+      action: 'set_env',
+      target: name,
+      environment: 'production',
+      reason: 'rotate',
+      params: { set: { DB_PASS: { secret: 'db-pass' } } },
+    });
+    const req = await approvalRequestOf(await waitForStatus(bus.actions, job, 'pending_approval'));
+    writeFileSync(path.join(secretsDir, 'db-pass'), 'second-value-654321\n', { mode: 0o600 });
+    await warden.decide(approvals, req, 'approved');
+    const result = (await job.waitUntilFinished(bus.events, 60_000)) as Record<string, unknown>;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'stale_plan' } });
+    expect((await testDocker().getContainer(name).inspect()).Id).toBe(before);
+    expect(JSON.stringify(result)).not.toContain('value-');
+  });
 });
 
 function filesUnder(dir: string): string[] {
