@@ -25,7 +25,7 @@ import {
 import { describeScope } from './docker/scope.js';
 import { watchBullmqFailures } from './intake/bullmq-failures.js';
 import { deriveKey, loadOrCreateHelmKey } from './keys/helm-key.js';
-import { type Logger, makeLogger } from './log/logger.js';
+import { type Logger, makeLoggerWithFile } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
 import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
@@ -76,13 +76,16 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   const clock = opts.clock ?? systemClock;
   const redactor = new Redactor();
   redactor.add(config.anthropicApiKey);
-  const logger = makeLogger({
+  const { logger, file: logFile } = makeLoggerWithFile({
     level: config.logLevel,
     redactor,
     base: { instance: config.instance },
     ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+    ...(config.logFile ? { file: config.logFile } : {}),
   });
   const cleanup: Array<() => Promise<void> | void> = [];
+  // Closed last (cleanup runs in reverse): the log file gets every line of the shutdown.
+  if (logFile) cleanup.push(() => logFile.close());
   const close = async () => {
     for (const fn of cleanup.reverse())
       await Promise.resolve(fn()).catch((err) => logger.warn({ err }, 'shutdown step failed'));
@@ -423,7 +426,14 @@ async function openOwnRunLog(
   ];
   for (const fileName of names) {
     try {
-      const log = await openRunLog({ dir: config.memoryDir, fileName, key, clock, logger });
+      const log = await openRunLog({
+        dir: config.memoryDir,
+        fileName,
+        key,
+        clock,
+        logger,
+        rotateBytes: config.runLogRotateBytes,
+      });
       if (fileName !== config.runLogFileName) {
         logger.warn(
           { runLog: fileName },

@@ -110,6 +110,13 @@ export const envSchema = z.object({
   HELM_RESOURCE_WINDOW_S: intIn(0, 3600).default(120),
   /** How often host resources are sampled. */
   HELM_RESOURCE_INTERVAL_MS: intIn(500, 3_600_000).default(15_000),
+  /** The run log rotates into run_log.md.<n>.gz past this size (MiB); 0: never. */
+  HELM_RUN_LOG_ROTATE_MB: intIn(0, 1_000_000).default(64),
+  /** Helm's own JSON log lines also go to this file (rotated), besides stdout. */
+  HELM_LOG_FILE: z.string().min(1).optional(),
+  HELM_LOG_ROTATE_MB: intIn(1, 1_000_000).default(64),
+  /** Rotated files of Helm's own log are deleted only when the owner sets how many to keep. */
+  HELM_LOG_RETENTION_FILES: intIn(0, 100_000).optional(),
   /** A service's lease lives this long unless renewed: how soon a crashed executor's service is free. */
   HELM_LEASE_TTL_MS: intIn(500, 600_000).default(30_000),
   /** Every operation ends within this (as failed, timeout). */

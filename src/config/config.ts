@@ -43,6 +43,8 @@ export interface Config {
   healthTimeoutMs: number;
   actionTimeoutMs: number;
   leaseTtlMs: number;
+  runLogRotateBytes: number;
+  logFile: { path: string; rotateBytes: number; retentionFiles: number | null } | null;
   hostRoot: string;
   thresholds: { cpu: number; memory: number; disk: number };
   resourceWindowMs: number;
@@ -140,6 +142,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     healthTimeoutMs: e.HELM_HEALTH_TIMEOUT_S * 1000,
     actionTimeoutMs: e.HELM_ACTION_TIMEOUT_S * 1000,
     leaseTtlMs: e.HELM_LEASE_TTL_MS,
+    runLogRotateBytes: e.HELM_RUN_LOG_ROTATE_MB * 1024 * 1024,
+    logFile: e.HELM_LOG_FILE
+      ? Object.freeze({
+          path: resolve(e.HELM_LOG_FILE),
+          rotateBytes: e.HELM_LOG_ROTATE_MB * 1024 * 1024,
+          retentionFiles: e.HELM_LOG_RETENTION_FILES ?? null,
+        })
+      : null,
     hostRoot: e.HELM_HOST_ROOT,
     thresholds: Object.freeze({
       cpu: e.HELM_CPU_ALERT_PERCENT,
