@@ -15,6 +15,7 @@ import type { IsIntended } from '../src/monitor/intended.js';
 import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
 import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
 import { QUEUE } from '../src/bus/queue-names.js';
+import { type ContainerStatsWatch, startContainerStats } from '../src/monitor/container-stats.js';
 import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
 import { type QueueBacklogWatch, startQueueBacklogWatch } from '../src/monitor/queue-backlog.js';
 import { Queue } from 'bullmq';
@@ -40,7 +41,8 @@ export interface MonitorDeps {
   docker: Pick<DockerReads, 'listContainers' | 'inspectContainer' | 'inspectImage' | 'info'> &
     Partial<Pick<DockerOps, 'restartContainer'>>;
   /** makeDockerEvents(config.dockerHost). */
-  events: Pick<DockerEvents, 'subscribeContainerEvents'>;
+  events: Pick<DockerEvents, 'subscribeContainerEvents'> &
+    Partial<Pick<DockerEvents, 'streamContainerStats'>>;
   scope: Scope;
   /** policy.classify (the owner's name → environment rules). */
   classification: readonly ClassificationRule[];
@@ -87,6 +89,11 @@ export interface MonitorDeps {
   logGrowth?: false | Partial<LogGrowthRules>;
   /** helm_degraded when helm.actions' backlog keeps growing (needs `bus`); false: not watched. */
   queueBacklog?: false | { intervalMs?: number };
+  /**
+   * Per-container CPU and memory through Docker's stats streams (needs events.streamContainerStats);
+   * the rules default to the host's (resources.rules); false: not streamed.
+   */
+  containerStats?: false | { rules?: Partial<Pick<ResourceRules, 'cpu' | 'memory'>>; syncMs?: number };
 }
 
 export interface Monitor {
@@ -95,6 +102,8 @@ export interface Monitor {
   pings: HealthPings | null;
   logGrowth: LogGrowthWatch | null;
   queueBacklog: QueueBacklogWatch | null;
+  /** `containerStats.latest()`: each managed container's CPU % and memory % (doctor, status page). */
+  containerStats: ContainerStatsWatch | null;
   close(): Promise<void>;
 }
 
@@ -214,16 +223,39 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     });
   }
 
+  let containerStats: ContainerStatsWatch | null = null;
+  const streamStats = deps.events.streamContainerStats?.bind(deps.events);
+  if (deps.containerStats !== false && streamStats) {
+    const hostRules = deps.resources ? deps.resources.rules : undefined;
+    const own = deps.containerStats ? deps.containerStats.rules : undefined;
+    const cpu = own?.cpu ?? hostRules?.cpu;
+    const memory = own?.memory ?? hostRules?.memory;
+    containerStats = startContainerStats({
+      events: { streamContainerStats: streamStats },
+      docker: deps.docker,
+      watcher,
+      alerts: deps.alerts,
+      runLog: deps.runLog,
+      clock: deps.clock,
+      logger: deps.logger,
+      host: deps.host,
+      rules: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) },
+      ...(deps.containerStats?.syncMs !== undefined ? { syncMs: deps.containerStats.syncMs } : {}),
+    });
+  }
+
   return {
     watcher,
     resources,
     pings,
     logGrowth,
     queueBacklog,
+    containerStats,
     async close() {
       resources?.close();
       logGrowth?.close();
       queueBacklog?.close();
+      containerStats?.close();
       await actionsQueue?.close().catch(() => undefined);
       await pings?.close().catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
       await watcher.close();
