@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { DockerNotFoundError } from '../docker/docker-client.js';
+import { helmKey } from '../bus/queue-names.js';
 import { HELM_LABEL } from '../executor/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
@@ -18,6 +19,14 @@ import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.
  * change nothing and are not requests: no result records, jobs removed once done.
  */
 export const PINGS_QUEUE = 'helm.pings';
+
+/**
+ * The BullMQ prefix of a host's `helm.pings`: `<prefix>:helm:<host>`, so the monitors of several
+ * hosts sharing one bus never take each other's pings (each host pings its own engine's containers).
+ */
+export function pingsPrefix(prefix: string, host: string): string {
+  return helmKey(prefix, host);
+}
 export const PING_INTERVAL_LABEL = 'ghost.ping_interval_s';
 
 export interface PingRules {
@@ -83,6 +92,25 @@ export function pingStep(
   return { state: { ...state, failures }, report: null };
 }
 
+/**
+ * Whether to hand the pings' verdict to the event watcher now (pure): when the verdict or the
+ * watcher's phase of the container changed since the last hand-over, and the verdict disagrees with
+ * the phase. A verdict the watcher could not take (the container was recovering from a crash) is
+ * handed over again once it runs; one it took is not repeated (the watcher's hygiene repeats alerts).
+ */
+export function pingHandover(
+  verdict: PingState['verdict'],
+  phase: string,
+  lastSent: string | null,
+): { report: 'healthy' | 'unhealthy' | null; sent: string | null } {
+  const key = `${verdict}@${phase}`;
+  if (key === lastSent) return { report: null, sent: lastSent };
+  if (verdict === 'unhealthy' && (phase === 'running' || phase === 'recovering'))
+    return { report: 'unhealthy', sent: key };
+  if (verdict === 'healthy' && phase === 'unhealthy') return { report: 'healthy', sent: key };
+  return { report: null, sent: lastSent };
+}
+
 export interface HealthPingsDeps {
   /** A command connection (BullMQ Queue) and a blocking one (Worker). */
   connection: Redis;
@@ -106,6 +134,9 @@ export interface HealthPings {
   close(): Promise<void>;
 }
 
+/** Up as far as the event watcher knows (down and stopped containers are the events' business). */
+const PINGED_PHASES = new Set(['running', 'unhealthy', 'recovering']);
+
 interface Known {
   service: string;
   check: string | null;
@@ -114,19 +145,23 @@ interface Known {
 
 export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPings> {
   const rules: PingRules = { ...DEFAULT_PING_RULES, ...deps.rules };
-  const queue = new Queue(PINGS_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  const prefix = pingsPrefix(deps.prefix, deps.host);
+  const queue = new Queue(PINGS_QUEUE, { connection: deps.connection, prefix });
   const schedulerPrefix = `ping:${deps.host}:`;
   const known = new Map<string, Known>();
   const scheduled = new Map<string, number>();
   /** By container id: its run (StartedAt) and the ping state of that run. */
-  const states = new Map<string, { run: string; state: PingState; service: string; check: string }>();
+  const states = new Map<
+    string,
+    { run: string; state: PingState; service: string; check: string; sent: string | null }
+  >();
   let closed = false;
   let syncing: Promise<void> | null = null;
 
   async function ping(service: string) {
     const targets = deps.watcher
       .snapshot()
-      .filter((c) => c.service === service && (c.phase === 'running' || c.phase === 'unhealthy'));
+      .filter((c) => c.service === service && PINGED_PHASES.has(c.phase));
     await Promise.all(
       targets.map(async (c) => {
         let info: ContainerInspect;
@@ -143,12 +178,15 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
         if (!look.running || closed) return;
         const run = info.State.StartedAt ?? '';
         const prev = states.get(c.id);
-        const before = prev && prev.run === run ? prev.state : PING_UNKNOWN;
-        const r = pingStep(before, look.healthy, rules.failuresToCount);
-        states.set(c.id, { run, state: r.state, service, check });
-        if (!r.report) return;
+        const same = prev !== undefined && prev.run === run;
+        const r = pingStep(same ? prev.state : PING_UNKNOWN, look.healthy, rules.failuresToCount);
+        // The watcher's phase now (it may have changed while the probe ran).
+        const phase = deps.watcher.snapshot().find((x) => x.id === c.id)?.phase ?? c.phase;
+        const h = pingHandover(r.state.verdict, phase, same ? prev.sent : null);
+        states.set(c.id, { run, state: r.state, service, check, sent: h.sent });
+        if (!h.report) return;
         const report: HealthReport = {
-          healthy: r.report === 'healthy',
+          healthy: h.report === 'healthy',
           at: deps.clock.now().getTime(),
           check,
           detail: look.detail,
@@ -166,7 +204,7 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
       if (data.host !== deps.host || typeof data.service !== 'string') return;
       await ping(data.service);
     },
-    { connection: deps.blockingConnection, prefix: deps.prefix, concurrency: 8 },
+    { connection: deps.blockingConnection, prefix, concurrency: 8 },
   );
   worker.on('error', (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'));
   worker.on('failed', (job, err) =>

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PINGS_QUEUE } from '../../../src/monitor/pings.js';
+import { PINGS_QUEUE, pingsPrefix } from '../../../src/monitor/pings.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { removeTestContainers, testDocker, testLabels, WEB_IMAGE_V1 } from '../../helpers/docker.js';
 import { TEST_REDIS_URL } from '../../helpers/helm.js';
@@ -23,6 +23,16 @@ function listen(p: number): Promise<number> {
   return new Promise((resolve) =>
     server.listen(p, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
+}
+
+/** A loopback port that was free a moment ago (nothing listens on it now). */
+async function listenOnce(): Promise<number> {
+  const s = http.createServer();
+  const p = await new Promise<number>((resolve) =>
+    s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)),
+  );
+  await new Promise((r) => s.close(r));
+  return p;
 }
 
 function stopServer(): Promise<void> {
@@ -137,11 +147,42 @@ describe('health pings', () => {
     expect(await h.runLogEvents(docker)).toEqual([]);
   });
 
+  it('one incident whichever source: ping-unhealthy that then dies escalates on its key; a crash is downtime only', async () => {
+    const sick = uniqueName('mon-ping-sick');
+    const crash = uniqueName('mon-ping-crash');
+    const pings = h.monitor.pings;
+    if (!pings) throw new Error('pings not started');
+    // The sick one's check points at a port nobody listens on; the crashing one's at the live server.
+    const dead = await listenOnce();
+    const sickC = await start(sick, {
+      'ghost.healthcheck': `http://127.0.0.1:${dead}/`,
+      'ghost.ping_interval_s': '1',
+    });
+    const crashC = await start(crash, {
+      'ghost.healthcheck': `http://127.0.0.1:${port}/`,
+      'ghost.ping_interval_s': '1',
+    });
+    const bad = await h.waitForAlert('unhealthy', (a) => a.kind === 'unhealthy' && a.target === sick, 10_000);
+    await waitFor(async () => pings.states().get(crashC.id)?.verdict === 'healthy', 'crash target pinged');
+
+    await sickC.kill();
+    const down = await h.waitForAlert('downtime', (a) => a.kind === 'downtime' && a.target === sick);
+    expect(down.alert.dedup_key).toBe(bad.alert.dedup_key);
+    expect(down.alert.message).toContain('it was unhealthy first');
+
+    await crashC.kill();
+    await h.waitForAlert('downtime', (a) => a.kind === 'downtime' && a.target === crash);
+    // Pings of a dead container say nothing: it is the events' incident.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(h.alertsFor(sick).map((a) => a.kind)).toEqual(['unhealthy', 'downtime']);
+    expect(h.alertsFor(crash).map((a) => a.kind)).toEqual(['downtime']);
+  });
+
   it('pings are jobs of a scheduler on helm.pings, removed when done (no results kept)', async () => {
     const { Queue } = await import('bullmq');
     const { Redis } = await import('ioredis');
     const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-    const q = new Queue(PINGS_QUEUE, { connection: redis, prefix: h.prefix });
+    const q = new Queue(PINGS_QUEUE, { connection: redis, prefix: pingsPrefix(h.prefix, 'test-host') });
     try {
       const schedulers = (await q.getJobSchedulers(0, -1)).map((s) => s.key);
       expect(schedulers).toEqual(

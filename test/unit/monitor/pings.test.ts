@@ -3,6 +3,7 @@ import {
   PING_UNKNOWN,
   type PingState,
   pingableCheck,
+  pingHandover,
   pingIntervalMs,
   pingStep,
 } from '../../../src/monitor/pings.js';
@@ -69,5 +70,58 @@ describe('pingableCheck: only label checks Docker cannot see', () => {
   ])('$labels $test → $want', ({ labels, test, want }) => {
     const info = { Config: { Labels: labels, ...(test ? { Healthcheck: { Test: test } } : {}) } };
     expect(pingableCheck(info as never)).toBe(want);
+  });
+});
+
+describe('pingHandover: what the event watcher is told', () => {
+  it.each([
+    { name: 'healthy and running: nothing', verdict: 'healthy', phase: 'running', last: null, want: null },
+    { name: 'unknown: nothing', verdict: 'unknown', phase: 'running', last: null, want: null },
+    {
+      name: 'unhealthy while running',
+      verdict: 'unhealthy',
+      phase: 'running',
+      last: null,
+      want: 'unhealthy',
+    },
+    { name: 'told already', verdict: 'unhealthy', phase: 'running', last: 'unhealthy@running', want: null },
+    {
+      name: 'watcher says unhealthy already',
+      verdict: 'unhealthy',
+      phase: 'unhealthy',
+      last: null,
+      want: null,
+    },
+    {
+      name: 'while recovering (not taken)',
+      verdict: 'unhealthy',
+      phase: 'recovering',
+      last: null,
+      want: 'unhealthy',
+    },
+    {
+      name: 'again once it runs',
+      verdict: 'unhealthy',
+      phase: 'running',
+      last: 'unhealthy@recovering',
+      want: 'unhealthy',
+    },
+    {
+      name: 'healthy again',
+      verdict: 'healthy',
+      phase: 'unhealthy',
+      last: 'unhealthy@running',
+      want: 'healthy',
+    },
+    { name: 'healthy, told', verdict: 'healthy', phase: 'unhealthy', last: 'healthy@unhealthy', want: null },
+    {
+      name: 'healthy, recovered',
+      verdict: 'healthy',
+      phase: 'running',
+      last: 'healthy@unhealthy',
+      want: null,
+    },
+  ] as const)('$name', ({ verdict, phase, last, want }) => {
+    expect(pingHandover(verdict, phase, last).report).toBe(want);
   });
 });
