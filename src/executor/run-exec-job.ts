@@ -9,10 +9,10 @@ import type { DockerReads } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ApprovalLedger } from '../gate/approval-ledger.js';
 import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/exec-job.js';
-import { observeTarget } from '../gate/observe-target.js';
+import { observeHost, observeTarget } from '../gate/observe-target.js';
 import type { Logger } from '../log/logger.js';
 import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
-import { type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
+import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
 import type { ReleaseStore } from './release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
@@ -121,12 +121,15 @@ export function makeExecJobHandler(deps: ExecDeps) {
     const decision = checkApproval(data);
     if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
 
-    const seen = await observeTarget(
-      deps.docker,
-      plan.service,
-      deps.policy().classify,
-      data.request.action === 'deploy' ? deps.definedEnvironment : undefined,
-    );
+    const seen =
+      plan.action === 'prune'
+        ? await observeHost(deps.docker, plan.service, deps.scope ?? DEFAULT_SCOPE, deps.policy().classify)
+        : await observeTarget(
+            deps.docker,
+            plan.service,
+            deps.policy().classify,
+            data.request.action === 'deploy' ? deps.definedEnvironment : undefined,
+          );
     if (!seen.ok) return { ok: false, code: seen.code, message: `${seen.message}; nothing was changed` };
     let now: Plan;
     try {

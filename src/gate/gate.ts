@@ -15,10 +15,10 @@ import { failedResult, resultWithStatus, type ResultSubject } from '../intake/re
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
 import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
-import { type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
+import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
-import { ENVIRONMENT_RANK, observeTarget } from './observe-target.js';
+import { ENVIRONMENT_RANK, observeHost, observeTarget } from './observe-target.js';
 import type { ParkedStore } from './parked-store.js';
 import type { RequestState, RequestStateStore } from './request-state.js';
 
@@ -77,12 +77,15 @@ export function makeGate(deps: GateDeps): Gate {
 
   async function start(job: Job, token: string | undefined, request: ActionRequest, subject: ResultSubject) {
     const policy = deps.policy();
-    const seen = await observeTarget(
-      deps.docker,
-      request.target,
-      policy.classify,
-      request.action === 'deploy' ? deps.definedEnvironment : undefined,
-    );
+    const seen =
+      request.action === 'prune'
+        ? await observeHost(deps.docker, request.target, deps.scope ?? DEFAULT_SCOPE, policy.classify)
+        : await observeTarget(
+            deps.docker,
+            request.target,
+            policy.classify,
+            request.action === 'deploy' ? deps.definedEnvironment : undefined,
+          );
     if (!seen.ok)
       return finish(
         job,

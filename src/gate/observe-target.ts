@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
+import type { Scope } from '../config/config.js';
+import { listManagedContainers } from '../docker/scope.js';
 import { type ResolvedService, resolveTarget } from '../docker/target-resolution.js';
 import type { Environment } from '../contracts/index.js';
 import { type ClassificationRule, environmentOf, strongestEnvironment } from '../policy/environment-of.js';
@@ -105,3 +107,46 @@ function isOwnContainer(c: ContainerInspect): boolean {
 }
 
 export const ENVIRONMENT_RANK: Readonly<Record<Environment, number>> = { dev: 0, staging: 1, production: 2 };
+
+/**
+ * A host-wide action (prune) targets the engine itself ("local"): its environment is the strongest
+ * among the managed containers on that host (none: production), and it has no containers of its own.
+ */
+export async function observeHost(
+  docker: DockerReads,
+  hostId: string,
+  scope: Scope,
+  classification: readonly ClassificationRule[],
+): Promise<Observation> {
+  if (hostId !== 'local') {
+    return {
+      ok: false,
+      code: 'unknown_target',
+      message: `"${hostId}" is not a Docker host this Helm runs against (only "local")`,
+    };
+  }
+  try {
+    const managed = await listManagedContainers(docker, scope);
+    const envs = await Promise.all(
+      managed.map(async (c) => {
+        const info = await docker.inspectContainer(c.id);
+        const image = await docker.inspectImage(info.Image).catch(() => null);
+        return environmentOf({
+          containerName: info.Name,
+          containerLabels: info.Config.Labels,
+          imageLabels: image ? (image.Config?.Labels ?? null) : 'unknown',
+          classification,
+        }).environment;
+      }),
+    );
+    return {
+      ok: true,
+      service: { name: hostId, via: 'ghost.service', composeProject: null, containers: [] },
+      containers: [],
+      environment: strongestEnvironment(envs),
+      protectedBy: null,
+    };
+  } catch (err) {
+    return { ok: false, code: 'docker_error', message: (err as Error).message };
+  }
+}
