@@ -45,8 +45,14 @@ export function planSteps(plan: Plan, names: ContainerNames = {}): string[] {
       return [
         ...none,
         ...each((c) => [
-          ...(plan.desired.archive ? [`archive the configuration and logs of ${c}`] : []),
-          `remove ${c}${plan.desired.volumes ? ' and its anonymous volumes' : ', keeping its volumes'}`,
+          ...(plan.desired.volumes && plan.desired.archive
+            ? [`archive the data of every volume ${c} mounts under Helm's memory folder`]
+            : []),
+          `remove ${c}${
+            plan.desired.volumes
+              ? ` and every volume it mounts, named ones included (their data is ${plan.desired.archive ? 'archived first' : 'NOT archived'})`
+              : ', keeping its volumes'
+          }`,
         ]),
       ];
     case 'scale':

@@ -105,9 +105,15 @@ describe('planSteps', () => {
 
   it('remove, rollback and prune', () => {
     expect(planSteps(plan({ action: 'remove' }, [C1]), names)).toEqual([
-      'archive the configuration and logs of container web-1 (111111111111, image sha256:aaaaaaaaaaaa…)',
       'remove container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), keeping its volumes',
     ]);
+    expect(planSteps(plan({ action: 'remove', params: { volumes: true } }, [C1]), names)).toEqual([
+      "archive the data of every volume container web-1 (111111111111, image sha256:aaaaaaaaaaaa…) mounts under Helm's memory folder",
+      'remove container web-1 (111111111111, image sha256:aaaaaaaaaaaa…) and every volume it mounts, named ones included (their data is archived first)',
+    ]);
+    expect(
+      planSteps(plan({ action: 'remove', params: { volumes: true, archive: false } }, [C1]), names)[0],
+    ).toContain('their data is NOT archived');
     expect(planSteps(plan({ action: 'rollback' }, [C1]))[0]).toBe(
       'roll web back to release web:r1 (image sha256:bbbbbbbbbbbb…)',
     );
