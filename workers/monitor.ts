@@ -19,6 +19,7 @@ import { type ContainerStatsWatch, startContainerStats } from '../src/monitor/co
 import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
 import { type QueueBacklogWatch, startQueueBacklogWatch } from '../src/monitor/queue-backlog.js';
 import { Queue } from 'bullmq';
+import { type MonitorReport, startMonitorReport } from '../src/monitor/monitor-report.js';
 import type { ResourceRules } from '../src/monitor/resource-rules.js';
 import {
   defaultDiskPaths,
@@ -94,6 +95,12 @@ export interface MonitorDeps {
    * the rules default to the host's (resources.rules); false: not streamed.
    */
   containerStats?: false | { rules?: Partial<Pick<ResourceRules, 'cpu' | 'memory'>>; syncMs?: number };
+  /**
+   * How often the monitor's report (container CPU/memory, ping verdicts, queue state) is written to
+   * Redis at monitorReportKey(prefix, host) for doctor and the status page (needs `bus`).
+   * @defaultValue 15_000
+   */
+  reportIntervalMs?: number;
 }
 
 export interface Monitor {
@@ -104,6 +111,8 @@ export interface Monitor {
   queueBacklog: QueueBacklogWatch | null;
   /** `containerStats.latest()`: each managed container's CPU % and memory % (doctor, status page). */
   containerStats: ContainerStatsWatch | null;
+  /** Writes the report to Redis now (null without `bus`). */
+  publishReport: (() => Promise<MonitorReport>) | null;
   close(): Promise<void>;
 }
 
@@ -244,6 +253,25 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     });
   }
 
+  let report: ReturnType<typeof startMonitorReport> | null = null;
+  if (deps.bus) {
+    const redis = makeCommandConnection(deps.bus.redisUrl, `helm-monitor-report-${deps.host}`);
+    redisConnections.push(redis);
+    report = startMonitorReport({
+      redis,
+      prefix: deps.bus.prefix,
+      host: deps.host,
+      clock: deps.clock,
+      logger: deps.logger,
+      ...(deps.reportIntervalMs !== undefined ? { intervalMs: deps.reportIntervalMs } : {}),
+      read: () => ({
+        containers: containerStats?.latest() ?? [],
+        pings: pings ? [...pings.states()].map(([id, s]) => ({ id, ...s })) : [],
+        queues: queueBacklog ? { actions: queueBacklog.phase() } : null,
+      }),
+    });
+  }
+
   return {
     watcher,
     resources,
@@ -251,7 +279,9 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     logGrowth,
     queueBacklog,
     containerStats,
+    publishReport: report ? report.publishNow : null,
     async close() {
+      report?.close();
       resources?.close();
       logGrowth?.close();
       queueBacklog?.close();

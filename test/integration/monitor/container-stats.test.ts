@@ -2,7 +2,10 @@
 // container limited to half a CPU that spins for a few seconds fires cpu_high (key
 // cpu_high:<host>:<container>:<since>) once the window held, and resolves with its value once it
 // idles; the latest readings are exposed for doctor / the status page.
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MonitorReport, monitorReportKey } from '../../../src/monitor/monitor-report.js';
+import { TEST_REDIS_URL } from '../../helpers/helm.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { removeTestContainers, testDocker, testLabels, WEB_IMAGE_V1 } from '../../helpers/docker.js';
 import { type MonitorHarness, startMonitorHarness } from './monitor-harness.js';
@@ -10,13 +13,16 @@ import { type MonitorHarness, startMonitorHarness } from './monitor-harness.js';
 let h: MonitorHarness;
 beforeAll(async () => {
   h = await startMonitorHarness({
-    extra: {
+    extra: ({ prefix, redisUrl }) => ({
+      bus: { redisUrl, prefix },
+      pings: false,
+      queueBacklog: false,
       logGrowth: false,
       containerStats: {
         rules: { cpu: { threshold: 60, windowMs: 1_500, hysteresis: 5, repeatMs: 3_600_000 } },
         syncMs: 200,
       },
-    },
+    }),
   });
 });
 afterAll(async () => {
@@ -62,6 +68,20 @@ describe('container stats, streamed', () => {
     expect(idleNow?.cpuPercent).toBeLessThan(20);
     expect(idleNow?.memoryPercent).toBeGreaterThanOrEqual(0);
     expect(busyNow?.memoryBytes).toBeGreaterThan(0);
+    // Published for doctor / the status page.
+    const publish = h.monitor.publishReport;
+    if (!publish) throw new Error('no report');
+    await publish();
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const stored = JSON.parse(
+        (await redis.get(monitorReportKey(h.prefix, 'test-host'))) ?? 'null',
+      ) as MonitorReport;
+      expect(stored.containers.map((c) => c.name)).toEqual(expect.arrayContaining([busy, idle]));
+      expect(stored.queues).toBeNull();
+    } finally {
+      redis.disconnect();
+    }
 
     const back = await h.waitForAlert(
       'resolved',
