@@ -99,6 +99,7 @@ interface Streamed {
 }
 
 const UP = new Set(['running', 'unhealthy', 'recovering']);
+const STREAM_RETRY_MS = 60_000;
 
 export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWatch {
   const rules = {
@@ -107,6 +108,8 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
   };
   const hostCpus = deps.hostCpus ?? os.availableParallelism();
   const streams = new Map<string, Streamed>();
+  /** Containers whose stream could not be opened: not tried again before this time (no log storm). */
+  const retryAfter = new Map<string, number>();
   let closed = false;
   let syncing: Promise<void> | null = null;
 
@@ -209,9 +212,11 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
       if (!ids.has(s.id)) stop(s, 'it is no longer running');
       else if (s.ended) stop(s, null); // streamed again below, its rule states kept
     }
+    for (const id of retryAfter.keys()) if (!ids.has(id)) retryAfter.delete(id);
+    const now = deps.clock.now().getTime();
     for (const c of up) {
       if (closed) return;
-      if (streams.has(c.id)) continue;
+      if (streams.has(c.id) || (retryAfter.get(c.id) ?? 0) > now) continue;
       const info = await deps.docker.inspectContainer(c.id).catch(() => null);
       if (!info || closed) continue;
       const s: Streamed = {
@@ -235,8 +240,10 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
         );
         if (closed || streams.get(c.id) !== s) sub.close();
         else s.sub = sub;
+        retryAfter.delete(c.id);
       } catch (err) {
         streams.delete(c.id);
+        retryAfter.set(c.id, now + STREAM_RETRY_MS);
         deps.logger.warn({ err, container: c.name }, 'monitor: cannot stream container stats');
       }
     }
