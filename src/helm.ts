@@ -349,6 +349,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         host: config.host,
         memoryDir: config.memoryDir,
         hostRoot: config.hostRoot,
+        // Health pings (a BullMQ job scheduler), the queue-backlog check and the report for doctor.
+        bus: { redisUrl: config.redisUrl, prefix: config.queuePrefix },
         resources: {
           intervalMs: config.resourceIntervalMs,
           rules: {

@@ -11,6 +11,7 @@ import { makeDockerReads } from '../docker/docker-client.js';
 import { describeScope, listManagedContainers } from '../docker/scope.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { verifyRunLogChains } from '../runlog/index.js';
+import { monitorReportKey, type MonitorReport } from '../monitor/monitor-report.js';
 
 /**
  * `helm doctor`: what an owner needs to know when something is off, one line per check, and on a
@@ -91,6 +92,29 @@ async function queueChecks(
     add('ok', 'heartbeat', `Helm ${b.version} is alive (pid ${b.pid} on ${b.host}, last beat ${b.at})`);
   } else
     add('fail', 'heartbeat', `no Helm heartbeat under prefix "${config.queuePrefix}": Helm is not running`);
+
+  const monitor = await redis.get(monitorReportKey(config.queuePrefix, config.host));
+  if (monitor) {
+    const m = JSON.parse(monitor) as MonitorReport;
+    const busiest = [...m.containers].sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0))[0];
+    const unhealthy = m.pings.filter((p) => p.verdict === 'unhealthy').map((p) => p.service);
+    add(
+      unhealthy.length > 0 || m.queues?.actions === 'degraded' ? 'warn' : 'ok',
+      'monitor',
+      [
+        `${m.containers.length} managed containers sampled at ${m.at}`,
+        ...(busiest
+          ? [
+              `busiest ${busiest.name} at ${Math.round(busiest.cpuPercent ?? 0)} % CPU, ${Math.round(busiest.memoryPercent ?? 0)} % memory`,
+            ]
+          : []),
+        `${m.pings.length} pinged services${unhealthy.length ? `, unhealthy: ${unhealthy.join(', ')}` : ''}`,
+        ...(m.queues?.actions === 'degraded' ? ['helm.actions backlog growing'] : []),
+      ].join('; '),
+    );
+  } else if (config.workers.includes('monitor')) {
+    add('warn', 'monitor', `no monitor report for host ${config.host}: the monitor is not running here`);
+  }
 
   const stored = await redis.get(queueWatchKey(config.queuePrefix));
   const report = stored ? (JSON.parse(stored) as QueueWatchReport) : null;
