@@ -66,7 +66,11 @@ describe('helm doctor', () => {
     expect(byName['run log run_log.md']).toMatchObject({ level: 'ok' });
     expect(byName['scope']!.message).toContain(`ghost.scope=${h.scopeLabel['ghost.scope']}`);
     // The monitor's report (written by the running Helm's monitor) is read from Redis.
-    await waitFor(async () => (await runDoctor(config)).find((c) => c.name === 'monitor' && c.message.includes('sampled')), 'the monitor report');
+    await waitFor(
+      async () =>
+        (await runDoctor(config)).find((c) => c.name === 'monitor' && c.message.includes('sampled')),
+      'the monitor report',
+    );
 
     // Someone edits a line of the run log: doctor fails the chain.
     const file = path.join(h.memoryDir, 'run_log.md');
