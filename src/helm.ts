@@ -13,6 +13,8 @@ import { type DockerReads, makeDockerEvents, makeDockerOps } from './docker/dock
 import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
 import { startMonitor } from '../workers/monitor.js';
+import { withDiskCleanup } from './monitor/disk-cleanup.js';
+import { observeHost } from './gate/observe-target.js';
 import { makeReleaseStore } from './executor/release-store.js';
 import type { ComposeSettings } from './executor/compose-release.js';
 import type { ExecContext } from './executor/exec-context.js';
@@ -335,7 +337,21 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         events: makeDockerEvents(config.dockerHost),
         scope: config.scope,
         classification: policy.classify,
-        alerts,
+        // A disk above its threshold also asks the gate to prune what Helm made and no longer needs.
+        alerts: withDiskCleanup(alerts, {
+          docker,
+          submit: async (request) => {
+            await actionsQueue.add('prune', request, {
+              removeOnComplete: retention,
+              removeOnFail: retention,
+            });
+          },
+          hostEnvironment: async () => {
+            const host = await observeHost(docker, LOCAL_HOST, config.scope, policy.classify);
+            return host.ok ? host.environment : 'production';
+          },
+          logger,
+        }),
         runLog,
         clock,
         logger: logger.child({ worker: 'monitor' }),
