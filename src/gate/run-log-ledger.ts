@@ -1,4 +1,4 @@
-import { open, readdir } from 'node:fs/promises';
+import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { listRunLogChains, parseEntryLine, readSegmentText } from '../runlog/index.js';
@@ -38,18 +38,38 @@ export async function makeRunLogLedger(opts: {
 
   /** The rest of a live file that was rotated away, read from its rotated copy (and any rotated after it). */
   async function catchUpRotated(file: string, was: { offset: number; firstSeq: number | null }) {
+    // A rotated copy is compressed in the background: between our listing and our read it may have
+    // become `.gz` (the uncompressed copy removed). Noting a line twice is harmless, so list again.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      if (await catchUpOnce(file, was)) return;
+    }
+  }
+
+  /** False when a listed segment could not be read (it was being compressed): try again. */
+  async function catchUpOnce(
+    file: string,
+    was: { offset: number; firstSeq: number | null },
+  ): Promise<boolean> {
     const chain = (await listRunLogChains(opts.dir).catch(() => [])).find((c) => c.liveName === file);
     for (const segment of [...(chain?.rotated ?? [])].reverse()) {
       const text = await readSegmentText(segment).catch(() => null);
-      if (text === null) continue;
+      if (text === null) return false;
       const firstSeq = Number(FIRST_SEQ.exec(text.slice(0, 4096))?.[1] ?? Number.NaN);
       if (was.firstSeq === null || firstSeq === was.firstSeq) {
         noteLines(Buffer.from(text, 'utf8').subarray(was.offset).toString('utf8'));
-        return;
+        return true;
       }
-      if (!(firstSeq > was.firstSeq)) return;
+      if (!(firstSeq > was.firstSeq)) return true;
       noteLines(text);
     }
+    return true;
+  }
+
+  async function headerFirstSeq(handle: FileHandle): Promise<number | null> {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const seq = Number(FIRST_SEQ.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1] ?? Number.NaN);
+    return Number.isSafeInteger(seq) ? seq : null;
   }
 
   async function readNew(file: string): Promise<void> {
@@ -58,7 +78,12 @@ export async function makeRunLogLedger(opts: {
     try {
       const { size, ino } = await handle.stat();
       let state = offsets.get(file);
-      if (state && state.ino !== ino) {
+      // Replaced by a rotation: another inode, or (inodes are reused once a rotated copy is removed)
+      // a header that starts at another seq.
+      if (
+        state &&
+        (state.ino !== ino || (state.firstSeq !== null && (await headerFirstSeq(handle)) !== state.firstSeq))
+      ) {
         await catchUpRotated(file, state);
         state = undefined;
       }

@@ -1,8 +1,9 @@
 // The tests' Warden: a key pair of its own, and decisions signed exactly as the contract says.
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import type { Job, Queue } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import { signDecision } from '../../src/approval/index.js';
-import type { ApprovalRequest } from '../../src/contracts/index.js';
+import { type ApprovalRequest, ApprovalRequestSchema } from '../../src/contracts/index.js';
+import { type BusClient, busClient, startTestHelm, type TestHelm } from './helm.js';
 import { waitFor } from './containers.js';
 
 export interface TestWarden {
@@ -57,4 +58,49 @@ export async function waitForStatus(
     `status ${status} on job ${job.id}`,
     timeoutMs,
   );
+}
+
+/**
+ * A Helm that knows the test Warden's key, a bus client, and the two approval queues: what every test
+ * of parked requests starts from. `close()` undoes it all.
+ */
+export interface WardenBed {
+  h: TestHelm;
+  bus: BusClient;
+  warden: TestWarden;
+  approvals: Queue;
+  wardenRequests: Queue;
+  /** The ApprovalRequest Helm put on warden.requests for this approval id. */
+  approvalRequest(approvalId: string): Promise<ApprovalRequest>;
+  close(): Promise<void>;
+}
+
+export async function startWardenBed(
+  env: Record<string, string> = {},
+  warden = makeTestWarden(),
+): Promise<WardenBed> {
+  const h = await startTestHelm({ HELM_WARDEN_PUBLIC_KEY: warden.publicPem, ...env });
+  const bus = await busClient(h.prefix);
+  const approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
+  const wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
+  return {
+    h,
+    bus,
+    warden,
+    approvals,
+    wardenRequests,
+    async approvalRequest(approvalId) {
+      const job = await waitFor(
+        async () => wardenRequests.getJob(approvalId),
+        `the approval request ${approvalId}`,
+      );
+      return ApprovalRequestSchema.parse(job.data);
+    },
+    async close() {
+      await approvals.close();
+      await wardenRequests.close();
+      await bus.close();
+      await h.close();
+    },
+  };
 }

@@ -1,30 +1,19 @@
 // Deploys through the bus: a dev deploy runs at once and records a release; a production deploy
 // waits for Warden and then runs exactly the approved image; a failing deploy is rolled back, the
 // previous release keeps serving, and Sentinel gets the rolled_back alert with the last log lines.
-import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApprovalRequestSchema } from '../../../src/contracts/index.js';
 import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
 import { removeReleaseTags } from '../executor/exec-harness.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
-import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
+import type { BusClient } from '../../helpers/helm.js';
+import { startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
 
-const warden = makeTestWarden();
-let h: TestHelm;
+let bed: WardenBed;
 let bus: BusClient;
-let approvals: Queue;
-let wardenRequests: Queue;
 
 beforeAll(async () => {
-  h = await startTestHelm({
-    HELM_WARDEN_PUBLIC_KEY: warden.publicPem,
-    HELM_STABILITY_WINDOW_S: '1',
-    HELM_HEALTH_TIMEOUT_S: '15',
-  });
-  bus = await busClient(h.prefix);
-  approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
-  wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
+  bed = await startWardenBed({ HELM_STABILITY_WINDOW_S: '1', HELM_HEALTH_TIMEOUT_S: '15' });
+  bus = bed.bus;
 });
 // Release tags Helm put on images for these services, removed with them.
 const services: string[] = [];
@@ -36,10 +25,7 @@ const named = (stem: string) => {
 
 afterAll(async () => {
   await removeReleaseTags(services);
-  await approvals?.close();
-  await wardenRequests?.close();
-  await bus?.close();
-  await h?.close();
+  await bed?.close();
   await removeTestContainers();
 });
 
@@ -90,17 +76,14 @@ describe('deploy through the bus', () => {
       },
     });
     const pending = await waitForStatus(bus.actions, job, 'pending_approval');
-    const req = ApprovalRequestSchema.parse(
-      (await waitFor(async () => wardenRequests.getJob(String(pending.approval_id)), 'approval request'))
-        .data,
-    );
+    const req = await bed.approvalRequest(String(pending.approval_id));
     expect(req.plan).toMatchObject({
       action: 'deploy',
       desired: { image: 'helm-test/web:2', artifact_id: 'build-42', strategy: 'recreate' },
     });
     expect(await serves(web.url)).toContain('version 1');
 
-    await warden.decide(approvals, req, 'approved');
+    await bed.warden.decide(bed.approvals, req, 'approved');
     const result = (await job.waitUntilFinished(bus.events, 90_000)) as Record<string, unknown>;
     expect(result).toMatchObject({ status: 'executed', approval_id: req.approval_id });
     expect(await serves(web.url)).toContain('version 2');

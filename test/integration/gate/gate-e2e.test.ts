@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planHash } from '../../../src/approval/index.js';
 import { cancelPending, describeParked, listPending } from '../../../src/cli/pending-command.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { type ApprovalRequest, ApprovalRequestSchema } from '../../../src/contracts/index.js';
 import {
   freePort,
   removeTestContainers,
@@ -18,29 +17,20 @@ import {
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
-import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
+import { makeTestWarden, startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
 
 const warden = makeTestWarden();
+let bed: WardenBed;
 let h: TestHelm;
 let bus: BusClient;
 let approvals: Queue;
-let wardenRequests: Queue;
 
 beforeAll(async () => {
-  h = await startTestHelm({
-    HELM_WARDEN_PUBLIC_KEY: warden.publicPem,
-    HELM_STABILITY_WINDOW_S: '1',
-    HELM_HEALTH_TIMEOUT_S: '20',
-  });
-  bus = await busClient(h.prefix);
-  approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
-  wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
+  bed = await startWardenBed({ HELM_STABILITY_WINDOW_S: '1', HELM_HEALTH_TIMEOUT_S: '20' }, warden);
+  ({ h, bus, approvals } = bed);
 });
 afterAll(async () => {
-  await approvals?.close();
-  await wardenRequests?.close();
-  await bus?.close();
-  await h?.close();
+  await bed?.close();
   await removeTestContainers();
 });
 
@@ -56,18 +46,10 @@ async function startedAt(id: string): Promise<string> {
   return (await testDocker().getContainer(id).inspect()).State.StartedAt;
 }
 
-async function approvalRequestFor(approvalId: string): Promise<ApprovalRequest> {
-  const job = await waitFor(
-    async () => wardenRequests.getJob(approvalId),
-    `the approval request ${approvalId}`,
-  );
-  return ApprovalRequestSchema.parse(job.data);
-}
-
 async function park(target: string, action = 'restart', environment = 'production') {
   const job = await bus.send({ action, target, environment, reason: 'gate test', params: { timeout_s: 5 } });
   const pending = await waitForStatus(bus.actions, job, 'pending_approval');
-  const req = await approvalRequestFor(String(pending.approval_id));
+  const req = await bed.approvalRequest(String(pending.approval_id));
   return { job, pending, req };
 }
 

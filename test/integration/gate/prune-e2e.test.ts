@@ -1,19 +1,14 @@
 // Prune through the bus: a host-wide action on "local", whose environment is the strongest among the
 // managed containers (none: production), so it waits for Warden; the plan lists exactly what goes.
-import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApprovalRequestSchema } from '../../../src/contracts/index.js';
 import { removeTestContainers, startWebService } from '../../helpers/docker.js';
-import { uniqueName, waitFor } from '../../helpers/containers.js';
+import { uniqueName } from '../../helpers/containers.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
-import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
+import { startWardenBed, waitForStatus } from '../../helpers/warden.js';
 
-const warden = makeTestWarden();
 let h: TestHelm | undefined;
 let bus: BusClient | undefined;
-const queues: Queue[] = [];
 afterAll(async () => {
-  for (const q of queues) await q.close();
   await bus?.close();
   await h?.close();
   await removeTestContainers();
@@ -21,11 +16,8 @@ afterAll(async () => {
 
 describe('prune through the bus', () => {
   it('takes the strongest environment among the managed containers; a staging host prunes at once', async () => {
-    h = await startTestHelm({ HELM_WARDEN_PUBLIC_KEY: warden.publicPem });
+    h = await startTestHelm();
     bus = await busClient(h.prefix);
-    const approvals = new Queue('helm.approvals', { connection: bus.redis, prefix: h.prefix });
-    const requests = new Queue('warden.requests', { connection: bus.redis, prefix: h.prefix });
-    queues.push(approvals, requests);
     // A dev and a staging container in this Helm's scope: the host counts as staging.
     await startWebService({
       labels: { ...h.scopeLabel, 'ghost.service': uniqueName('pd'), 'ghost.environment': 'dev' },
@@ -65,37 +57,29 @@ describe('prune through the bus', () => {
   });
 
   it('with production on the host waits for Warden', async () => {
-    const p = await startTestHelm({ HELM_WARDEN_PUBLIC_KEY: warden.publicPem });
-    const pbus = await busClient(p.prefix);
-    const approvals = new Queue('helm.approvals', { connection: pbus.redis, prefix: p.prefix });
-    const requests = new Queue('warden.requests', { connection: pbus.redis, prefix: p.prefix });
+    const bed = await startWardenBed();
     try {
       // No managed container at all: production by default.
-      const job = await pbus.send({
+      const job = await bed.bus.send({
         action: 'prune',
         target: 'local',
         environment: 'production',
         reason: 'disk',
         params: { what: 'images' },
       });
-      const pending = await waitForStatus(pbus.actions, job, 'pending_approval');
-      const req = ApprovalRequestSchema.parse(
-        (await waitFor(async () => requests.getJob(String(pending.approval_id)), 'request')).data,
-      );
+      const pending = await waitForStatus(bed.bus.actions, job, 'pending_approval');
+      const req = await bed.approvalRequest(String(pending.approval_id));
       expect(req.plan).toMatchObject({
         action: 'prune',
         service: 'local',
         environment: 'production',
         desired: { what: 'images' },
       });
-      await warden.decide(approvals, req, 'approved');
-      const result = (await job.waitUntilFinished(pbus.events, 60_000)) as { status: string };
+      await bed.warden.decide(bed.approvals, req, 'approved');
+      const result = (await job.waitUntilFinished(bed.bus.events, 60_000)) as { status: string };
       expect(result.status).toBe('executed');
     } finally {
-      await approvals.close();
-      await requests.close();
-      await pbus.close();
-      await p.close();
+      await bed.close();
     }
   });
 });
