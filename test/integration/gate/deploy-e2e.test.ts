@@ -133,4 +133,44 @@ describe('deploy through the bus', () => {
     expect(String((r.error as { message: string }).message)).toContain('start-first is not available');
     expect(await serves(web.url)).toContain('version 1');
   });
+
+  it('rolls back to a named release after a prune', async () => {
+    const name = named('dep-rb');
+    // In this Helm's scope, so the prune looks at its releases (and the host counts as dev).
+    const web = await startWebService({
+      labels: { ...bed.h.scopeLabel, 'ghost.service': name, 'ghost.environment': 'dev' },
+      healthcheck: true,
+    });
+    const deploy = async (ref: string) =>
+      bus.request({
+        action: 'deploy',
+        target: name,
+        environment: 'dev',
+        reason: `ship ${ref}`,
+        params: { image: ref, image_id: await imageId(ref) },
+      });
+    const toV2 = await deploy('helm-test/web:2');
+    const v2Release = (toV2.release as { id: string }).id;
+    expect((await deploy('helm-test/web:1')).status).toBe('executed');
+    expect(await serves(web.url)).toContain('version 1');
+    for (const what of ['containers', 'images']) {
+      const pruned = await bus.request({
+        action: 'prune',
+        target: 'local',
+        environment: 'dev',
+        reason: 'tidy',
+        params: { what },
+      });
+      expect(pruned.status).toBe('executed');
+    }
+    const back = await bus.request({
+      action: 'rollback',
+      target: name,
+      environment: 'dev',
+      reason: 'back to v2',
+      params: { to: v2Release },
+    });
+    expect(back).toMatchObject({ status: 'executed' });
+    expect(await serves(web.url)).toContain('version 2');
+  });
 });
