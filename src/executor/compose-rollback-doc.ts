@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   type ComposeCli,
   type ComposeProject,
@@ -9,7 +7,8 @@ import {
   V2,
 } from './compose-cli.js';
 import { ownerUpCommand } from './compose-override.js';
-import { type ReleaseRecord, releaseTag, writeFileDurably } from './release-store.js';
+import { type ReleaseRecord, releaseTag } from './release-store.js';
+import { describe, writeRollbackFile } from './rollback-doc.js';
 
 /**
  * `<memoryDir>/rollback/<service>.md` for a compose service: the current and previous releases, the
@@ -86,24 +85,5 @@ export async function writeComposeRollbackDoc(
   memoryDir: string,
   input: ComposeRollbackDocInput,
 ): Promise<string> {
-  const dir = join(memoryDir, 'rollback');
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${input.service.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);
-  await writeFileDurably(path, renderComposeRollbackDoc(input));
-  return path;
-}
-
-function describe(r: ReleaseRecord | null): string[] {
-  if (!r) return ['None.'];
-  return [
-    `- release: ${r.id}${r.adopted ? ' (the containers Helm found before its first deploy)' : ''}, created ${r.created_at}`,
-    `- image: ${r.image}`,
-    `- image id: ${r.image_id}`,
-    `- manifest digest: ${r.manifest_digest ?? 'none (a local image)'}`,
-    `- artifact_id: ${r.artifact_id ?? 'none'}`,
-    `- config digest: ${r.config_digest}`,
-    `- Helm's image tag: ${r.release_tag ?? 'none'}`,
-    `- containers: ${r.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`).join(', ') || 'none'}`,
-    `- request_id: ${r.request_id ?? 'none'}; approval_id: ${r.approval_id ?? 'none'}`,
-  ];
+  return writeRollbackFile(memoryDir, input.service, renderComposeRollbackDoc(input));
 }

@@ -79,14 +79,20 @@ export function renderRollbackDoc(d: RollbackDocInput): string {
 }
 
 export async function writeRollbackDoc(memoryDir: string, input: RollbackDocInput): Promise<string> {
+  return writeRollbackFile(memoryDir, input.service, renderRollbackDoc(input));
+}
+
+/** `<memory>/rollback/<service>.md`, written durably: shared by plain and compose services. */
+export async function writeRollbackFile(memoryDir: string, service: string, text: string): Promise<string> {
   const dir = join(memoryDir, 'rollback');
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${input.service.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);
-  await writeFileDurably(path, renderRollbackDoc(input));
+  const path = join(dir, `${service.replace(/[^A-Za-z0-9_.-]/g, '_')}.md`);
+  await writeFileDurably(path, text);
   return path;
 }
 
-function describe(r: ReleaseRecord | null): string[] {
+/** A release as the rollback document lists it. */
+export function describe(r: ReleaseRecord | null): string[] {
   if (!r) return ['None.'];
   return [
     `- release: ${r.id}${r.adopted ? ' (the containers Helm found before its first deploy)' : ''}, created ${r.created_at}`,
