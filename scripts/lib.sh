@@ -205,6 +205,15 @@ compose() {
 }
 
 # --- engine -------------------------------------------------------------------------------------
+# pid_alive PID: the process exists and is not a zombie (a killed daemon whose parent has not reaped
+# it still answers kill -0).
+pid_alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local state
+  state=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true)
+  [[ $state != Z ]]
+}
+
 # ensure_engine: a Docker engine answers on $HELM_DOCKER_SOCK. Starts one only if none answers, and
 # only an engine started here gets the bridge-disabled flags; a running engine is never touched.
 # State (log, and for a second engine its data and exec root) goes under HELM_ENGINE_STATE_DIR.
@@ -226,7 +235,7 @@ ensure_engine() {
   fi
   local pid=''
   [[ -f $pidfile ]] && pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+  if [[ -n $pid ]] && pid_alive "$pid"; then
     # Another dockerd is alive but not answering yet (starting, or another run started it).
     # Starting a second one on the same data root would fail; wait for it instead.
     if wait_for 60 docker_answers; then
