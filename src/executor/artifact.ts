@@ -136,3 +136,23 @@ export function registryOf(repository: string): string {
     ? first
     : 'docker.io';
 }
+
+/**
+ * Before any change of a deploy (plain or compose): the release id the plan names must still be free
+ * (else the plan is stale), and the artifact must be exactly the one asked for.
+ */
+export async function checkNewRelease(
+  ctx: ExecContext,
+  service: string,
+  wanted: ArtifactWanted & { new_release: string },
+  environment: string,
+): Promise<ArtifactCheck | { ok: false; code: 'stale_plan'; message: string }> {
+  if (await ctx.releases.getRelease(service, wanted.new_release)) {
+    return {
+      ok: false,
+      code: 'stale_plan',
+      message: `release ${wanted.new_release} of ${service} already exists; nothing was changed`,
+    };
+  }
+  return verifyArtifact(ctx, wanted, environment);
+}

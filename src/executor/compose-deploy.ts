@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { verifyArtifact } from './artifact.js';
+import { checkNewRelease } from './artifact.js';
 import {
   COMPOSE_STEP,
   type ComposeExecContext,
@@ -21,6 +21,7 @@ import { recordedReleaseOf, recordOf, shortImageId, tagReleaseImage } from './re
 import { type ReleaseRecord, releaseSummary, releaseTag } from './release-store.js';
 import { errorOutcome, healthWords, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
+import { failedReleaseOutcome } from './failed-release.js';
 
 /**
  * Deploys a new release of a compose service through the compose CLI:
@@ -62,14 +63,7 @@ async function deploy(
   const prepared = await prepareComposeTarget(ctx, service, 'deploy');
   if (!prepared.ok) return prepared.outcome;
   const t = prepared.target;
-  if (await ctx.releases.getRelease(name, desired.new_release))
-    return {
-      ok: false,
-      code: 'stale_plan',
-      message: `release ${desired.new_release} of ${name} already exists; ${nothing}`,
-    };
-
-  const check = await verifyArtifact(ctx, desired, meta.environment);
+  const check = await checkNewRelease(ctx, name, desired, meta.environment);
   if (!check.ok) return { ok: false, code: check.code, message: check.message };
   const artifact = check.artifact;
 
@@ -125,20 +119,17 @@ async function deploy(
       `failed deploy of ${desired.new_release} (${restore.restored ? 'rolled back' : 'rollback failed'})`,
       restore.restored ? await withContainers(t, previous, restore.replicas) : previous,
     );
-    return {
-      ok: false,
-      code: restore.restored ? 'rolled_back' : 'rollback_failed',
-      message: ctx.redactor.redact(message),
-      data: {
-        failed_release: desired.new_release,
-        restored_release: restore.restored ? previous.id : null,
-        reason: ctx.redactor.redact(failure),
-        failed_replica: gate && !gate.ok ? gate.failedReplica : null,
-        last_logs: logs,
-        compose: composeData(t),
-        ms: Math.round(performance.now() - started),
-      },
-    };
+    return failedReleaseOutcome(ctx, {
+      restored: restore.restored,
+      message,
+      failedRelease: desired.new_release,
+      restoredRelease: previous.id,
+      failure: failure,
+      failedReplica: gate && !gate.ok ? gate.failedReplica : null,
+      lastLogs: logs,
+      ms: Math.round(performance.now() - started),
+      extra: { compose: composeData(t) },
+    });
   }
 
   try {

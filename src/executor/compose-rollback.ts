@@ -16,6 +16,7 @@ import { type ExecMeta, rethrowAbort } from './exec-context.js';
 import { recordedReleaseOf, recordOf, shortImageId, tagReleaseImage } from './release-records.js';
 import { type ReleaseRecord, releaseSummary } from './release-store.js';
 import { errorOutcome, healthWords, secondsText } from './service-state.js';
+import { failedReleaseOutcome } from './failed-release.js';
 
 /**
  * Rolls a compose service back to a recorded release (`toRelease`, default: the release the current
@@ -131,20 +132,17 @@ async function rollback(
       : `compose rollback of ${name} to ${to} failed: ${failure}. Restoring ${current.id} failed: ${restore.detail}`;
     const now = restore.restored ? await withContainers(t, current, restore.replicas) : current;
     await writeDoc(t, meta.environment, `failed rollback to ${target.id}`, now, target);
-    return {
-      ok: false,
-      code: restore.restored ? 'rolled_back' : 'rollback_failed',
-      message: ctx.redactor.redact(message),
-      data: {
-        failed_release: target.id,
-        restored_release: restore.restored ? current.id : null,
-        reason: ctx.redactor.redact(failure),
-        failed_replica: gate && !gate.ok ? gate.failedReplica : null,
-        last_logs: gate && !gate.ok ? gate.lastLogs : [],
-        compose: composeData(t),
-        ms: Math.round(performance.now() - started),
-      },
-    };
+    return failedReleaseOutcome(ctx, {
+      restored: restore.restored,
+      message,
+      failedRelease: target.id,
+      restoredRelease: current.id,
+      failure: failure,
+      failedReplica: gate && !gate.ok ? gate.failedReplica : null,
+      lastLogs: gate && !gate.ok ? gate.lastLogs : [],
+      ms: Math.round(performance.now() - started),
+      extra: { compose: composeData(t) },
+    });
   }
 
   const updated = await withContainers(t, target, gate.replicas);

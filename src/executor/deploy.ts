@@ -3,7 +3,7 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import type { PlanFor, Release } from '../contracts/index.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { verifyArtifact } from './artifact.js';
+import { checkNewRelease } from './artifact.js';
 import { deployComposeService } from './compose-deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
 import { HELM_LABEL } from './helm-labels.js';
@@ -27,6 +27,7 @@ import {
   protectedReason,
   secondsText,
 } from './service-state.js';
+import { failedReleaseOutcome } from './failed-release.js';
 
 export type DeployDesired = PlanFor<'deploy'>['desired'];
 export type ReleaseOutcome = ActionOutcome & { release?: Release };
@@ -87,14 +88,7 @@ async function deploy(
       code: 'unknown_target',
       message: `${name} has no container yet and the owner's services file does not define it; ${nothing}`,
     };
-  if (await ctx.releases.getRelease(name, desired.new_release))
-    return {
-      ok: false,
-      code: 'stale_plan',
-      message: `release ${desired.new_release} of ${name} already exists; ${nothing}`,
-    };
-
-  const check = await verifyArtifact(ctx, desired, meta.environment);
+  const check = await checkNewRelease(ctx, name, desired, meta.environment);
   if (!check.ok) return { ok: false, code: check.code, message: check.message };
   const artifact = check.artifact;
 
@@ -187,19 +181,16 @@ async function deploy(
         `failed deploy of ${desired.new_release} (${restored ? 'rolled back' : 'rollback failed'})`,
         previous,
       );
-    return {
-      ok: false,
-      code: restored ? 'rolled_back' : 'rollback_failed',
-      message: ctx.redactor.redact(message),
-      data: {
-        failed_release: desired.new_release,
-        restored_release: restored ? (previous?.id ?? null) : null,
-        reason: ctx.redactor.redact(result.failure),
-        failed_replica: result.failedReplica,
-        last_logs: result.lastLogs,
-        ms: result.ms,
-      },
-    };
+    return failedReleaseOutcome(ctx, {
+      restored: restored,
+      message,
+      failedRelease: desired.new_release,
+      restoredRelease: previous?.id ?? null,
+      failure: result.failure,
+      failedReplica: result.failedReplica,
+      lastLogs: result.lastLogs,
+      ms: result.ms,
+    });
   }
 
   try {

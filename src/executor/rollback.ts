@@ -24,6 +24,7 @@ import {
   protectedReason,
   secondsText,
 } from './service-state.js';
+import { failedReleaseOutcome } from './failed-release.js';
 
 /**
  * Rolls a service back to a recorded release (`toRelease`, default: the release the current one
@@ -189,19 +190,16 @@ async function rollback(
         current,
         target,
       );
-    return {
-      ok: false,
-      code: restored ? 'rolled_back' : 'rollback_failed',
-      message: ctx.redactor.redact(message),
-      data: {
-        failed_release: target.id,
-        restored_release: restored ? (current?.id ?? null) : null,
-        reason: ctx.redactor.redact(result.failure),
-        failed_replica: result.failedReplica,
-        last_logs: result.lastLogs,
-        ms: result.ms,
-      },
-    };
+    return failedReleaseOutcome(ctx, {
+      restored: restored,
+      message,
+      failedRelease: target.id,
+      restoredRelease: current?.id ?? null,
+      failure: result.failure,
+      failedReplica: result.failedReplica,
+      lastLogs: result.lastLogs,
+      ms: result.ms,
+    });
   }
 
   // Recreated replicas have new container ids.

@@ -22,6 +22,7 @@ import {
   protectedReason,
   secondsText,
 } from './service-state.js';
+import { failedReleaseOutcome } from './failed-release.js';
 
 export type SetEnvDesired = PlanFor<'set_env'>['desired'];
 
@@ -214,19 +215,16 @@ async function setEnv(
       `failed set_env as ${newRelease} (${restored ? 'rolled back' : 'rollback failed'})`,
       previous,
     );
-    return {
-      ok: false,
-      code: restored ? 'rolled_back' : 'rollback_failed',
-      message: ctx.redactor.redact(message),
-      data: {
-        failed_release: newRelease,
-        restored_release: restored ? previous.id : null,
-        reason: ctx.redactor.redact(result.failure),
-        failed_replica: result.failedReplica,
-        last_logs: result.lastLogs,
-        ms: result.ms,
-      },
-    };
+    return failedReleaseOutcome(ctx, {
+      restored: restored,
+      message,
+      failedRelease: newRelease,
+      restoredRelease: previous.id,
+      failure: result.failure,
+      failedReplica: result.failedReplica,
+      lastLogs: result.lastLogs,
+      ms: result.ms,
+    });
   }
 
   try {
