@@ -10,6 +10,15 @@
  * So a `die` that follows a `kill` waits a short grace for its `stop`/`destroy` before it counts as
  * down; a `die` without a `kill` is down at once. Anything Helm itself is changing (its lease, intent
  * or `helm.op`, judged by the caller and passed in as `intended`) is never down.
+ *
+ * The monitor's own dev auto-restart is Helm's too, and the caller cannot prove it from Redis: its
+ * events are judged after the restart returned and its lease is gone. When `docker restart` finds the
+ * container running (it was started again meanwhile, or Docker has not yet processed the exit of a
+ * crash-looping process), Docker sends `kill`, `die`, `stop`, then `start`, exactly an owner's
+ * `docker stop` followed by a start. So the caller says `own_restart` before it calls Docker; from
+ * then until Docker's `restart` event (or the start that follows the restart's own kill), a `kill` is
+ * Helm's, and the die/stop after it are too (never `stopped_by_owner`). A `die` without a kill is
+ * still a crash: that is how a crash-looping container dies right after Helm started it.
  */
 
 export type Environment = 'production' | 'staging' | 'dev';
@@ -66,6 +75,8 @@ export interface ContainerState {
   kill: { at: number; signal: string | null } | null;
   /** Helm's own operation touched this run (any event of it was intended). */
   intendedSeen: boolean;
+  /** The monitor's own restart is under way (killed: it has stopped a running container). */
+  ownRestart: { killed: boolean } | null;
   oom: boolean;
   /** The die waiting for its stop/destroy (phase exit_pending). */
   pendingDie: { at: number; exitCode: number | null } | null;
@@ -120,7 +131,12 @@ export type MonitorInput =
        */
       reconciled?: boolean;
     }
-  | { type: 'tick'; at: number };
+  | { type: 'tick'; at: number }
+  /**
+   * The monitor itself is about to restart the container (active), or decided not to touch Docker
+   * after all (inactive). Fed in order with the events, before Docker is called.
+   */
+  | { type: 'own_restart'; at: number; active: boolean };
 
 export type Decision =
   | {
@@ -166,6 +182,7 @@ export function initialState(phase: Phase = 'running', startedAt: number | null 
     incident: null,
     kill: null,
     intendedSeen: false,
+    ownRestart: null,
     oom: false,
     pendingDie: null,
     startedAt,
@@ -261,7 +278,15 @@ export function step(
     return done();
   }
 
-  const e = input;
+  if (input.type === 'own_restart') {
+    s.ownRestart = input.active ? { killed: false } : null;
+    return done();
+  }
+
+  // The kill of the monitor's own restart is Helm's (and so, through the latch, its die and stop).
+  const ownKill = input.action === 'kill' && s.ownRestart !== null;
+  if (ownKill) s.ownRestart = { killed: true };
+  const e = { ...input, intended: input.intended || ownKill };
   // Only a stop sequence latches: health events during Helm's own health gate must not make a later
   // crash of this run look intended.
   if (e.intended && STOP_SEQUENCE.has(e.action)) s.intendedSeen = true;
@@ -270,6 +295,9 @@ export function step(
       s.kill = null;
       s.oom = false;
       s.intendedSeen = false;
+      // The start after the restart's own kill ends it; a start before it (the container was started
+      // again just before Helm's restart reached Docker) does not.
+      if (s.ownRestart?.killed) s.ownRestart = null;
       s.pendingDie = null;
       s.startedAt = e.at;
       s.healthyAt = null;
@@ -282,7 +310,8 @@ export function step(
       break;
     }
     case 'restart':
-      // Always follows its start, which did the work.
+      // Always follows its start, which did the work; it ends a restart of the monitor's own.
+      s.ownRestart = null;
       break;
     case 'kill':
       s.kill = { at: e.at, signal: e.signal ?? null };
@@ -325,7 +354,7 @@ export function step(
         s.phase = s.incident ? 'down' : 'stopped';
         s.pendingDie = null;
         s.startedAt = null;
-      } else if (s.phase === 'down' && s.incident && s.kill !== null && !e.intended) {
+      } else if (s.phase === 'down' && s.incident && s.kill !== null && !s.intendedSeen) {
         // The stop came after the grace: the downtime alert is out; the run log says what it was.
         decisions.push({ kind: 'late_stop', at: e.at });
       }

@@ -365,8 +365,13 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
       message: `restarting crashed dev container ${f.name} (${f.service}) on its own [${key}]`,
     });
     if (!logged) return;
+    // Said before Docker is called: its kill/die/stop (a restart that finds the container running)
+    // are judged after the lease is released, and must still be Helm's own.
+    await apply(id, t, { type: 'own_restart', at: now(), active: true });
     try {
       const outcome = await restart(id, f.service);
+      // Docker was not called (busy, running): nothing of Helm's is coming.
+      if (outcome !== 'restarted') await apply(id, t, { type: 'own_restart', at: now(), active: false });
       if (outcome !== 'restarted')
         await log({
           ...common,
@@ -377,6 +382,8 @@ export function startEventWatcher(deps: EventWatcherDeps): EventWatcher {
               : `${f.name} is already running; not restarted`,
         });
     } catch (err) {
+      // What Docker did before it failed is judged on its own (default: reported).
+      await apply(id, t, { type: 'own_restart', at: now(), active: false });
       deps.logger.error({ err, container: f.name }, 'monitor: auto-restart failed');
       await log({
         ...common,

@@ -276,6 +276,91 @@ interface RandomStep {
   tick: boolean;
 }
 
+describe("container state: the monitor's own restart in a crash loop (issue 8, item 5)", () => {
+  const own = (at: number, active = true): MonitorInput => ({ type: 'own_restart', at, active });
+  const crashed = [ev('die', 100, { exitCode: 3 })];
+  /** What Docker sends for a restart that finds the container running. */
+  const restartOfRunning = [
+    ev('kill', 310, { signal: '15' }),
+    ev('die', 330, { exitCode: 143 }),
+    ev('stop', 335),
+    ev('start', 500),
+    ev('restart', 500),
+  ];
+  const ownerStop = [ev('kill', 800, { signal: '15' }), ev('die', 820, { exitCode: 143 }), ev('stop', 825)];
+  const table: Array<{ name: string; inputs: MonitorInput[]; expect: string[]; phase: string }> = [
+    {
+      name: 'a restart that finds it stopped (start, restart), then the crash: down again, counted',
+      inputs: [...crashed, own(300), ev('start', 310), ev('restart', 310), ev('die', 340, { exitCode: 3 })],
+      expect: ['down', 'down'],
+      phase: 'down',
+    },
+    {
+      name: "a crash that Docker reports before the restart's own restart event is still a crash",
+      inputs: [...crashed, own(300), ev('start', 310), ev('die', 311, { exitCode: 3 }), ev('restart', 312)],
+      expect: ['down', 'down'],
+      phase: 'down',
+    },
+    {
+      name: 'a restart that finds it running (kill, die, stop, start, restart) is never stopped_by_owner',
+      inputs: [...crashed, own(300), ...restartOfRunning, ev('die', 530, { exitCode: 3 })],
+      expect: ['down', 'intended', 'down'],
+      phase: 'down',
+    },
+    {
+      name: 'started again just before the restart reached Docker (start, kill, die, stop, start, restart)',
+      inputs: [
+        ...crashed,
+        own(300),
+        ev('start', 305),
+        ...restartOfRunning,
+        ev('die', 1_300, { exitCode: 3 }),
+      ],
+      expect: ['down', 'intended', 'down'],
+      phase: 'down',
+    },
+    {
+      name: "after the restart ended, the owner's docker stop is stopped_by_owner again",
+      inputs: [...crashed, own(300), ev('start', 310), ev('restart', 310), ...ownerStop],
+      expect: ['down', 'stopped_by_owner'],
+      phase: 'down',
+    },
+    {
+      name: 'a restart called off (busy, running) leaves a later stop to the owner',
+      inputs: [...crashed, own(300), own(301, false), ev('start', 400), ...ownerStop],
+      expect: ['down', 'stopped_by_owner'],
+      phase: 'down',
+    },
+  ];
+  for (const row of table) {
+    it(row.name, () => {
+      const r = run(row.inputs);
+      expect(kinds(r.decisions)).toEqual(row.expect);
+      expect(r.state.phase).toBe(row.phase);
+      expect(r.state.incident).not.toBeNull();
+    });
+  }
+
+  it("no interleaving of the restart's events with crashes yields stopped_by_owner", () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.integer({ min: 1, max: 4 }), (startedFirst, loops) => {
+        const inputs: MonitorInput[] = [...crashed];
+        let at = 1_000;
+        for (let i = 0; i < loops; i += 1) {
+          inputs.push(own(at));
+          if (startedFirst) inputs.push(ev('start', at + 1));
+          inputs.push(...restartOfRunning.map((e) => ({ ...e, at: e.at + at })));
+          inputs.push(ev('die', at + 600, { exitCode: 3 }));
+          at += 2_000;
+        }
+        const r = run(inputs);
+        expect(kinds(r.decisions)).not.toContain('stopped_by_owner');
+        expect(kinds(r.decisions).filter((k) => k === 'down')).toHaveLength(1 + loops);
+      }),
+    );
+  });
+});
+
 describe('container state: properties', () => {
   const action = fc.constantFrom<Ev['action']>(
     'start',
