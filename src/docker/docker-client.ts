@@ -670,8 +670,12 @@ function toStatsSample(raw: Record<string, unknown>): ContainerStatsSample {
   const cpus = cpu.online_cpus ?? 1;
   // The page cache is not the container's own memory (what `docker stats` subtracts too).
   const cache = mem.stats?.['inactive_file'] ?? mem.stats?.['total_inactive_file'] ?? 0;
+  // Both counters are cumulative since the container's start: after a restart on the same stream,
+  // precpu_stats still holds the previous run's total and the delta is negative (measured on the
+  // engine). Such a sample compares with nothing meaningful, like the first one.
+  const comparable = Boolean(pre.system_cpu_usage) && systemDelta > 0 && cpuDelta >= 0;
   return {
-    cpuPercent: pre.system_cpu_usage && systemDelta > 0 ? (cpuDelta / systemDelta) * cpus * 100 : null,
+    cpuPercent: comparable ? (cpuDelta / systemDelta) * cpus * 100 : null,
     memoryBytes: Math.max(0, (mem.usage ?? 0) - cache),
     memoryLimitBytes: mem.limit ?? 0,
   };

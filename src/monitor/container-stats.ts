@@ -14,6 +14,7 @@ import { alertTarget, formatDuration } from './monitor-alerts.js';
 import {
   DEFAULT_RESOURCE_RULES,
   evaluateRule,
+  impossibleReading,
   RULE_OK,
   type ResourceRule,
   type RuleEmit,
@@ -113,10 +114,26 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
   let closed = false;
   let syncing: Promise<void> | null = null;
 
+  /** In percent of the allowance, the CPU can at most be every host CPU busy; memory its limit. */
+  function samplePercentProblem(pct: ReturnType<typeof usagePercent>, cpus: number): string | null {
+    const cpu = pct.cpuPercent === null ? null : impossibleReading(pct.cpuPercent, (100 * hostCpus) / cpus);
+    const memory = pct.memoryPercent === null ? null : impossibleReading(pct.memoryPercent, 100);
+    if (cpu) return `CPU ${cpu}`;
+    return memory ? `memory ${memory}` : null;
+  }
+
   function onSample(s: Streamed, sample: ContainerStatsSample) {
     if (closed || streams.get(s.id) !== s) return;
     const now = deps.clock.now().getTime();
     const pct = usagePercent(sample, s.cpus);
+    const problem = samplePercentProblem(pct, s.cpus);
+    if (problem) {
+      deps.logger.warn(
+        { container: s.name, service: s.service, ...pct, problem },
+        'monitor: an impossible container stats sample was dropped',
+      );
+      return;
+    }
     s.usage = {
       id: s.id,
       name: s.name,

@@ -45,6 +45,20 @@ export type RuleEmit =
   | { type: 'repeat'; value: number; since: number }
   | { type: 'resolve'; value: number; since: number; durationMs: number };
 
+/**
+ * Why a reading cannot be true, or null when it can: a resource reading is a finite number between 0
+ * and the most the resource allows (`max`: 100 % of the host's CPU, memory or a disk; for a container,
+ * its memory limit and, in percent of its CPU allowance, every host CPU busy). The sampler drops the
+ * sample that produced an impossible reading (and logs it): it never reaches the rules, an alert or
+ * the readings shown to the owner.
+ */
+export function impossibleReading(value: number, max: number): string | null {
+  if (!Number.isFinite(value)) return `${value} is not a reading`;
+  if (value < 0) return `${value} % is negative`;
+  if (value > max) return `${value} % is above the possible ${Math.round(max * 10) / 10} %`;
+  return null;
+}
+
 export function evaluateRule(
   state: RuleState,
   value: number,

@@ -8,6 +8,7 @@ import { formatDuration } from './monitor-alerts.js';
 import {
   DEFAULT_RESOURCE_RULES,
   evaluateRule,
+  impossibleReading,
   type Metric,
   RULE_OK,
   type ResourceRule,
@@ -146,6 +147,15 @@ export function startResourceMonitor(deps: ResourceMonitorDeps): ResourceMonitor
     const out: Array<{ alert: AlertInput; log: RunLogEntryInput }> = [];
     const check = (key: string, metric: Metric, value: number | null, what: string, extra = {}) => {
       if (value === null) return;
+      // Every host reading is in percent of the whole: an impossible one is dropped, never evaluated.
+      const problem = impossibleReading(value, 100);
+      if (problem) {
+        deps.logger.warn(
+          { metric, key, value, problem },
+          'monitor: an impossible host resource reading was dropped',
+        );
+        return;
+      }
       const rule = rules[metric];
       const r = evaluateRule(states.get(key) ?? RULE_OK, value, now, rule);
       states.set(key, r.state);

@@ -48,44 +48,59 @@ describe('usagePercent: of the allowance and of the memory limit', () => {
   });
 });
 
-describe('startContainerStats with a fake stats stream and a manual clock', () => {
-  it('sustained → one cpu_high; below the lower threshold → resolved; stopped while high → resolved', async () => {
-    const clock = makeManualClock();
-    const feeds = new Map<string, (s: ContainerStatsSample) => void>();
-    let phase = 'running';
-    const sent: AlertInput[] = [];
-    const watch = startContainerStats({
-      events: {
-        async streamContainerStats(id, onSample) {
-          feeds.set(id, onSample);
-          return { close: () => feeds.delete(id) };
-        },
+/** startContainerStats on a fake stats stream of one container (c1, a 1-CPU limit on a 4-CPU host). */
+async function fakeStats() {
+  const clock = makeManualClock();
+  const feeds = new Map<string, (s: ContainerStatsSample) => void>();
+  let phase = 'running';
+  const sent: AlertInput[] = [];
+  const warns: Array<Record<string, unknown>> = [];
+  const watch = startContainerStats({
+    events: {
+      async streamContainerStats(id, onSample) {
+        feeds.set(id, onSample);
+        return { close: () => feeds.delete(id) };
       },
-      docker: { inspectContainer: async () => ({ HostConfig: { NanoCpus: 1e9 } }) as never },
-      watcher: { snapshot: () => [{ id: 'c1', name: 'web-1', service: 'web', phase, incident: null }] },
-      alerts: {
-        async send(a) {
-          sent.push(a);
-          return null;
-        },
+    },
+    docker: { inspectContainer: async () => ({ HostConfig: { NanoCpus: 1e9 } }) as never },
+    watcher: { snapshot: () => [{ id: 'c1', name: 'web-1', service: 'web', phase, incident: null }] },
+    alerts: {
+      async send(a) {
+        sent.push(a);
+        return null;
       },
-      runLog: { append: async () => ({}) as never },
-      clock,
-      logger: { info() {}, warn() {}, error() {} },
-      host: 'h1',
-      rules: { cpu: { threshold: 85, windowMs: 120_000, hysteresis: 5, repeatMs: 3_600_000 } },
-      syncMs: 3_600_000,
-      hostCpus: 4,
-    });
-    await watch.sync();
-    const feed = (cpu: number) => {
-      feeds.get('c1')?.({ cpuPercent: cpu, memoryBytes: 10, memoryLimitBytes: 100 });
+    },
+    runLog: { append: async () => ({}) as never },
+    clock,
+    logger: { info() {}, warn: (obj) => warns.push(obj as Record<string, unknown>), error() {} },
+    host: 'h1',
+    rules: { cpu: { threshold: 85, windowMs: 120_000, hysteresis: 5, repeatMs: 3_600_000 } },
+    syncMs: 3_600_000,
+    hostCpus: 4,
+  });
+  await watch.sync();
+  return {
+    watch,
+    sent,
+    warns,
+    feeds,
+    setPhase: (p: string) => {
+      phase = p;
+    },
+    feed(cpu: number | null, memoryBytes = 10, memoryLimitBytes = 100) {
+      feeds.get('c1')?.({ cpuPercent: cpu, memoryBytes, memoryLimitBytes });
       clock.advance(30_000);
-    };
-    const kinds = async () => {
+    },
+    async kinds() {
       await new Promise((r) => setImmediate(r));
       return sent.map((a) => `${a.kind}:${a.details?.['value']}`);
-    };
+    },
+  };
+}
+
+describe('startContainerStats with a fake stats stream and a manual clock', () => {
+  it('sustained → one cpu_high; below the lower threshold → resolved; stopped while high → resolved', async () => {
+    const { watch, sent, feeds, setPhase, feed, kinds } = await fakeStats();
     // One core of a 1-CPU limit busy: 95 % of its allowance; a single spike raises nothing.
     feed(95);
     feed(50);
@@ -101,12 +116,33 @@ describe('startContainerStats with a fake stats stream and a manual clock', () =
     expect(watch.latest()).toMatchObject([{ name: 'web-1', cpuPercent: 70, memoryPercent: 10, cpus: 1 }]);
 
     for (let i = 0; i < 6; i += 1) feed(99);
-    phase = 'down';
+    setPhase('down');
     await watch.sync();
     const all = await kinds();
     expect(all.slice(2)).toEqual(['cpu_high:99', 'resolved:99']);
     expect(sent[3]?.message).toContain('no longer running');
     expect(feeds.size).toBe(0);
+    watch.close();
+  });
+
+  it('an impossible sample (negative, above every host CPU, memory above its limit) is dropped and logged, never resolves', async () => {
+    const { watch, warns, feed, kinds } = await fakeStats();
+    for (let i = 0; i < 6; i += 1) feed(95);
+    expect(await kinds()).toEqual(['cpu_high:95']);
+    // What a counter reset gives (the container restarted on the same stream): −472.7 %.
+    feed(-472.7);
+    feed(401); // more than the host's 4 CPUs, in percent of a 1-CPU allowance: 401 > 400
+    feed(95, 120, 100); // 120 % of its memory limit
+    feed(Number.NaN);
+    expect(await kinds()).toEqual(['cpu_high:95']);
+    expect(watch.latest()).toMatchObject([{ cpuPercent: 95, memoryPercent: 10 }]);
+    expect(warns).toHaveLength(4);
+    expect(warns[0]).toMatchObject({ container: 'web-1', cpuPercent: -472.7 });
+    expect(String(warns[0]?.['problem'])).toMatch(/negative/);
+    // Still firing: the next real reading decides.
+    feed(400);
+    feed(70);
+    expect(await kinds()).toEqual(['cpu_high:95', 'resolved:70']);
     watch.close();
   });
 });

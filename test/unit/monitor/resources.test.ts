@@ -18,6 +18,7 @@ function rig(rules = {}) {
   let metrics: HostMetrics = { cpuPercent: 10, memoryPercent: 10, disks: [] };
   const alerts: AlertInput[] = [];
   const log: RunLogEntryInput[] = [];
+  const warns: Array<Record<string, unknown>> = [];
   const monitor = startResourceMonitor({
     source: { sample: async () => metrics },
     clock,
@@ -33,7 +34,7 @@ function rig(rules = {}) {
         return {} as never;
       },
     },
-    logger: { warn() {}, error() {} },
+    logger: { warn: (obj) => warns.push(obj as Record<string, unknown>), error() {} },
     host: 'host1',
     rules,
     autoStart: false,
@@ -42,6 +43,7 @@ function rig(rules = {}) {
     clock,
     alerts,
     log,
+    warns,
     set(m: Partial<HostMetrics>) {
       metrics = { ...metrics, ...m };
     },
@@ -114,6 +116,35 @@ describe('resource monitor (injected metrics and clock)', () => {
       details: { paths: ['/var/lib/docker'], value: 96 },
     });
     expect(r.alerts[0]?.dedup_key).toMatch(/^disk_high:host1:\/var\/lib\/docker:\d+$/);
+  });
+});
+
+describe('resource monitor: impossible readings (issue 8, item 6)', () => {
+  it('a negative or above-100 % host reading is dropped and logged, never resolves or fires', async () => {
+    const r = rig({ cpu: { threshold: 85, windowMs: 0, hysteresis: 5, repeatMs: 3_600_000 } });
+    r.set({ cpuPercent: 97 });
+    await r.run(15);
+    expect(r.alerts.map((a) => a.kind)).toEqual(['cpu_high']);
+    r.set({ cpuPercent: -472.7 });
+    await r.run(30);
+    r.set({
+      cpuPercent: 100.5,
+      memoryPercent: -3,
+      disks: [{ paths: ['/'], usedPercent: 140, sizeBytes: 1, availableBytes: 0 }],
+    });
+    await r.run(15);
+    expect(r.alerts.map((a) => a.kind)).toEqual(['cpu_high']);
+    expect(r.warns.map((w) => [w['metric'], w['value']])).toEqual([
+      ['cpu', -472.7],
+      ['cpu', -472.7],
+      ['cpu', 100.5],
+      ['memory', -3],
+      ['disk', 140],
+    ]);
+    expect(String(r.warns[0]?.['problem'])).toMatch(/negative/);
+    r.set({ cpuPercent: 40, memoryPercent: 10, disks: [] });
+    await r.run(15);
+    expect(r.alerts.map((a) => `${a.kind}:${a.details?.['value']}`)).toEqual(['cpu_high:97', 'resolved:40']);
   });
 });
 
