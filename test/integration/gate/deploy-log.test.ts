@@ -52,6 +52,10 @@ describe("a deploy in Helm's own log", () => {
     await sleep(PARKED_MS);
     const approvedAt = Date.now();
     const req = await bed.approvalRequest(String(pending.approval_id));
+    // The steps Warden reads show the stop's wait (this container sets none: Docker's 10 s).
+    expect(req.steps.join('\n')).toMatch(
+      /stop container .*, waiting up to 10 s \(Docker's default\) for it to exit/,
+    );
     await bed.warden.decide(bed.approvals, req, 'approved');
     const result = (await job.waitUntilFinished(bed.bus.events, 90_000)) as Record<string, unknown>;
     expect(result).toMatchObject({ status: 'executed' });
