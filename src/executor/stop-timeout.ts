@@ -1,15 +1,14 @@
 import type { ContainerInspect } from '../docker/docker-client.js';
+import { LABEL } from '../docker/labels.js';
 import { DEFAULT_STOP_TIMEOUT_S } from './exec-context.js';
 
-/** The owner's own stop wait for a service, in whole seconds: `ghost.stop-timeout=1`. */
-export const STOP_TIMEOUT_LABEL = 'ghost.stop-timeout';
 /** The longest wait a label may ask for (the contract's own bound on a stop's timeout_s). */
 export const MAX_STOP_TIMEOUT_S = 600;
 
 /**
  * How long Helm lets a container's process exit after the stop signal before Docker kills it, and
  * where that number came from: the `ghost.stop-timeout` label, else the container's own StopTimeout
- * (`docker run --stop-timeout`, compose `stop_grace_period`), else Docker's default of 10 s.
+ * (`docker run --stop-timeout`), else Docker's default of 10 s.
  */
 export interface StopWait {
   seconds: number;
@@ -31,14 +30,14 @@ export function stopWaitOf(info: Pick<ContainerInspect, 'Config'>): StopWait {
       ? { seconds: own, from: 'container', problem: null }
       : { seconds: DEFAULT_STOP_TIMEOUT_S, from: 'default', problem: null };
   const labels = info.Config.Labels ?? {};
-  if (!Object.hasOwn(labels, STOP_TIMEOUT_LABEL)) return fallback;
-  const text = labels[STOP_TIMEOUT_LABEL] ?? '';
+  if (!Object.hasOwn(labels, LABEL.stopTimeout)) return fallback;
+  const text = labels[LABEL.stopTimeout] ?? '';
   const seconds = /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN;
   if (Number.isInteger(seconds) && seconds <= MAX_STOP_TIMEOUT_S)
     return { seconds, from: 'label', problem: null };
   return {
     ...fallback,
-    problem: `the ${STOP_TIMEOUT_LABEL} label ${JSON.stringify(text.slice(0, 40))} is not a whole number of seconds from 0 to ${MAX_STOP_TIMEOUT_S}; it was ignored`,
+    problem: `the ${LABEL.stopTimeout} label ${JSON.stringify(text.slice(0, 40))} is not a whole number of seconds from 0 to ${MAX_STOP_TIMEOUT_S}; it was ignored`,
   };
 }
 
@@ -46,7 +45,7 @@ export function stopWaitOf(info: Pick<ContainerInspect, 'Config'>): StopWait {
 export function stopWaitText(wait: StopWait): string {
   const source =
     wait.from === 'label'
-      ? STOP_TIMEOUT_LABEL
+      ? LABEL.stopTimeout
       : wait.from === 'container'
         ? "the container's StopTimeout"
         : "Docker's default";
