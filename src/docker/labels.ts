@@ -5,6 +5,8 @@ export const LABEL = {
   scope: 'ghost.scope',
   role: 'ghost.role',
   healthcheck: 'ghost.healthcheck',
+  /** Whole seconds a stop waits for the process to exit before Docker kills it (executor/stop-timeout.ts). */
+  stopTimeout: 'ghost.stop-timeout',
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',
 } as const;

@@ -1,5 +1,6 @@
 import { DockerPullError, type ImageInspect } from '../docker/docker-client.js';
 import { announce, type ExecContext } from './exec-context.js';
+import { loggedStep } from './step-log.js';
 import { STEP } from './steps.js';
 
 /**
@@ -40,7 +41,7 @@ export async function verifyArtifact(
       await announce(ctx, STEP.pullImage, { reference: ref });
       const auth = (await ctx.registryAuth?.(registryOf(repo))) ?? null;
       try {
-        await ctx.docker.pullImage(ref, auth);
+        await loggedStep(ctx, STEP.pullImage, { reference: ref }, () => ctx.docker.pullImage(ref, auth));
       } catch (err) {
         if (err instanceof DockerPullError && err.notFound)
           return {
@@ -102,7 +103,9 @@ export async function verifyArtifact(
     await announce(ctx, STEP.pullImage, { reference: wanted.image });
     const auth = (await ctx.registryAuth?.(registryOf(repositoryOf(wanted.image)))) ?? null;
     try {
-      await ctx.docker.pullImage(wanted.image, auth);
+      await loggedStep(ctx, STEP.pullImage, { reference: wanted.image }, () =>
+        ctx.docker.pullImage(wanted.image, auth),
+      );
     } catch (err) {
       return {
         ok: false,

@@ -224,6 +224,7 @@ async function deploy(
           detail: r.detail,
         })),
         kept: previous ? steps.map((s) => s.oldKeptName) : [],
+        stops: result.stops,
         ms: Math.round(ms),
       },
       release: releaseSummary(record),

@@ -85,17 +85,36 @@ export async function watchStability(
   return { ok: true, check: look.check, detail: look.detail, ms: elapsed(started) };
 }
 
-/** Health check, then the stability window (windowMs 0: none). */
+/** Health check, then the stability window (windowMs 0: none), each logged as a step with its duration. */
 export async function healthGate(
-  ctx: Pick<ExecContext, 'docker' | 'clock'>,
+  ctx: Pick<ExecContext, 'docker' | 'clock' | 'logger'>,
   id: string,
   timeoutMs: number,
   windowMs: number,
 ): Promise<GateResult> {
   const healthy = await waitHealthy(ctx, id, timeoutMs);
+  logGateStep(ctx, 'health_check', id, healthy);
   if (!healthy.ok || windowMs <= 0) return healthy;
   const stable = await watchStability(ctx, id, windowMs);
+  logGateStep(ctx, 'stability_window', id, stable, windowMs);
   return stable.ok ? { ...stable, ms: healthy.ms + stable.ms } : stable;
+}
+
+function logGateStep(
+  ctx: Pick<ExecContext, 'logger'>,
+  step: string,
+  id: string,
+  r: GateResult,
+  windowMs?: number,
+): void {
+  const fields = {
+    step,
+    container: id,
+    duration_ms: r.ms,
+    ...(windowMs !== undefined ? { window_ms: windowMs } : {}),
+  };
+  if (r.ok) ctx.logger.info({ ...fields, check: r.check }, `step ${step} passed`);
+  else ctx.logger.warn({ ...fields, failure: true, reason: r.reason }, `step ${step} failed`);
 }
 
 /** Why `info` is no longer the run that `since` saw, or null while it still is. */

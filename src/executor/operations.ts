@@ -15,19 +15,22 @@ import { stopService } from './stop.js';
  */
 export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): ExecOperations {
   if (!base) return {};
-  const ctx = (beforeChange: ExecContext['beforeChange']): ExecContext => ({ ...base, beforeChange });
+  // Each operation's log lines (its steps and their durations) name the operation and the service.
+  const ctx = (op: ExecOperationContext): ExecContext => ({
+    ...base,
+    logger: base.logger.child({ op: op.opId, action: op.plan.action, service: op.service.name }),
+    beforeChange: op.beforeChange,
+  });
   return {
     restart: async (op) =>
       op.plan.action === 'restart'
-        ? restartService(ctx(op.beforeChange), op.service, op.plan.desired.timeout_s)
+        ? restartService(ctx(op), op.service, op.plan.desired.timeout_s)
         : mismatch(),
     stop: async (op) =>
-      op.plan.action === 'stop'
-        ? stopService(ctx(op.beforeChange), op.service, op.plan.desired.timeout_s)
-        : mismatch(),
+      op.plan.action === 'stop' ? stopService(ctx(op), op.service, op.plan.desired.timeout_s) : mismatch(),
     deploy: async (op) =>
       op.plan.action === 'deploy'
-        ? deployService(ctx(op.beforeChange), op.service, op.plan.desired, {
+        ? deployService(ctx(op), op.service, op.plan.desired, {
             requestId: op.requestId,
             approvalId: op.approvalId,
             environment: op.plan.environment,
@@ -36,7 +39,7 @@ export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): 
         : mismatch(),
     rollback: async (op) =>
       op.plan.action === 'rollback'
-        ? rollbackService(ctx(op.beforeChange), op.service, op.plan.desired.to_release, {
+        ? rollbackService(ctx(op), op.service, op.plan.desired.to_release, {
             requestId: op.requestId,
             approvalId: op.approvalId,
             environment: op.plan.environment,
@@ -48,20 +51,18 @@ export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): 
     // scale, remove, set_env, prune (scale.ts, remove.ts, set-env.ts, prune.ts)
     scale: async (op) =>
       op.plan.action === 'scale'
-        ? scaleService(ctx(op.beforeChange), op.service, op.plan.desired.replicas, meta(op))
+        ? scaleService(ctx(op), op.service, op.plan.desired.replicas, meta(op))
         : mismatch(),
     remove: async (op) =>
       op.plan.action === 'remove'
-        ? removeService(ctx(op.beforeChange), op.service, op.plan.desired, meta(op))
+        ? removeService(ctx(op), op.service, op.plan.desired, meta(op))
         : mismatch(),
     set_env: async (op) =>
       op.plan.action === 'set_env'
-        ? setEnvService(ctx(op.beforeChange), op.service, op.plan.desired, meta(op))
+        ? setEnvService(ctx(op), op.service, op.plan.desired, meta(op))
         : mismatch(),
     prune: async (op) =>
-      op.plan.action === 'prune'
-        ? pruneHost(ctx(op.beforeChange), op.plan.host, op.plan.desired)
-        : mismatch(),
+      op.plan.action === 'prune' ? pruneHost(ctx(op), op.plan.host, op.plan.desired) : mismatch(),
   };
 }
 

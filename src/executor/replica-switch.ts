@@ -1,8 +1,10 @@
 import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
 import type { LogLine } from '../docker/logs-demux.js';
-import { announce, ChangeAbortedError, DEFAULT_STOP_TIMEOUT_S, type ExecContext } from './exec-context.js';
+import { ChangeAbortedError, type ExecContext } from './exec-context.js';
 import { healthGate } from './health-gate.js';
 import { lastLogs } from './last-logs.js';
+import { changeStep, loggedStep, type StopRecord, stopStep } from './step-log.js';
+import { stopWaitOf } from './stop-timeout.js';
 import { STEP } from './steps.js';
 
 /**
@@ -43,9 +45,10 @@ export interface SwitchedReplica {
 }
 
 export type SwitchResult =
-  | { ok: true; replicas: SwitchedReplica[]; ms: number }
+  | { ok: true; replicas: SwitchedReplica[]; ms: number; stops: StopRecord[] }
   | {
       ok: false;
+      stops: StopRecord[];
       /** Why the replica failed. */
       failure: string;
       failedReplica: string;
@@ -60,7 +63,7 @@ export type SwitchResult =
 interface Progress {
   step: ReplicaStep;
   oldWasRunning: boolean;
-  oldStopped: boolean;
+  oldStopped: StopRecord | null;
   oldPolicy: RestartPolicy | null;
   oldRenamed: boolean;
   newId: string | null;
@@ -82,7 +85,7 @@ export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaSt
     const p: Progress = {
       step,
       oldWasRunning: step.old?.State.Running === true,
-      oldStopped: false,
+      oldStopped: null,
       oldPolicy: null,
       oldRenamed: false,
       newId: null,
@@ -93,12 +96,15 @@ export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaSt
     };
     done.push(p);
     try {
-      await apply(ctx, p);
-      if (p.newId) {
-        const gate = await healthGate(ctx, p.newId, ctx.healthTimeoutMs, ctx.stabilityWindowMs);
-        if (!gate.ok) throw new ReplicaFailed(`${step.name}: ${gate.reason}`);
-        replicas.push({ name: step.name, id: p.newId, check: gate.check, detail: gate.detail });
-      }
+      // One replica's switch, from stopping the old one to the end of the new one's stability window.
+      await loggedStep(ctx, 'switch_replica', { replica: step.name }, async () => {
+        await apply(ctx, p);
+        if (p.newId) {
+          const gate = await healthGate(ctx, p.newId, ctx.healthTimeoutMs, ctx.stabilityWindowMs);
+          if (!gate.ok) throw new ReplicaFailed(`${step.name}: ${gate.reason}`);
+          replicas.push({ name: step.name, id: p.newId, check: gate.check, detail: gate.detail });
+        }
+      });
     } catch (err) {
       if (err instanceof ChangeAbortedError) throw err;
       failure = {
@@ -108,7 +114,8 @@ export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaSt
       break;
     }
   }
-  if (!failure) return { ok: true, replicas, ms: Math.round(performance.now() - started) };
+  const stops = done.flatMap((p) => (p.oldStopped ? [p.oldStopped] : []));
+  if (!failure) return { ok: true, replicas, ms: Math.round(performance.now() - started), stops };
 
   const failed = failure.progress;
   const logs = failed.newId ? await lastLogs(ctx, failed.newId, failed.step.name) : [];
@@ -143,6 +150,7 @@ export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaSt
     restored: problems.length === 0,
     restoreDetail: problems.length === 0 ? restoredLooks.join('; ') : problems.join('; '),
     ms: Math.round(performance.now() - started),
+    stops,
   };
 }
 
@@ -151,28 +159,29 @@ async function apply(ctx: ExecContext, p: Progress): Promise<void> {
   const old = step.old;
   if (old) {
     const d = { replica: step.name, container: old.Id };
-    if (p.oldWasRunning) {
-      await announce(ctx, STEP.stopOld, { ...d, timeout_s: stopTimeout(old) });
-      await ctx.docker.stopContainer(old.Id, stopTimeout(old));
-      p.oldStopped = true;
-    }
+    if (p.oldWasRunning) p.oldStopped = await stopStep(ctx, STEP.stopOld, d, old);
     const policy = old.HostConfig.RestartPolicy;
     if (policy?.Name && policy.Name !== 'no') {
-      await announce(ctx, STEP.disarmOld, d);
-      await ctx.docker.setRestartPolicy(old.Id, { Name: 'no' });
+      await changeStep(ctx, STEP.disarmOld, d, () => ctx.docker.setRestartPolicy(old.Id, { Name: 'no' }));
       p.oldPolicy = { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
     }
-    if (step.oldKeptName) {
-      await announce(ctx, STEP.renameOld, { ...d, to: step.oldKeptName });
-      await ctx.docker.renameContainer(old.Id, step.oldKeptName);
+    const keptAs = step.oldKeptName;
+    if (keptAs) {
+      await changeStep(ctx, STEP.renameOld, { ...d, to: keptAs }, () =>
+        ctx.docker.renameContainer(old.Id, keptAs),
+      );
       p.oldRenamed = true;
     }
   }
   const next = step.next;
   if (!next) return;
   if (next.kind === 'create') {
-    await announce(ctx, STEP.createNew, { replica: step.name, image: next.options.Image ?? null });
-    p.newId = await ctx.docker.createContainer(next.options, { allowedFrom: next.allowedFrom });
+    p.newId = await changeStep(
+      ctx,
+      STEP.createNew,
+      { replica: step.name, image: next.options.Image ?? null },
+      () => ctx.docker.createContainer(next.options, { allowedFrom: next.allowedFrom }),
+    );
     p.created = true;
     const info = await ctx.docker.inspectContainer(p.newId);
     if (info.Image !== next.expectImageId)
@@ -181,18 +190,25 @@ async function apply(ctx: ExecContext, p: Progress): Promise<void> {
       );
   } else {
     p.newId = next.id;
-    await announce(ctx, STEP.renameKept, { replica: step.name, container: next.id, from: next.keptName });
-    await ctx.docker.renameContainer(next.id, step.name);
+    await changeStep(
+      ctx,
+      STEP.renameKept,
+      { replica: step.name, container: next.id, from: next.keptName },
+      () => ctx.docker.renameContainer(next.id, step.name),
+    );
     p.keptRenamed = true;
     if (next.restartPolicy.Name && next.restartPolicy.Name !== 'no') {
-      await announce(ctx, STEP.rearmKept, { replica: step.name, container: next.id });
-      await ctx.docker.setRestartPolicy(next.id, next.restartPolicy);
+      await changeStep(ctx, STEP.rearmKept, { replica: step.name, container: next.id }, () =>
+        ctx.docker.setRestartPolicy(next.id, next.restartPolicy),
+      );
       p.keptRearmed = true;
     }
   }
-  await announce(ctx, STEP.startNew, { replica: step.name, container: p.newId });
-  p.newStarted = true; // set before: a start that fails half-way is undone the same way
-  await ctx.docker.startContainer(p.newId);
+  const newId = p.newId;
+  await changeStep(ctx, STEP.startNew, { replica: step.name, container: newId }, () => {
+    p.newStarted = true; // set before: a start that fails half-way is undone the same way
+    return ctx.docker.startContainer(newId);
+  });
 }
 
 async function undo(ctx: ExecContext, p: Progress): Promise<void> {
@@ -200,44 +216,34 @@ async function undo(ctx: ExecContext, p: Progress): Promise<void> {
   if (p.newId) {
     const d = { replica: step.name, container: p.newId };
     const info = await ctx.docker.inspectContainer(p.newId).catch(() => null);
-    if (info && (info.State.Running || info.State.Restarting)) {
-      await announce(ctx, STEP.stopNew, d);
-      await ctx.docker.stopContainer(p.newId, stopTimeout(info));
-    }
+    const newId = p.newId;
+    if (info && (info.State.Running || info.State.Restarting)) await stopStep(ctx, STEP.stopNew, d, info);
     if (p.created) {
-      if (info) {
-        await announce(ctx, STEP.removeNew, d);
-        await ctx.docker.removeContainer(p.newId, { force: true });
-      }
+      if (info)
+        await changeStep(ctx, STEP.removeNew, d, () => ctx.docker.removeContainer(newId, { force: true }));
     } else if (step.next?.kind === 'kept') {
-      if (p.keptRearmed) {
-        await announce(ctx, STEP.disarmKept, d);
-        await ctx.docker.setRestartPolicy(p.newId, { Name: 'no' });
-      }
-      if (p.keptRenamed) {
-        await announce(ctx, STEP.renameKeptBack, { ...d, to: step.next.keptName });
-        await ctx.docker.renameContainer(p.newId, step.next.keptName);
-      }
+      if (p.keptRearmed)
+        await changeStep(ctx, STEP.disarmKept, d, () => ctx.docker.setRestartPolicy(newId, { Name: 'no' }));
+      const keptAs = step.next.keptName;
+      if (p.keptRenamed)
+        await changeStep(ctx, STEP.renameKeptBack, { ...d, to: keptAs }, () =>
+          ctx.docker.renameContainer(newId, keptAs),
+        );
     }
   }
   const old = step.old;
   if (!old) return;
   const d = { replica: step.name, container: old.Id };
-  if (p.oldRenamed) {
-    await announce(ctx, STEP.renameOldBack, { ...d, to: step.name });
-    await ctx.docker.renameContainer(old.Id, step.name);
-  }
-  if (p.oldPolicy) {
-    await announce(ctx, STEP.rearmOld, d);
-    await ctx.docker.setRestartPolicy(old.Id, p.oldPolicy);
-  }
-  if (p.oldStopped) {
-    await announce(ctx, STEP.startOld, d);
-    await ctx.docker.startContainer(old.Id);
-  }
+  if (p.oldRenamed)
+    await changeStep(ctx, STEP.renameOldBack, { ...d, to: step.name }, () =>
+      ctx.docker.renameContainer(old.Id, step.name),
+    );
+  const policy = p.oldPolicy;
+  if (policy) await changeStep(ctx, STEP.rearmOld, d, () => ctx.docker.setRestartPolicy(old.Id, policy));
+  if (p.oldStopped) await changeStep(ctx, STEP.startOld, d, () => ctx.docker.startContainer(old.Id));
 }
 
+/** A container's stop wait in seconds: its ghost.stop-timeout label, its StopTimeout, or Docker's 10 s. */
 export function stopTimeout(info: ContainerInspect): number {
-  const t = (info.Config as { StopTimeout?: number | null }).StopTimeout;
-  return typeof t === 'number' && t >= 0 ? t : DEFAULT_STOP_TIMEOUT_S;
+  return stopWaitOf(info).seconds;
 }

@@ -232,6 +232,7 @@ async function rollback(
       release: target.id,
       from_release: current?.id ?? null,
       recreated,
+      stops: result.stops,
       containers: result.replicas.map((r) => ({
         name: r.name,
         id: r.id.slice(0, 12),

@@ -232,6 +232,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
     };
     await deps.intents.write(intent);
     testCrashPoint(intent.step); // test-only fault hook (test-fault.ts): inert unless HELM_TEST_CRASH_AT_STEP is set
+    const started = performance.now();
     try {
       const result = await withTimeout(
         operation({
@@ -248,10 +249,26 @@ export function makeExecJobHandler(deps: ExecDeps) {
         }),
         deps.timeoutMs,
       );
+      // The executor's part of the request: from its intent to the operation's result.
+      deps.logger.info(
+        {
+          op,
+          action: plan.action,
+          service: plan.service,
+          job_id: data.parent_job_id,
+          ok: result.ok,
+          ...(result.ok ? {} : { code: result.code }),
+          duration_ms: Math.round(performance.now() - started),
+        },
+        'operation ended',
+      );
       await alertFailedRelease(data, result);
       return result;
     } catch (err) {
-      deps.logger.error({ err, op }, 'operation failed');
+      deps.logger.error(
+        { err, op, service: plan.service, duration_ms: Math.round(performance.now() - started) },
+        'operation failed',
+      );
       return { ok: false, code: 'internal', message: `the operation stopped: ${(err as Error).message}` };
     } finally {
       await deps.intents.done(op);

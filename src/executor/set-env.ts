@@ -265,6 +265,7 @@ async function setEnv(
         image_defaults: imageDefaults,
         were_not_set: notSet,
         containers: result.replicas.map((r) => ({ name: r.name, id: r.id.slice(0, 12), check: r.check })),
+        stops: result.stops,
         ms: Math.round(ms),
       },
       release: releaseSummary(record),

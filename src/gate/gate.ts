@@ -15,6 +15,7 @@ import { failedResult, resultWithStatus, type ResultSubject } from '../intake/re
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
 import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
+import { stopWaitOf, stopWaitText } from '../executor/stop-timeout.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
@@ -162,8 +163,21 @@ export function makeGate(deps: GateDeps): Gate {
     const verdict = decide({ action: request.action, environment: seen.environment, direction }, policy);
     if (verdict.decision === 'deny')
       return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
-    if (verdict.decision === 'needs_approval')
-      return park(job, token, request, subject, plan, hash, verdict.reason, policy.approvalDeadlineS * 1000);
+    if (verdict.decision === 'needs_approval') {
+      // The steps Warden reads say how long each stop may wait (the container's own stop wait).
+      const stopWaits = Object.fromEntries(seen.containers.map((c) => [c.Id, stopWaitText(stopWaitOf(c))]));
+      return park(
+        job,
+        token,
+        request,
+        subject,
+        plan,
+        hash,
+        verdict.reason,
+        policy.approvalDeadlineS * 1000,
+        stopWaits,
+      );
+    }
 
     await publishStatus(
       deps,
@@ -183,6 +197,7 @@ export function makeGate(deps: GateDeps): Gate {
     hash: string,
     reason: string,
     waitMs: number,
+    stopWaits: Readonly<Record<string, string>>,
   ) {
     const approvalId = randomUUID();
     const requestedAt = now();
@@ -192,7 +207,7 @@ export function makeGate(deps: GateDeps): Gate {
       approval_id: approvalId,
       plan_hash: hash,
       plan,
-      steps: planSteps(plan),
+      steps: planSteps(plan, {}, stopWaits),
       request,
       requested_at: requestedAt.toISOString(),
       expires_at: new Date(deadline).toISOString(),

@@ -56,7 +56,7 @@ export function makeActionJobHandler(deps: IntakeDeps) {
         {
           status: result.status,
           code: result.error?.code,
-          duration_ms: Math.round(performance.now() - started),
+          ...durations(job, started),
         },
         'request ended',
       );
@@ -64,12 +64,15 @@ export function makeActionJobHandler(deps: IntakeDeps) {
     } catch (err) {
       // Parking (delayed) and waiting for the executor (waiting-children) are not failures: the job
       // leaves the worker and comes back. BullMQ needs to see these errors.
-      if (isBullmqControlFlow(err)) throw err;
+      if (isBullmqControlFlow(err)) {
+        log.debug(
+          { handler_ms: durations(job, started).handler_ms, waits_for: waitsFor(err) },
+          'request left the worker to wait',
+        );
+        throw err;
+      }
       // A bug or an outage mid-request: still a final result, never an exception out of the worker.
-      log.error(
-        { failure: true, err, duration_ms: Math.round(performance.now() - started) },
-        'request failed unexpectedly',
-      );
+      log.error({ failure: true, err, ...durations(job, started) }, 'request failed unexpectedly');
       return finish(
         job,
         failedResult(
@@ -81,6 +84,18 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       );
     }
   };
+
+  /**
+   * `duration_ms`: the request, from its arrival on helm.actions (the job's timestamp) to its final
+   * result, however often it left the worker meanwhile (parked for Warden, waiting for the executor).
+   * `handler_ms`: only this last pass through the handler.
+   */
+  function durations(job: Job, handlerStarted: number): { duration_ms: number; handler_ms: number } {
+    return {
+      duration_ms: Math.max(0, deps.clock.now().getTime() - job.timestamp),
+      handler_ms: Math.round(performance.now() - handlerStarted),
+    };
+  }
 
   async function run(
     job: Job,
@@ -309,6 +324,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** What a request that left the worker waits for: a decision (parked) or the executor's result. */
+function waitsFor(err: unknown): 'warden' | 'executor' {
+  return err instanceof DelayedError ? 'warden' : 'executor';
 }
 
 function isBullmqControlFlow(err: unknown): boolean {

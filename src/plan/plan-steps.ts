@@ -5,6 +5,8 @@ import type { Plan, PlanContainer, PlanFor } from '../contracts/plan.js';
 
 /** Container id → name (without Docker's slash), when the caller knows them. */
 export type ContainerNames = Readonly<Record<string, string>>;
+/** Container id → how long its stop may wait for it to exit, e.g. "1 s (ghost.stop-timeout)". */
+export type StopWaits = Readonly<Record<string, string>>;
 
 const HEALTH =
   'check health: the ghost.healthcheck label, else the Docker HEALTHCHECK, else running and not restarting';
@@ -24,7 +26,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function planSteps(plan: Plan, names: ContainerNames = {}): string[] {
+export function planSteps(plan: Plan, names: ContainerNames = {}, stopWaits: StopWaits = {}): string[] {
   const cs = plan.preconditions.containers;
   const each = (f: (text: string) => string[]) => cs.flatMap((c) => f(containerText(c, names)));
   const none = cs.length === 0 ? [`${plan.service} has no containers: nothing to act on`] : [];
@@ -58,7 +60,7 @@ export function planSteps(plan: Plan, names: ContainerNames = {}): string[] {
     case 'scale':
       return scaleSteps(plan, names);
     case 'deploy':
-      return deploySteps(plan, names);
+      return deploySteps(plan, names, stopWaits);
     case 'set_env':
       return setEnvSteps(plan, names);
     case 'rollback':
@@ -90,7 +92,7 @@ function scaleSteps(plan: PlanFor<'scale'>, names: ContainerNames): string[] {
   return [head, 'nothing changes: the count is already right'];
 }
 
-function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames): string[] {
+function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames, stopWaits: StopWaits): string[] {
   const d = plan.desired;
   const source = d.manifest_digest
     ? `pull ${d.image} by digest ${shortImage(d.manifest_digest)}`
@@ -98,13 +100,17 @@ function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames): string[] {
       ? `use the local image ${shortImage(d.image_id)} (${d.image})`
       : `pull ${d.image}`;
   const old = plan.preconditions.containers.map((c) => containerText(c, names));
+  // The stop waits for the process to exit (then Docker kills it): the longest part of a switch.
+  const waits = plan.preconditions.containers.map((c) =>
+    Object.hasOwn(stopWaits, c.id) ? `, waiting up to ${stopWaits[c.id]} for it to exit` : '',
+  );
   const replace =
     d.strategy === 'start-first'
       ? [
           'start the new containers first, check their health, then stop and remove the old ones',
           ...old.map((c) => `replace ${c}`),
         ]
-      : [...old.map((c) => `stop ${c}, then start its replacement from the new image`)];
+      : [...old.map((c, i) => `stop ${c}${waits[i]}, then start its replacement from the new image`)];
   return [
     d.artifact_id ? `${source} (Forge artifact ${d.artifact_id})` : source,
     ...(old.length === 0 ? [`start ${plan.service} from the new image`] : replace),

@@ -167,6 +167,10 @@ export async function startServiceContainer(opts: {
   labels?: Record<string, string>;
   restartPolicy?: string;
   waitHealthy?: boolean;
+  /** Default true. false: httpd is PID 1 and ignores SIGTERM, so a stop waits out its whole timeout. */
+  init?: boolean;
+  /** The container's own StopTimeout (`docker run --stop-timeout`). */
+  stopTimeout?: number;
 }): Promise<StartedContainer> {
   const port = opts.port === null ? null : (opts.port ?? (await freePort()));
   const name = opts.name ?? uniqueName(opts.service);
@@ -176,7 +180,12 @@ export async function startServiceContainer(opts: {
     Image: opts.image ?? WEB_IMAGE_V1,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: testLabels({ 'ghost.service': opts.service, ...opts.labels }),
-    HostConfig: { NetworkMode: 'host', Init: true, RestartPolicy: { Name: opts.restartPolicy ?? 'no' } },
+    HostConfig: {
+      NetworkMode: 'host',
+      Init: opts.init ?? true,
+      RestartPolicy: { Name: opts.restartPolicy ?? 'no' },
+    },
+    ...(opts.stopTimeout !== undefined ? { StopTimeout: opts.stopTimeout } : {}),
   });
   await c.start();
   if (opts.waitHealthy !== false) await waitDockerHealthy(c.id);

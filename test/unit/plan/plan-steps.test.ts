@@ -74,6 +74,20 @@ describe('planSteps', () => {
     ]);
   });
 
+  it('deploy: each stop says how long it may wait for the container to exit, when the caller knows', () => {
+    const steps = planSteps(
+      plan({ action: 'deploy', params: { image: 'shop/web:1.2.4', image_id: IMAGE_B } }),
+      names,
+      {
+        [hex64('1')]: '1 s (ghost.stop-timeout)',
+      },
+    );
+    expect(steps.slice(1, 3)).toEqual([
+      'stop container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), waiting up to 1 s (ghost.stop-timeout) for it to exit, then start its replacement from the new image',
+      'stop container web-2 (222222222222, image sha256:aaaaaaaaaaaa…), then start its replacement from the new image',
+    ]);
+  });
+
   it('scale names the direction and count', () => {
     expect(planSteps(plan({ action: 'scale', params: { replicas: 3 } }))).toEqual([
       'scale web from 2 replicas to 3',
