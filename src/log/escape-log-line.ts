@@ -1,4 +1,4 @@
-import { escapeText, isUnsafeCodePoint } from '../runlog/escape.js';
+import { escapeText, isUnsafeCodePoint } from '../contracts/escape-text.js';
 
 /**
  * A finished JSON log line with every string in it (keys too) escaped by the run log's own escaping

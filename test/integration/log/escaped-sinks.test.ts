@@ -6,7 +6,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isUnsafeCodePoint } from '../../../src/runlog/escape.js';
+import { isUnsafeCodePoint } from '../../../src/contracts/escape-text.js';
 import { waitFor } from '../../helpers/containers.js';
 import { busClient, TEST_REDIS_URL } from '../../helpers/helm.js';
 import { type HelmProcess, spawnHelm } from '../../helpers/helm-process.js';
@@ -63,6 +63,7 @@ describe("Helm's own log sinks", () => {
       LOG_LEVEL: 'debug',
     });
     helms.push(helm);
+    const escapedTarget = 'web\\u{202e}gnp.exe\\u{7}\\u{1b}[2J\\u{9b}\\u{2028}x';
     const bus = await busClient(prefix);
     try {
       const result = await bus.request({
@@ -73,11 +74,22 @@ describe("Helm's own log sinks", () => {
         params: { [`bad\u202Ekey`]: 1 },
       });
       expect(result.status).toBe('failed');
-      expect((result.error as { code: string }).code).toBe('invalid_request');
+      const error = result.error as { code: string; message: string };
+      expect(error.code).toBe('invalid_request');
+      // The result and its action_result alert quote the unknown key escaped the same way.
+      expect(error.message).toContain('bad\\u{202e}key');
+      const alerts = await waitFor(async () => {
+        const sent = (await bus.alertsSent()).filter((a) => a['kind'] === 'action_result');
+        return sent.length > 0 ? sent : null;
+      }, 'the action_result alert');
+      // Text for people is escaped; the data fields (result.target, details.result) echo the request.
+      const alertText = String(alerts[0]!['message']);
+      expect(rawUnsafe(alertText)).toEqual([]);
+      expect(alertText).toContain(escapedTarget);
+      expect(rawUnsafe(error.message)).toEqual([]);
     } finally {
       await bus.close();
     }
-    const escapedTarget = 'web\\u{202e}gnp.exe\\u{7}\\u{1b}[2J\\u{9b}\\u{2028}x';
     const ended = await waitFor(
       async () => helm.output().includes('request ended') || null,
       'the "request ended" line on stdout',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { escapeLogLine } from '../../../src/log/escape-log-line.js';
-import { escapeText, unescapeText } from '../../../src/runlog/escape.js';
+import { escapeText, unescapeText } from '../../../src/contracts/escape-text.js';
 
 const line = (o: object) => `${JSON.stringify(o)}\n`;
 
