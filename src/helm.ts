@@ -451,6 +451,7 @@ async function openOwnRunLog(
         clock,
         logger,
         rotateBytes: config.runLogRotateBytes,
+        lockRefreshMs: config.heartbeatIntervalMs,
       });
       if (fileName !== config.runLogFileName) {
         logger.warn(

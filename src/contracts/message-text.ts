@@ -1,16 +1,20 @@
+import { escapeText } from './escape-text.js';
 import { takeCodePoints } from './unicode.js';
 
 /** How much of a submitted value a message may quote: enough to recognise it, too little to leak much. */
 export const QUOTE_MAX_CODE_POINTS = 40;
 
 /**
- * A submitted string as a message may show it: cut to 40 code points, JSON-escaped (so a newline or a
- * terminal escape in hostile input cannot forge a second line of a log), marked with "…" when cut.
- * Only names and enum values are ever quoted: never a field's free-text or env value.
+ * A submitted string as a message may show it: cut to 40 code points, in double quotes, escaped the
+ * way every sink escapes (escapeText: `\\`, `\n`, `\u{202e}` for a control or bidi character; and
+ * `\"`), so a newline, a terminal escape or a bidi override in hostile input can neither forge a
+ * second line of a log nor reorder what a person reads; marked with "…" when cut. Only names and enum
+ * values are ever quoted: never a field's free-text or env value.
  */
 export function quoteForMessage(value: string): string {
   const cut = takeCodePoints(value, QUOTE_MAX_CODE_POINTS);
-  return JSON.stringify(cut === value ? value : `${cut}…`);
+  const escaped = escapeText(cut, 'terminal').replace(/"/g, '\\"');
+  return `"${escaped}${cut === value ? '' : '…'}"`;
 }
 
 /** "a", "a and b", "a, b and c" */

@@ -129,7 +129,7 @@ function subtractKeys(
 }
 
 /** Docker reports "not set" as null, undefined or [] depending on the field and the version. */
-function same(a: unknown, b: unknown): boolean {
+export function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(normal(a)) === JSON.stringify(normal(b));
 }
 

@@ -131,6 +131,10 @@ export async function writeServiceRollbackDoc(
     const info = await ctx.docker.inspectContainer(c.id).catch(() => null);
     if (info && info.Image === previous?.image_id && !info.State.Running) previousKept[c.name] = nameOf(info);
   }
+  // The image's own defaults (its PATH, its cmd) are left to it in the manual `docker run` line.
+  const previousImage = previous
+    ? ((await ctx.docker.inspectImage(previous.image_id).catch(() => null))?.Config ?? null)
+    : null;
   return writeRollbackDoc(ctx.memoryDir, {
     service,
     environment,
@@ -139,5 +143,6 @@ export async function writeServiceRollbackDoc(
     current,
     previous,
     previousKept,
+    previousImage,
   });
 }

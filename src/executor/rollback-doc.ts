@@ -1,6 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerConfigRecord } from './release-config.js';
+import {
+  dockerRunArgv,
+  envNamesToSet,
+  type ImageDefaults,
+  restartPolicyArg,
+  shellQuote,
+} from './docker-run-argv.js';
 import { type ReleaseRecord, writeFileDurably } from './release-store.js';
 
 /**
@@ -18,6 +24,8 @@ export interface RollbackDocInput {
   previous: ReleaseRecord | null;
   /** Replica name → the name of the previous release's kept container, for those that still exist. */
   previousKept: Record<string, string>;
+  /** The previous release's image config (its defaults are left to the image); null if unknown. */
+  previousImage?: ImageDefaults | null;
 }
 
 export function renderRollbackDoc(d: RollbackDocInput): string {
@@ -56,7 +64,7 @@ export function renderRollbackDoc(d: RollbackDocInput): string {
     for (const c of prev.containers) {
       const kept = d.previousKept[c.name]!;
       if (kept !== c.name) lines.push(`docker rename ${kept} ${c.name}`);
-      const policy = restartPolicy(c.config);
+      const policy = restartPolicyArg(c.config);
       if (policy !== 'no') lines.push(`docker update --restart ${policy} ${c.name}`);
       lines.push(`docker start ${c.name}`);
     }
@@ -65,14 +73,15 @@ export function renderRollbackDoc(d: RollbackDocInput): string {
   } else {
     lines.push(`2. The kept containers of ${prev.id} are gone: create them again from its image:`, '');
   }
-  const names = [...new Set(prev.containers.flatMap((c) => c.config.env.map((e) => e.name)))];
+  const image = d.previousImage ?? null;
+  const names = [...new Set(prev.containers.flatMap((c) => envNamesToSet(c.config, image)))];
   if (names.length > 0)
     lines.push(
       `Set these environment variables in your shell first (names only here; the values are in the release record or, for secrets, the secret store): ${names.join(', ')}.`,
       '',
     );
   lines.push('```sh');
-  for (const c of prev.containers) lines.push(dockerRun(c.name, prev, c.config));
+  for (const c of prev.containers) lines.push(previousRunArgv(d, c.name).map(shellQuote).join(' '));
   lines.push('```', '');
   lines.push(`3. Check it: \`docker ps --filter name=${d.service}\`, then Helm's health check.`, '');
   return `${lines.join('\n')}\n`;
@@ -107,45 +116,10 @@ export function describe(r: ReleaseRecord | null): string[] {
   ];
 }
 
-function restartPolicy(config: ContainerConfigRecord): string {
-  const p = config.host_config['RestartPolicy'] as { Name?: string; MaximumRetryCount?: number } | undefined;
-  if (!p?.Name) return 'no';
-  return p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name;
-}
-
-function dockerRun(name: string, release: ReleaseRecord, config: ContainerConfigRecord): string {
-  const hc = config.host_config;
-  const args: string[] = ['docker', 'run', '-d', '--name', name];
-  const network = hc['NetworkMode'] as string | undefined;
-  if (network && network !== 'default') args.push('--network', network);
-  if (hc['Init'] === true) args.push('--init');
-  const policy = restartPolicy(config);
-  if (policy !== 'no') args.push('--restart', policy);
-  for (const e of config.env) args.push('-e', e.name);
-  for (const [k, v] of Object.entries(config.labels))
-    if (k.startsWith('ghost.')) args.push('--label', `${k}=${v}`);
-  for (const b of (hc['Binds'] as string[] | null) ?? []) args.push('-v', b);
-  for (const m of (hc['Mounts'] as Array<{
-    Type: string;
-    Source: string;
-    Target: string;
-    ReadOnly?: boolean;
-  }> | null) ?? []) {
-    args.push('--mount', `type=${m.Type},src=${m.Source},dst=${m.Target}${m.ReadOnly ? ',readonly' : ''}`);
-  }
-  if (config.user) args.push('--user', config.user);
-  if (config.working_dir) args.push('--workdir', config.working_dir);
-  const entrypoint = Array.isArray(config.entrypoint)
-    ? config.entrypoint
-    : config.entrypoint
-      ? [config.entrypoint]
-      : [];
-  if (entrypoint.length > 0) args.push('--entrypoint', entrypoint[0]!);
-  args.push(release.release_tag ?? release.image_id);
-  args.push(...entrypoint.slice(1), ...(config.cmd ?? []));
-  return args.map(quote).join(' ');
-}
-
-function quote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+/** The argv of the line that creates the previous release's replica `name` again (tests run it). */
+export function previousRunArgv(d: RollbackDocInput, name: string): string[] {
+  const prev = d.previous;
+  const c = prev?.containers.find((x) => x.name === name);
+  if (!prev || !c) throw new Error(`the previous release has no replica ${name}`);
+  return dockerRunArgv(c.name, prev.release_tag ?? prev.image_id, c.config, d.previousImage ?? null);
 }

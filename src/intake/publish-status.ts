@@ -1,4 +1,5 @@
 import { type ActionResult, ENVIRONMENTS, type Environment, TARGET_PATTERN } from '../contracts/index.js';
+import { escapeText } from '../contracts/escape-text.js';
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { RequestRecords } from '../bus/request-records.js';
 import type { Logger } from '../log/logger.js';
@@ -99,9 +100,12 @@ export async function sendActionResultAlert(alerts: AlertSender, r: ActionResult
     ...(r.target !== null && TARGET_PATTERN.test(r.target) ? { target: r.target } : {}),
     // An invalid request may echo any string as its environment; an alert names only real ones.
     ...(isEnvironment(r.environment) ? { environment: r.environment } : {}),
-    message: `${r.action ?? 'request'} ${r.target ?? ''}: ${r.status}: ${r.outcome}`
-      .replace(/\s+/g, ' ')
-      .slice(0, 2000),
+    // Action and target are echoed as submitted (an invalid request's may hold anything): escaped
+    // here as in every sink, while details.result keeps the echo itself.
+    message:
+      `${escapeText(String(r.action ?? 'request'), 'terminal')} ${escapeText(r.target ?? '', 'terminal')}: ${r.status}: ${r.outcome}`
+        .replace(/\s+/g, ' ')
+        .slice(0, 2000),
     details: { result: r },
     dedup_key: `action_result:${r.job_id}`,
   });

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { escapeLogLine } from './escape-log-line.js';
 import type { Redactor } from './redactor.js';
 import {
   createRotatingFileStream,
@@ -59,7 +60,9 @@ export function makeLoggerWithFile(opts: LoggerOptions): { logger: Logger; file:
           opts.file.onError ??
           ((error) =>
             primary.write(
-              `${JSON.stringify({ level: 40, time: new Date().toISOString(), name: 'helm', msg: 'log file error', err: String(error) })}\n`,
+              escapeLogLine(
+                `${JSON.stringify({ level: 40, time: new Date().toISOString(), name: 'helm', msg: 'log file error', err: String(error) })}\n`,
+              ),
             )),
       })
     : null;
@@ -69,8 +72,9 @@ export function makeLoggerWithFile(opts: LoggerOptions): { logger: Logger; file:
       base: { name: 'helm', ...opts.base },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      // Redaction by value runs on the finished line, so no field or nesting can smuggle a secret out.
-      hooks: { streamWrite: (line: string) => opts.redactor.redact(line) },
+      // Redaction by value runs on the finished line, so no field or nesting can smuggle a secret out;
+      // then the run log's escaping, so no raw control or bidi character reaches stdout or the file.
+      hooks: { streamWrite: (line: string) => escapeLogLine(opts.redactor.redact(line)) },
     },
     file
       ? pino.multistream([

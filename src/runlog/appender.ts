@@ -17,7 +17,7 @@ import {
 } from './errors.js';
 import { writeHeadRecord } from './head-file.js';
 import { formatEntryLine } from './line-format.js';
-import { acquireLock, type LockHolder, releaseLock } from './lock.js';
+import { acquireLock, keepLockFresh, type LockHolder, releaseLock } from './lock.js';
 import { DEFAULT_RESERVE_BYTES, ensureReserve, releaseReserve, reservePathOf } from './reserve.js';
 import { createContinuation, type FileIdentity, type OpenedFile, openOrCreate } from './log-file.js';
 import { compressRotated, switchLiveFile } from './rotation.js';
@@ -65,6 +65,12 @@ export interface RunLogOptions {
    * @defaultValue 67108864 (64 MiB)
    */
   rotateBytes?: number;
+  /**
+   * How often the lock's mtime is refreshed, so that a successor in another pid namespace can tell this
+   * process alive from dead (3 × this without a refresh: dead). Helm passes its heartbeat interval.
+   * @defaultValue 10000
+   */
+  lockRefreshMs?: number;
   /** Called after each rotation with the rotated file's name (`run_log.md.3`, compressed later to `.gz`). */
   onRotate?: (rotatedPath: string) => void;
 }
@@ -114,10 +120,11 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
   let lock: LockHolder;
   try {
     await mkdir(options.dir, { recursive: true });
-    lock = await acquireLock(lockPath, options.clock.now(), logger);
+    lock = await acquireLock(lockPath, options.clock.now(), logger, options.lockRefreshMs);
   } catch (error) {
     throw error instanceof RunLogLockedError ? error : toUnavailable(error, path);
   }
+  const stopLockRefresh = keepLockFresh(lockPath, lock, options.lockRefreshMs);
   try {
     const file = await openOrCreate(path, options.key, keys, options.dir);
     const reservePath = reservePathOf(options.dir, fileName);
@@ -138,6 +145,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
       path,
       lockPath,
       lock,
+      stopLockRefresh,
       file,
       reservePath,
       reserveBytes,
@@ -145,6 +153,7 @@ export async function openRunLog(options: RunLogOptions): Promise<RunLog> {
       rotateBytes,
     });
   } catch (error) {
+    stopLockRefresh();
     await releaseLock(lockPath, lock);
     throw error instanceof RunLogIntegrityError ? error : toUnavailable(error, path);
   }
@@ -163,6 +172,7 @@ interface FileRunLogParts {
   path: string;
   lockPath: string;
   lock: LockHolder;
+  stopLockRefresh: () => void;
   file: OpenedFile;
   reservePath: string;
   reserveBytes: number;
@@ -254,6 +264,7 @@ class FileRunLog implements RunLog {
       await this.updateHead();
       while (this.compressing) await this.compressing;
       await this.dropHandle();
+      this.parts.stopLockRefresh();
       await releaseLock(this.parts.lockPath, this.parts.lock);
     })();
     return this.closing;

@@ -10,7 +10,7 @@
  * with the same meaning but other bytes (a raw bidi control, a needless escape) is reported, not accepted.
  */
 import { isValidAt, isValidEvent, OPTIONAL_FIELDS, type RunLogEntry } from './entry.js';
-import { escapeText, unescapeText } from './escape.js';
+import { escapeText, unescapeText } from '../contracts/escape-text.js';
 
 export const FORMAT_ID = 'helm-run-log/1';
 

@@ -3,7 +3,7 @@
  * value must not move the cursor, recolour the screen or reorder the text around it.
  */
 import type { RunLogEntry } from './entry.js';
-import { escapeText } from './escape.js';
+import { escapeText } from '../contracts/escape-text.js';
 
 export function formatEntryForPeople(entry: RunLogEntry & { file?: string }): string {
   const show = (value: string) => escapeText(value, 'terminal');

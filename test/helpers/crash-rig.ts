@@ -17,7 +17,7 @@ import {
 import { parseEntryLine, type RunLogEntry } from '../../src/runlog/index.js';
 import { waitFor } from './containers.js';
 import { testDocker } from './docker.js';
-import { type HelmProcess, spawnHelm } from './helm-process.js';
+import { type HelmProcess, spawnHelm, spawnHelmInPidNamespace } from './helm-process.js';
 import { freshPrefix } from './queue-prefix.js';
 import { startThrowawayRedis, type ThrowawayRedis, type ThrowawayRedisOptions } from './redis-server.js';
 
@@ -54,6 +54,8 @@ export async function startCrashRig(opts: {
   wardenPublicPem: string;
   redis?: ThrowawayRedisOptions;
   env?: Record<string, string>;
+  /** Each Helm as pid 1 of its own pid namespace, as in a container (see spawnHelmInPidNamespace). */
+  pidNamespace?: boolean;
 }): Promise<CrashRig> {
   const redis = await startThrowawayRedis({ aof: true, ...opts.redis });
   const prefix = freshPrefix();
@@ -66,6 +68,7 @@ export async function startCrashRig(opts: {
   const flows = new FlowProducer({ connection: bus.redis, prefix });
   const procs: RigHelm[] = [];
   let n = 0;
+  const spawnOne = opts.pidNamespace ? spawnHelmInPidNamespace : spawnHelm;
   const alive = (p: HelmProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
   const rig: CrashRig = {
@@ -86,7 +89,7 @@ export async function startCrashRig(opts: {
       n += 1;
       const instance = `crash-${scope}-${n}`;
       const p: RigHelm = Object.assign(
-        spawnHelm({
+        spawnOne({
           REDIS_URL: redis.url,
           HELM_QUEUE_PREFIX: prefix,
           HELM_MEMORY_DIR: memoryDir,

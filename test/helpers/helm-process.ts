@@ -9,8 +9,16 @@ export interface HelmProcess {
   terminate(): Promise<number | null>;
 }
 
-export function spawnHelm(env: Record<string, string>): HelmProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Helm the way a container runs it: pid 1 of a pid namespace of its own (unshare; the namespace dies
+ * with it), so that a restarted Helm has its dead predecessor's pid.
+ */
+export function spawnHelmInPidNamespace(env: Record<string, string>): HelmProcess {
+  return spawnHelm(env, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath]);
+}
+
+export function spawnHelm(env: Record<string, string>, command = [process.execPath]): HelmProcess {
+  const child = spawn(command[0]!, [...command.slice(1), '--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -82,6 +82,13 @@ describe('the run-log lock', () => {
     expect(JSON.parse(await readFile(lockOf(dir), 'utf8')).pid).toBe(process.pid);
   });
 
+  it("takes over a lock with this process's pid that this process did not take (a restarted container's pid 1)", async () => {
+    const dir = await tempDir();
+    await writeLock(dir, { pid: process.pid, host: hostname() });
+    const log = await openIn(dir);
+    expect((await log.append({ event: 'startup', message: 'successor' })).seq).toBe(1);
+  });
+
   it('refuses a lock from another host, whose process it cannot check', async () => {
     const dir = await tempDir();
     await writeLock(dir, { pid: await deadPid(), host: 'some-other-host' });

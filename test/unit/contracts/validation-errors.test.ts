@@ -18,6 +18,10 @@ describe('quoted values', () => {
     expect(quoteForMessage('😀'.repeat(41))).toBe(`"${'😀'.repeat(40)}…"`);
   });
 
+  it('show bidi and control characters as every sink does (\\u{…}), never raw', () => {
+    expect(quoteForMessage('rest\u202Eart\u0007"q\\')).toBe('"rest\\u{202e}art\\u{7}\\"q\\\\"');
+  });
+
   it('an enum value in a message is cut', () => {
     const parsed = parseActionRequest({ action: 'restart', ...card, environment: `prod${'x'.repeat(1000)}` });
     expect(parsed.ok ? [] : parsed.problems).toEqual([

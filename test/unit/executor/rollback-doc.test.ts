@@ -80,7 +80,7 @@ describe('renderRollbackDoc', () => {
       ['docker rename web-helm-r1 web', 'docker update --restart always web', 'docker start web'].join('\n'),
     );
     expect(doc).toContain(
-      `docker run -d --name web --network host --init --restart always -e PORT -e DB_PASSWORD -e TOKEN --label ghost.service=web --label ghost.environment=production -v data:/data helm-release/web-12345678:r1 /bin/sh -c 'serve --port "$PORT"'`,
+      `docker run -d --name web --network host --init --restart always -e PORT -e DB_PASSWORD -e TOKEN --label ghost.service=web --label ghost.environment=production --label other.label=x -v data:/data helm-release/web-12345678:r1 /bin/sh -c 'serve --port "$PORT"'`,
     );
     expect(doc).toContain('PORT, DB_PASSWORD, TOKEN');
     expect(doc).not.toContain('3000');

@@ -5,7 +5,7 @@ import {
   isFormatCharacter,
   isUnsafeCodePoint,
   unescapeText,
-} from '../../../src/runlog/escape.js';
+} from '../../../src/contracts/escape-text.js';
 import { anyString, RAW_FORBIDDEN } from './arbitraries.js';
 
 const RUNS = 5000;

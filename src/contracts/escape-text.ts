@@ -1,5 +1,7 @@
 /**
- * Escaping that keeps any value on one line and visible as what it is. Pure.
+ * Escaping that keeps any value on one line and visible as what it is. Pure. The one escaping of
+ * every sink: run-log lines (`line`), Helm's JSON log on stdout and in its file, `helm log`, and the
+ * values a message quotes (`terminal`).
  *
  * Escapes: `\\`, `\n`, `\r`, `\t`, and `\u{hex}` (lowercase hex, no leading zeros) for everything else
  * that must not appear raw: C0/C1 controls, Unicode format characters (Cf: bidi controls, zero-width
