@@ -9,6 +9,7 @@ import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
 import { makeRequestRecords } from './bus/request-records.js';
+import { makeJobDataText } from './bus/job-data-text.js';
 import { type DockerReads, makeDockerEvents, makeDockerOps } from './docker/docker-client.js';
 import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
@@ -219,6 +220,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
 
     if (config.workers.includes('gate')) {
       const parked = makeParkedStore(redis, config.queuePrefix);
+      const jobDataText = makeJobDataText(redis);
       const gate = makeGate({
         ...sinks,
         clock,
@@ -241,9 +243,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       });
       const workers = startGateWorkers(
         config,
-        { ...sinks, config, clock, docker, gate, policy: () => policy },
+        { ...sinks, config, clock, docker, jobDataText, gate, policy: () => policy },
         {
           keyring,
+          jobDataText,
           parked,
           ledger,
           runLog,
