@@ -21,6 +21,7 @@ import type { ComposeSettings } from './executor/compose-release.js';
 import type { ExecContext } from './executor/exec-context.js';
 import {
   definedEnvironment,
+  definedSecrets,
   loadServicesFile,
   makeServiceDefinitions,
   type ServicesFile,
@@ -32,6 +33,7 @@ import { type Logger, makeLoggerWithFile } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
 import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
+import { readSecretScopes, type SecretScopes, secretScopeProblem } from './secrets/secret-scopes.js';
 import { HELM_VERSION } from './version.js';
 import { startExecutorWorker } from '../workers/executor.js';
 import { startGateWorkers } from '../workers/gate.js';
@@ -99,6 +101,9 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const secrets = makeSecretStore(config.secretsDir, redactor);
     const scan = await secrets.scan();
     for (const p of scan.problems) logger.warn(p);
+    // Where each secret may go: a scopes file Helm cannot read stops start-up (secrets/secret-scopes.ts).
+    const secretScopes = await readSecretScopes(config.secretsDir);
+    if (!secretScopes.ok) throw new StartupError(secretScopes.problems);
 
     const redis = makeCommandConnection(config.redisUrl, `helm-${config.instance}`);
     cleanup.push(() => redis.disconnect());
@@ -199,6 +204,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const releases = makeReleaseStore(config.memoryDir);
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
     const services = await loadOwnerServices(config);
+    if (services) for (const p of servicesSecretScopeProblems(services, secretScopes.scopes)) logger.warn(p);
     const execBase: (Omit<ExecContext, 'beforeChange'> & { compose: ComposeSettings }) | null = opsDocker
       ? {
           docker: opsDocker,
@@ -240,6 +246,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         secretKey,
         scope: config.scope,
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
+        secretScopes: () => readSecretScopes(config.secretsDir),
+        ...(services ? { definedSecrets: (name: string) => definedSecrets(services, name) } : {}),
       });
       const workers = startGateWorkers(
         config,
@@ -475,6 +483,17 @@ async function openOwnRunLog(
 export const LOCAL_HOST = 'local';
 
 /** The owner's services file (first releases); a file with problems stops start-up, as the policy does. */
+/** Start-up warnings: secrets the services file gives a service that their scopes do not allow there. */
+function servicesSecretScopeProblems(file: ServicesFile, scopes: SecretScopes): string[] {
+  return Object.entries(file.services)
+    .flatMap(([service, spec]) =>
+      definedSecrets(file, service).flatMap(
+        (secret) => secretScopeProblem(scopes, secret, { service, environment: spec.environment }) ?? [],
+      ),
+    )
+    .map((p) => `services file: ${p}; a first deploy of that service will be refused`);
+}
+
 async function loadOwnerServices(config: Readonly<Config>): Promise<ServicesFile | null> {
   if (!config.servicesFile) return null;
   const loaded = await loadServicesFile(config.servicesFile);
