@@ -43,6 +43,7 @@ import { makeOperations } from './executor/operations.js';
 import { makeRecovery, recoverOrphanedIntents } from './executor/recover.js';
 import { makeRunLogLedger } from './gate/run-log-ledger.js';
 import { makeGate } from './gate/gate.js';
+import type { SecretScopeSources } from './gate/secret-scope-check.js';
 import { makeParkedStore } from './gate/parked-store.js';
 import { makeWardenKeys, type WardenKeys } from './gate/warden-keys.js';
 import { makeRequestStateStore } from './gate/request-state.js';
@@ -205,6 +206,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
     const services = await loadOwnerServices(config);
     if (services) for (const p of servicesSecretScopeProblems(services, secretScopes.scopes)) logger.warn(p);
+    const secretScopeSources: SecretScopeSources = {
+      secretScopes: () => readSecretScopes(config.secretsDir),
+      ...(services ? { definedSecrets: (name: string) => definedSecrets(services, name) } : {}),
+    };
     const execBase: (Omit<ExecContext, 'beforeChange'> & { compose: ComposeSettings }) | null = opsDocker
       ? {
           docker: opsDocker,
@@ -246,8 +251,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         secretKey,
         scope: config.scope,
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
-        secretScopes: () => readSecretScopes(config.secretsDir),
-        ...(services ? { definedSecrets: (name: string) => definedSecrets(services, name) } : {}),
+        ...secretScopeSources,
       });
       const workers = startGateWorkers(
         config,
@@ -290,6 +294,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         secretKey,
         scope: config.scope,
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
+        ...secretScopeSources,
         clock,
         logger,
         host: LOCAL_HOST,

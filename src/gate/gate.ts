@@ -16,12 +16,7 @@ import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/pub
 import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
-import {
-  type SecretScopeSources,
-  secretScopeProblems,
-  secretsRequested,
-  summariseScopeProblems,
-} from './secret-scope-check.js';
+import { outOfScopeSecrets, type SecretScopeSources, summariseScopeProblems } from './secret-scope-check.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
 import { ENVIRONMENT_RANK, observeHost, observeTarget } from './observe-target.js';
@@ -138,12 +133,7 @@ export function makeGate(deps: GateDeps): Gate {
     }
 
     // Before the plan reads any secret, and before the policy or Warden: in every environment.
-    const service = seen.service.name;
-    const outOfScope = await secretScopeProblems(
-      secretsRequested(request, seen.containers.length === 0, deps.definedSecrets, service),
-      { service, environment: seen.environment },
-      deps,
-    );
+    const outOfScope = await outOfScopeSecrets(request, seen, deps);
     if (outOfScope.length > 0) return refuseSecrets(job, request, subject, seen.environment, outOfScope);
 
     let plan: Plan;

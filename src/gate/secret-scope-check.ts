@@ -1,4 +1,4 @@
-import type { ActionRequest } from '../contracts/index.js';
+import type { ActionRequest, Environment } from '../contracts/index.js';
 import {
   type LoadedSecretScopes,
   NO_SECRET_SCOPES,
@@ -49,6 +49,17 @@ export async function secretScopeProblems(
       `the owner's secret scopes cannot be read, so no secret may go anywhere: ${loaded.problems.join('; ')}`,
     ];
   return names.flatMap((name) => secretScopeProblem(loaded.scopes, name, to) ?? []);
+}
+
+/** What the gate and the executor ask, on what they observed of the target: [] when every reference may go. */
+export function outOfScopeSecrets(
+  request: ActionRequest,
+  seen: { service: { name: string }; containers: readonly unknown[]; environment: Environment },
+  sources: SecretScopeSources,
+): Promise<string[]> {
+  const service = seen.service.name;
+  const names = secretsRequested(request, seen.containers.length === 0, sources.definedSecrets, service);
+  return secretScopeProblems(names, { service, environment: seen.environment }, sources);
 }
 
 /** The problems in one line short enough for a result or an alert (each problem is at most ~400 characters). */

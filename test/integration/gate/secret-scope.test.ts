@@ -2,8 +2,17 @@
 // real bus, gate and Docker: a staging set_env naming a production secret is denied with a security
 // alert, before any plan or Warden, and the container is untouched; a production set_env naming a
 // staging secret is denied without an ApprovalRequest; a first deploy whose services file gives the
-// service an out-of-scope secret creates nothing; an in-scope reference runs.
-import { chmodSync, mkdtempSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+// service an out-of-scope secret creates nothing; a scope narrowed while a request waits for Warden
+// holds at execution; an in-scope reference runs.
+import {
+  chmodSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +20,7 @@ import { removeTestContainers, testDocker } from '../../helpers/docker.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
 import { startTestHelm } from '../../helpers/helm.js';
-import { startWardenBed, type WardenBed } from '../../helpers/warden.js';
+import { startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags, startServiceContainer } from '../executor/exec-harness.js';
 
 const PROD_VALUE = `prod-canary-${Math.random().toString(36).slice(2)}-value`;
@@ -168,6 +177,39 @@ describe('a secret reference outside its scope', () => {
       filters: { label: [`ghost.service=${fresh}`] },
     });
     expect(created).toEqual([]);
+  });
+});
+
+describe('a scope narrowed while a request waits for Warden', () => {
+  it('holds at execution: the approved set_env is denied and nothing changes', async () => {
+    const name = await worker('production');
+    const before = await inspect(name);
+    const job = await bed.bus.send({
+      action: 'set_env',
+      target: name,
+      environment: 'production',
+      reason: 'the production password',
+      params: { set: { DB_PASSWORD: { secret: 'prod-db' } } },
+    });
+    const pending = await waitForStatus(bed.bus.actions, job, 'pending_approval');
+    const req = await bed.approvalRequest(String(pending.approval_id));
+    const scopesFile = path.join(secretsDir, '.scopes.yaml');
+    const scopes = readFileSync(scopesFile, 'utf8');
+    writeFileSync(
+      scopesFile,
+      scopes.replace('prod-db: { environments: [production] }', 'prod-db: { services: [billing] }'),
+    );
+    try {
+      await bed.warden.decide(bed.approvals, req, 'approved');
+      const result = (await job.waitUntilFinished(bed.bus.events, 60_000)) as Record<string, unknown>;
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'denied' } });
+      expect(JSON.stringify(result)).toContain('its scope allows the services billing only');
+    } finally {
+      writeFileSync(scopesFile, scopes);
+    }
+    const after = await inspect(name);
+    expect(after.Id).toBe(before.Id);
+    expect(JSON.stringify(after.Config.Env)).not.toContain(PROD_VALUE);
   });
 });
 
