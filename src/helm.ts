@@ -487,7 +487,6 @@ async function openOwnRunLog(
 /** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
 export const LOCAL_HOST = 'local';
 
-/** The owner's services file (first releases); a file with problems stops start-up, as the policy does. */
 /** Start-up warnings: secrets the services file gives a service that their scopes do not allow there. */
 function servicesSecretScopeProblems(file: ServicesFile, scopes: SecretScopes): string[] {
   return Object.entries(file.services)
@@ -499,6 +498,7 @@ function servicesSecretScopeProblems(file: ServicesFile, scopes: SecretScopes): 
     .map((p) => `services file: ${p}; a first deploy of that service will be refused`);
 }
 
+/** The owner's services file (first releases); a file with problems stops start-up, as the policy does. */
 async function loadOwnerServices(config: Readonly<Config>): Promise<ServicesFile | null> {
   if (!config.servicesFile) return null;
   const loaded = await loadServicesFile(config.servicesFile);
