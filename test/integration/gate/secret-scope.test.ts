@@ -172,6 +172,10 @@ describe('a secret reference outside its scope', () => {
       `secret "prod-db" may not go to ${fresh}`,
     );
     await securityAlertFor(fresh);
+    // Helm said so at start-up already.
+    expect(bed.h.logLines.join('\n')).toContain(
+      `services file: secret \\"prod-db\\" may not go to ${fresh} (staging)`,
+    );
     const created = await testDocker().listContainers({
       all: true,
       filters: { label: [`ghost.service=${fresh}`] },
