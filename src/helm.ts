@@ -9,6 +9,7 @@ import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
 import { makeRequestRecords } from './bus/request-records.js';
+import { makeJobDataText } from './bus/job-data-text.js';
 import { type DockerReads, makeDockerEvents, makeDockerOps } from './docker/docker-client.js';
 import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
@@ -20,6 +21,7 @@ import type { ComposeSettings } from './executor/compose-release.js';
 import type { ExecContext } from './executor/exec-context.js';
 import {
   definedEnvironment,
+  definedSecrets,
   loadServicesFile,
   makeServiceDefinitions,
   type ServicesFile,
@@ -31,6 +33,7 @@ import { type Logger, makeLoggerWithFile } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
 import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
+import { readSecretScopes, type SecretScopes, secretScopeProblem } from './secrets/secret-scopes.js';
 import { HELM_VERSION } from './version.js';
 import { startExecutorWorker } from '../workers/executor.js';
 import { startGateWorkers } from '../workers/gate.js';
@@ -40,6 +43,7 @@ import { makeOperations } from './executor/operations.js';
 import { makeRecovery, recoverOrphanedIntents } from './executor/recover.js';
 import { makeRunLogLedger } from './gate/run-log-ledger.js';
 import { makeGate } from './gate/gate.js';
+import type { SecretScopeSources } from './gate/secret-scope-check.js';
 import { makeParkedStore } from './gate/parked-store.js';
 import { makeWardenKeys, type WardenKeys } from './gate/warden-keys.js';
 import { makeRequestStateStore } from './gate/request-state.js';
@@ -98,6 +102,9 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const secrets = makeSecretStore(config.secretsDir, redactor);
     const scan = await secrets.scan();
     for (const p of scan.problems) logger.warn(p);
+    // Where each secret may go: a scopes file Helm cannot read stops start-up (secrets/secret-scopes.ts).
+    const secretScopes = await readSecretScopes(config.secretsDir);
+    if (!secretScopes.ok) throw new StartupError(secretScopes.problems);
 
     const redis = makeCommandConnection(config.redisUrl, `helm-${config.instance}`);
     cleanup.push(() => redis.disconnect());
@@ -198,6 +205,11 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const releases = makeReleaseStore(config.memoryDir);
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
     const services = await loadOwnerServices(config);
+    if (services) for (const p of servicesSecretScopeProblems(services, secretScopes.scopes)) logger.warn(p);
+    const secretScopeSources: SecretScopeSources = {
+      secretScopes: () => readSecretScopes(config.secretsDir),
+      ...(services ? { definedSecrets: (name: string) => definedSecrets(services, name) } : {}),
+    };
     const execBase: (Omit<ExecContext, 'beforeChange'> & { compose: ComposeSettings }) | null = opsDocker
       ? {
           docker: opsDocker,
@@ -219,6 +231,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
 
     if (config.workers.includes('gate')) {
       const parked = makeParkedStore(redis, config.queuePrefix);
+      const jobDataText = makeJobDataText(redis);
       const gate = makeGate({
         ...sinks,
         clock,
@@ -238,12 +251,14 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         secretKey,
         scope: config.scope,
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
+        ...secretScopeSources,
       });
       const workers = startGateWorkers(
         config,
-        { ...sinks, config, clock, docker, gate, policy: () => policy },
+        { ...sinks, config, clock, docker, jobDataText, gate, policy: () => policy },
         {
           keyring,
+          jobDataText,
           parked,
           ledger,
           runLog,
@@ -279,6 +294,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         secretKey,
         scope: config.scope,
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
+        ...secretScopeSources,
         clock,
         logger,
         host: LOCAL_HOST,
@@ -471,6 +487,17 @@ async function openOwnRunLog(
 
 /** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
 export const LOCAL_HOST = 'local';
+
+/** Start-up warnings: secrets the services file gives a service that their scopes do not allow there. */
+function servicesSecretScopeProblems(file: ServicesFile, scopes: SecretScopes): string[] {
+  return Object.entries(file.services)
+    .flatMap(([service, spec]) =>
+      definedSecrets(file, service).flatMap(
+        (secret) => secretScopeProblem(scopes, secret, { service, environment: spec.environment }) ?? [],
+      ),
+    )
+    .map((p) => `services file: ${p}; a first deploy of that service will be refused`);
+}
 
 /** The owner's services file (first releases); a file with problems stops start-up, as the policy does. */
 async function loadOwnerServices(config: Readonly<Config>): Promise<ServicesFile | null> {

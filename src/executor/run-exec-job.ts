@@ -13,6 +13,11 @@ import { observeHost, observeTarget } from '../gate/observe-target.js';
 import type { Logger } from '../log/logger.js';
 import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
+import {
+  outOfScopeSecrets,
+  type SecretScopeSources,
+  summariseScopeProblems,
+} from '../gate/secret-scope-check.js';
 import type { ReleaseStore } from './release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
@@ -43,7 +48,7 @@ export interface ExecOperationContext {
 /** The operations an executor can run, by action. */
 export type ExecOperations = Partial<Record<string, (ctx: ExecOperationContext) => Promise<ExecResult>>>;
 
-export interface ExecDeps extends PlanInputSources {
+export interface ExecDeps extends PlanInputSources, SecretScopeSources {
   /** The owner's services file: the environment of a service defined there with no container yet. */
   definedEnvironment?: (service: string) => Environment | null;
   internalKey: Buffer;
@@ -131,6 +136,14 @@ export function makeExecJobHandler(deps: ExecDeps) {
             data.request.action === 'deploy' ? deps.definedEnvironment : undefined,
           );
     if (!seen.ok) return { ok: false, code: seen.code, message: `${seen.message}; nothing was changed` };
+    // The gate refused references outside their scope; a scope the owner narrowed since holds too.
+    const outOfScope = await outOfScopeSecrets(data.request, seen, deps);
+    if (outOfScope.length > 0)
+      return {
+        ok: false,
+        code: 'denied',
+        message: `${summariseScopeProblems(outOfScope)}; nothing was changed`,
+      };
     let now: Plan;
     try {
       now = buildPlan({

@@ -197,6 +197,14 @@ export function definedEnvironment(file: ServicesFile, service: string): Environ
   return Object.hasOwn(file.services, service) ? file.services[service]!.environment : null;
 }
 
+/** The secrets the file's env gives a service (read into its containers by a first deploy), or none. */
+export function definedSecrets(file: ServicesFile, service: string): string[] {
+  if (!Object.hasOwn(file.services, service)) return [];
+  return Object.values(file.services[service]!.env ?? {}).flatMap((v) =>
+    typeof v === 'string' ? [] : [v.secret],
+  );
+}
+
 export class ServiceDefinitionError extends Error {
   constructor(message: string) {
     super(message);

@@ -17,6 +17,7 @@ import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-p
 import type { ReleaseStore } from '../executor/release-store.js';
 import { stopWaitOf, stopWaitText } from '../executor/stop-timeout.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
+import { outOfScopeSecrets, type SecretScopeSources, summariseScopeProblems } from './secret-scope-check.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
 import { ENVIRONMENT_RANK, observeHost, observeTarget } from './observe-target.js';
@@ -48,7 +49,7 @@ export interface Gate {
   ): Promise<ActionResult>;
 }
 
-export interface GateDeps extends StatusSinks, PlanInputSources {
+export interface GateDeps extends StatusSinks, PlanInputSources, SecretScopeSources {
   /** The owner's services file: the environment of a service defined there with no container yet. */
   definedEnvironment?: (service: string) => Environment | null;
   clock: Clock;
@@ -132,6 +133,10 @@ export function makeGate(deps: GateDeps): Gate {
       );
     }
 
+    // Before the plan reads any secret, and before the policy or Warden: in every environment.
+    const outOfScope = await outOfScopeSecrets(request, seen, deps);
+    if (outOfScope.length > 0) return refuseSecrets(job, request, subject, seen.environment, outOfScope);
+
     let plan: Plan;
     try {
       plan = buildPlan({
@@ -186,6 +191,34 @@ export function makeGate(deps: GateDeps): Gate {
       { event: 'approved', final: false },
     );
     return handOff(job, token, request, subject, plan, hash, null);
+  }
+
+  /** A secret reference outside its scope: someone may be reaching for a secret; alerted, never asked. */
+  async function refuseSecrets(
+    job: Job,
+    request: ActionRequest,
+    subject: ResultSubject,
+    environment: Environment,
+    problems: string[],
+  ) {
+    const why = summariseScopeProblems(problems);
+    await deps.alerts.send({
+      severity: 'critical',
+      kind: 'security',
+      target: request.target,
+      environment,
+      message:
+        request.action === 'set_env'
+          ? `A set_env on ${request.target} named secrets the owner did not allow there: refused, nothing was changed and Warden was not asked. Someone may be trying to copy a secret out of its scope. ${why}`
+          : `A first deploy of ${request.target} would give it secrets from the owner's services file that their scopes do not allow there: refused, nothing was changed and Warden was not asked. ${why}`,
+      details: {
+        job_id: subject.job_id,
+        requested_by: request.requested_by ?? null,
+        problems: problems.slice(0, 20),
+      },
+      dedup_key: `security:secret_scope:${subject.job_id}`,
+    });
+    return finish(job, failedResult(subject, now(), 'denied', `${why}; nothing was changed`));
   }
 
   async function park(

@@ -1,6 +1,7 @@
 import { Job, type Queue } from 'bullmq';
-import { acceptDecision, type Keyring, verifyDecision } from '../approval/index.js';
+import { acceptDecision, type DecisionVerdict, type Keyring, verifyDecisionText } from '../approval/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
+import type { JobDataText } from '../bus/job-data-text.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
@@ -8,13 +9,16 @@ import type { ApprovalLedger } from './approval-ledger.js';
 import type { ParkedStore } from './parked-store.js';
 
 /**
- * A decision on helm.approvals: verified on the JSON exactly as received, accepted only under the
+ * A decision on helm.approvals: verified on the JSON text exactly as it rests in Redis (a text with a
+ * repeated key is malformed: BullMQ's job.data would hide it), accepted only under the
  * contract's rules, consumed atomically in Redis and recorded in the run log, and then the parked
  * request is woken. Every refused decision is logged and changes nothing; forgeries are alerted.
  * Never throws: a decision job always completes with what Helm made of it.
  */
 export interface DecisionDeps {
   keyring(): Keyring;
+  /** The decision job's stored JSON text (bus/job-data-text.ts). */
+  jobDataText: JobDataText;
   parked: ParkedStore;
   ledger: ApprovalLedger;
   runLog: RunLog;
@@ -35,10 +39,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 export function makeDecisionHandler(deps: DecisionDeps) {
   return async function handleDecision(job: Job): Promise<DecisionOutcome> {
-    const data: unknown = job.data;
-    const claimedId = claimedApprovalId(data);
+    const claimedId = claimedApprovalId(job.data);
     try {
-      const verdict = verifyDecision(data, deps.keyring());
+      const verdict = await verifyStoredDecision(job);
       const approvalId = verdict.ok ? verdict.decision.approval_id : claimedId;
       const parked = approvalId ? await deps.parked.get(approvalId) : null;
       await deps.ledger.refresh?.();
@@ -70,7 +73,7 @@ export function makeDecisionHandler(deps: DecisionDeps) {
         d.approval_id,
         d.plan_hash,
         d.decision,
-        JSON.stringify(data),
+        JSON.stringify(d),
         deps.clock.now(),
       );
       if (consumed === 'repeat' || consumed === 'ended') {
@@ -114,6 +117,14 @@ export function makeDecisionHandler(deps: DecisionDeps) {
       return { outcome: 'info', reason: 'internal', approval_id: claimedId };
     }
   };
+
+  /** The stored text, not job.data: JSON.parse would silently pick one copy of a repeated key. */
+  async function verifyStoredDecision(job: Job): Promise<DecisionVerdict> {
+    const text = await deps.jobDataText(job);
+    if (text === null)
+      return { ok: false, reason: 'malformed', detail: 'the decision job has no stored data in Redis' };
+    return verifyDecisionText(text, deps.keyring());
+  }
 
   /** Moves the parked request's job from delayed to waiting, so the gate picks it up now. */
   async function wake(jobId: string) {

@@ -1,4 +1,6 @@
 import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
+import { parseJsonWithoutDuplicateKeys } from '../approval/json-text.js';
+import type { JobDataText } from '../bus/job-data-text.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/config.js';
 import {
@@ -27,6 +29,8 @@ export interface IntakeDeps extends StatusSinks {
   config: Pick<Config, 'maxAttempts'>;
   clock: Clock;
   docker: DockerReads;
+  /** The job's stored JSON text (bus/job-data-text.ts), checked for a repeated key. */
+  jobDataText: JobDataText;
   /** The gate, for actions that change something; without it they are answered unavailable. */
   gate?: Gate;
   /** The owner's policy: reads consult it only for deny rules that name them. */
@@ -134,6 +138,8 @@ export function makeActionJobHandler(deps: IntakeDeps) {
         ),
       );
     }
+    const repeated = await repeatedKeyProblem(job);
+    if (repeated) return refuse([repeated]);
     const parsed = parseActionRequest(job.data);
     if (!parsed.ok) return refuse(parsed.problems);
 
@@ -182,6 +188,22 @@ export function makeActionJobHandler(deps: IntakeDeps) {
       return finish(job, failedResult(subject, deps.clock.now(), 'unavailable', why));
     }
     return runSafeRead(job, request, subject);
+  }
+
+  /**
+   * A request whose stored text repeats a key is ambiguous (BullMQ's JSON.parse keeps the last copy,
+   * another agent reading the bus may keep the first), so it is refused like any malformed request.
+   * A job whose hash is already gone is judged on what BullMQ delivered.
+   */
+  async function repeatedKeyProblem(job: Job): Promise<string | null> {
+    const text = await deps.jobDataText(job);
+    if (text === null) return null;
+    try {
+      parseJsonWithoutDuplicateKeys(text);
+      return null;
+    } catch (err) {
+      return `job data as stored is refused (${(err as Error).message}): JSON readers disagree on which copy of a repeated key counts; send each key once`;
+    }
   }
 
   async function runSafeRead(

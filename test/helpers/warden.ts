@@ -9,35 +9,51 @@ import { waitFor } from './containers.js';
 export interface TestWarden {
   publicPem: string;
   privateKey: KeyObject;
+  /** Signs a decision for a parked request (without sending it). */
+  sign(
+    req: ApprovalRequest,
+    decision: 'approved' | 'denied',
+    over?: DecisionOverrides,
+  ): Record<string, unknown>;
   /** Signs a decision for a parked request and adds it to helm.approvals. */
   decide(
     approvals: Queue,
     req: ApprovalRequest,
     decision: 'approved' | 'denied',
-    over?: Partial<{ plan_hash: string; expires_at: string; reason: string; privateKey: KeyObject }>,
+    over?: DecisionOverrides,
   ): Promise<Record<string, unknown>>;
 }
 
+type DecisionOverrides = Partial<{
+  plan_hash: string;
+  expires_at: string;
+  reason: string;
+  privateKey: KeyObject;
+}>;
+
 export function makeTestWarden(): TestWarden {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const sign = (req: ApprovalRequest, decision: 'approved' | 'denied', over: DecisionOverrides = {}) =>
+    signDecision(
+      {
+        approval_id: req.approval_id,
+        decision,
+        plan_hash: over.plan_hash ?? req.plan_hash,
+        approver: 'test-warden',
+        decided_at: new Date().toISOString(),
+        expires_at: over.expires_at ?? new Date(Date.now() + 600_000).toISOString(),
+        ...(over.reason ? { reason: over.reason } : {}),
+      },
+      over.privateKey ?? privateKey,
+    ) as unknown as Record<string, unknown>;
   return {
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     privateKey,
+    sign,
     async decide(approvals, req, decision, over = {}) {
-      const d = signDecision(
-        {
-          approval_id: req.approval_id,
-          decision,
-          plan_hash: over.plan_hash ?? req.plan_hash,
-          approver: 'test-warden',
-          decided_at: new Date().toISOString(),
-          expires_at: over.expires_at ?? new Date(Date.now() + 600_000).toISOString(),
-          ...(over.reason ? { reason: over.reason } : {}),
-        },
-        over.privateKey ?? privateKey,
-      );
+      const d = sign(req, decision, over);
       await approvals.add('decision', d);
-      return d as unknown as Record<string, unknown>;
+      return d;
     },
   };
 }

@@ -48,6 +48,11 @@ beforeAll(async () => {
   secretsDir = mkdtempSync(path.join(os.tmpdir(), 'helm-secrets-'));
   chmodSync(secretsDir, 0o700);
   writeFileSync(path.join(secretsDir, 'api-token'), `${CANARY}\n`, { mode: 0o600 });
+  // Where each secret may go (secrets/secret-scopes.ts): without this, every reference is denied.
+  writeFileSync(
+    path.join(secretsDir, '.scopes.yaml'),
+    'secrets:\n  api-token: { environments: [staging] }\n  db-pass: { environments: [production] }\n',
+  );
   h = await startTestHelm({
     REDIS_URL: redis.url,
     HELM_WARDEN_PUBLIC_KEY: warden.publicPem,

@@ -687,6 +687,8 @@ async function runScenario(bed: Bed, sc: Scenario, check = true): Promise<RunRes
     };
     return makeDecisionHandler({
       keyring: () => KEYRINGS.get(s.ring)!,
+      // These jobs are not in Redis: their data is the text, as the real handler reads it there.
+      jobDataText: async (j) => JSON.stringify(j.data),
       parked: bed.stores[via]!,
       ledger: ledgers[procOf(via)]!,
       runLog: runLogs[procOf(via)]!,
