@@ -7,7 +7,7 @@
 // in the container compose keeps for it (no stray `<project>_<label>_1` service), and report executed
 // only when that container runs the new release; a container carrying the service's identity on the
 // old release after the change (a fault injected into the compose runner) fails the deploy and rolls it
-// back.
+// back. A label that two compose services carry is refused before any change.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ import {
   removeReleaseTags,
   resolveService,
 } from './exec-harness.js';
-import { helmOverrideArgs } from './compose-stack.js';
+import { helmOverrideArgs, removeComposeProject } from './compose-stack.js';
 
 const run = promisify(execFile);
 const suffix = randomBytes(4).toString('hex');
@@ -188,6 +188,7 @@ afterAll(async () => {
       '5',
     ).catch((err) => console.error(`compose down failed: ${(err as Error).message}`));
   }
+  await removeComposeProject(PROJECT);
   await removeTestContainers();
   await removeReleaseTags([CWEB, BUILT, OTHER]);
   await testDocker()
@@ -308,6 +309,56 @@ describe('compose files as owners write them (docker-compose v1, one shared proj
         .getContainer(strayName)
         .remove({ force: true })
         .catch(() => undefined);
+      removeHarnessDir(h.memoryDir);
+    }
+  });
+
+  it('a label carried by two compose services is refused before any change (Helm changes one at a time)', async () => {
+    const h = makeHarness();
+    const project = `${PROJECT}two`;
+    const label = `mr-two-${suffix}`;
+    try {
+      for (const key of ['a', 'b'])
+        await testDocker().createContainer({
+          name: `${project}_${key}_1`,
+          Image: 'helm-test/web:1',
+          Labels: testLabels({
+            'ghost.service': label,
+            'com.docker.compose.project': project,
+            'com.docker.compose.service': key,
+            'com.docker.compose.oneoff': 'False',
+            'com.docker.compose.project.working_dir': stackDir,
+            'com.docker.compose.project.config_files': 'docker-compose.yml',
+          }),
+          HostConfig: { NetworkMode: 'host' },
+        });
+      const out = await deployComposeService(
+        h.ctx,
+        await resolveService(label),
+        {
+          image: 'helm-test/web:2',
+          image_id: v2,
+          manifest_digest: null,
+          artifact_id: null,
+          strategy: 'recreate',
+          replaces_release: null,
+          new_release: 'r2',
+        },
+        { requestId: null, approvalId: null, environment: 'dev' },
+      );
+      expect(out, JSON.stringify(out)).toEqual({
+        ok: false,
+        code: 'unavailable',
+        message: `Helm cannot deploy ${label}: its containers belong to 2 compose services of project ${project} (a, b), and Helm changes one compose service at a time; nothing was changed`,
+      });
+      expect(h.log).toEqual([]);
+      const now = await testDocker().listContainers({
+        all: true,
+        filters: { label: [`com.docker.compose.project=${project}`] },
+      });
+      expect(now.map((c) => c.Names[0]).sort()).toEqual([`/${project}_a_1`, `/${project}_b_1`]);
+    } finally {
+      await removeComposeProject(project);
       removeHarnessDir(h.memoryDir);
     }
   });
