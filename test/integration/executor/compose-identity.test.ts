@@ -212,6 +212,22 @@ async function expectExecuted(action: 'deploy' | 'rollback', target: string, ima
   return r;
 }
 
+/** What the executor is handed for a dev deploy of web:2 as r2 (called in a test: v2 is known then). */
+function deployV2Args() {
+  return [
+    {
+      image: 'helm-test/web:2',
+      image_id: v2,
+      manifest_digest: null,
+      artifact_id: null,
+      strategy: 'recreate' as const,
+      replaces_release: null,
+      new_release: 'r2',
+    },
+    { requestId: null, approvalId: null, environment: 'dev' },
+  ] as const;
+}
+
 describe('compose files as owners write them (docker-compose v1, one shared project)', () => {
   it('deploys to a service whose compose key differs from its label and that sets container_name', async () => {
     expect(await httpText(ports.cweb)).toContain('version 1');
@@ -285,16 +301,7 @@ describe('compose files as owners write them (docker-compose v1, one shared proj
       const out = await deployComposeService(
         { ...h.ctx, compose: { run: faulty } },
         service,
-        {
-          image: 'helm-test/web:2',
-          image_id: v2,
-          manifest_digest: null,
-          artifact_id: null,
-          strategy: 'recreate',
-          replaces_release: null,
-          new_release: 'r2',
-        },
-        { requestId: null, approvalId: null, environment: 'dev' },
+        ...deployV2Args(),
       );
       expect(injected).toBe(true);
       expect(out, JSON.stringify(out)).toMatchObject({ ok: false, code: 'rolled_back' });
@@ -332,20 +339,7 @@ describe('compose files as owners write them (docker-compose v1, one shared proj
           }),
           HostConfig: { NetworkMode: 'host' },
         });
-      const out = await deployComposeService(
-        h.ctx,
-        await resolveService(label),
-        {
-          image: 'helm-test/web:2',
-          image_id: v2,
-          manifest_digest: null,
-          artifact_id: null,
-          strategy: 'recreate',
-          replaces_release: null,
-          new_release: 'r2',
-        },
-        { requestId: null, approvalId: null, environment: 'dev' },
-      );
+      const out = await deployComposeService(h.ctx, await resolveService(label), ...deployV2Args());
       expect(out, JSON.stringify(out)).toEqual({
         ok: false,
         code: 'unavailable',
