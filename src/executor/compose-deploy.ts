@@ -6,7 +6,7 @@ import {
   type ComposeExecContext,
   type ComposeTarget,
   type GatedReplica,
-  gateComposeService,
+  gateComposeRelease,
   inspectComposeService,
   logsOfImage,
   pinAndUp,
@@ -100,7 +100,14 @@ async function deploy(
     { pin: COMPOSE_STEP.pin, up: COMPOSE_STEP.up },
     note,
   );
-  const gate = up.ok ? await gateComposeService(t, artifact.imageId, ctx.stabilityWindowMs) : null;
+  const gate = up.ok
+    ? await gateComposeRelease(
+        t,
+        service,
+        { release: desired.new_release, imageId: artifact.imageId },
+        ctx.stabilityWindowMs,
+      )
+    : null;
 
   if (!up.ok || !gate?.ok) {
     const failure = !up.ok ? up.failure : gate && !gate.ok ? gate.failure : 'unknown';
@@ -205,6 +212,7 @@ export async function writeDoc(
         : null;
   return writeComposeRollbackDoc(t.ctx.memoryDir, {
     service: t.service,
+    composeService: t.composeService,
     environment,
     event,
     at: t.ctx.clock.now().toISOString(),

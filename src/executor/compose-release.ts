@@ -38,6 +38,7 @@ import { lastLogs } from './last-logs.js';
 import { shortImageId, tagReleaseImage } from './release-records.js';
 import { type ReleaseRecord, releaseTag } from './release-store.js';
 import { inspectActive, nameOf, protectedReason } from './service-state.js';
+import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from './verify-release-identity.js';
 
 /**
  * What deploy and rollback of a compose service share: finding the project and the compose CLI,
@@ -100,7 +101,14 @@ export interface ComposeTarget {
   overrideFile: string;
   /** The project's own `version` key, repeated in the override (compose v1 wants them equal). */
   version: string | null;
+  /** Helm's name for the service (the request's target: its ghost.service label, …): releases, tags. */
   service: string;
+  /**
+   * The compose service key (`com.docker.compose.service` on its containers): what the override pins
+   * and `up` names. It may differ from `service` (a label, a container_name): pinning the label
+   * would make compose create a new service beside the owner's.
+   */
+  composeService: string;
   /** The service's containers now (one-off and kept ones left out), inspected. */
   infos: ContainerInspect[];
   /** How many replicas `up` keeps: the count the service has now. */
@@ -132,6 +140,13 @@ export async function prepareComposeTarget(
   if (refused) return fail('protected_target', `${refused}; Helm does not ${verb} it`);
   if (infos.length === 0)
     return fail('unknown_target', `${name} has no container in compose project ${projectName}; ${NOTHING}`);
+  const keys = [...new Set(infos.map((i) => i.Config.Labels?.[COMPOSE_LABEL.service] ?? ''))].sort();
+  if (keys.length !== 1 || !keys[0])
+    return fail(
+      'unavailable',
+      `Helm cannot ${verb} ${name}: its containers belong to ${keys.length} compose services of project ${projectName} (${keys.map((k) => k || 'none').join(', ')}), and Helm changes one compose service at a time; ${NOTHING}`,
+    );
+  const composeService = keys[0];
   const overrideFile = overridePath(ctx.memoryDir, projectName);
   const found = composeProjectOf(infos, overrideFile);
   if (!found.ok)
@@ -179,7 +194,17 @@ export async function prepareComposeTarget(
     );
   return {
     ok: true,
-    target: { ctx, cli, project, overrideFile, version, service: name, infos, replicas: infos.length },
+    target: {
+      ctx,
+      cli,
+      project,
+      overrideFile,
+      version,
+      service: name,
+      composeService,
+      infos,
+      replicas: infos.length,
+    },
   };
 }
 
@@ -207,15 +232,22 @@ export async function pinAndUp(
 ): Promise<UpResult> {
   const { ctx } = t;
   const current: OverrideFile = (await readOverride(t.overrideFile)) ?? { version: null, pins: {} };
-  const next: OverrideFile = { version: t.version, pins: { ...current.pins, [t.service]: pin } };
+  // Keyed by the compose service key: compose merges the override into the owner's service by it.
+  const key = t.composeService;
+  const next: OverrideFile = { version: t.version, pins: { ...current.pins, [key]: pin } };
   const text = renderOverride(t.project, next, ownerUpCommand(t.cli, t.project, t.overrideFile), {
-    ...(await overrideNotes(ctx, next)),
-    ...(note ? { [t.service]: note } : {}),
+    ...(await overrideNotes(ctx, next, { [key]: t.service })),
+    ...(note ? { [key]: note } : {}),
   });
-  await announce(ctx, steps.pin, { file: t.overrideFile, service: t.service, image: pin.image });
+  await announce(ctx, steps.pin, {
+    file: t.overrideFile,
+    service: t.service,
+    compose_service: key,
+    image: pin.image,
+  });
   await writeOverride(t.overrideFile, text);
 
-  const command = composeUpCommand(t.cli, t.project, t.overrideFile, t.service, t.replicas);
+  const command = composeUpCommand(t.cli, t.project, t.overrideFile, key, t.replicas);
   await announce(ctx, steps.up, { command: [command.file, ...command.args] });
   const r = await runCompose(ctx, command, t.project);
   if (r.code === 0) return { ok: true, command };
@@ -248,7 +280,7 @@ export async function gateComposeService(
   windowMs: number,
 ): Promise<ComposeGate> {
   const { ctx } = t;
-  const found = composeServiceContainers(await ctx.docker.listContainers(), t.project.name, t.service);
+  const found = composeServiceContainers(await ctx.docker.listContainers(), t.project.name, t.composeService);
   const wrongImage = found.find((c) => c.imageId !== expectImageId);
   if (wrongImage)
     return {
@@ -286,9 +318,34 @@ export async function gateComposeService(
   };
 }
 
+/**
+ * The gate, then the check every release change makes before it reports executed
+ * (verify-release-identity.ts): the containers that carry the service's identity run `expected`.
+ */
+export async function gateComposeRelease(
+  t: ComposeTarget,
+  service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
+  expected: ExpectedRelease,
+  windowMs: number,
+): Promise<ComposeGate> {
+  const gate = await gateComposeService(t, expected.imageId, windowMs);
+  if (!gate.ok) return gate;
+  const problem = await verifyReleaseIdentity(
+    t.ctx,
+    identityOf(service),
+    expected,
+    gate.replicas.map((r) => r.id),
+  );
+  return problem ? { ok: false, failure: problem, failedReplica: null, lastLogs: [] } : gate;
+}
+
 /** The last lines of the service's containers that run `imageId` (after a failed `up`). */
 export async function logsOfImage(t: ComposeTarget, imageId: string): Promise<LogLine[]> {
-  const found = composeServiceContainers(await t.ctx.docker.listContainers(), t.project.name, t.service);
+  const found = composeServiceContainers(
+    await t.ctx.docker.listContainers(),
+    t.project.name,
+    t.composeService,
+  );
   const c = found.find((x) => x.imageId === imageId);
   return c ? lastLogs(t.ctx, c.id, c.name) : [];
 }
@@ -342,14 +399,22 @@ export async function restoreComposeRelease(
   };
 }
 
-/** One comment line per pinned service in the override: "release r2: helm-test/web:2 (sha256:…)". */
-async function overrideNotes(ctx: ExecContext, file: OverrideFile): Promise<Record<string, string>> {
+/**
+ * One comment line per pinned service in the override: "release r2: helm-test/web:2 (sha256:…)".
+ * `helmNames` maps a compose key to Helm's name for it where they differ (the others are looked up
+ * by their key; an unknown one gets just its release id).
+ */
+async function overrideNotes(
+  ctx: ExecContext,
+  file: OverrideFile,
+  helmNames: Readonly<Record<string, string>>,
+): Promise<Record<string, string>> {
   const notes: Record<string, string> = {};
-  for (const [service, pin] of Object.entries(file.pins)) {
+  for (const [key, pin] of Object.entries(file.pins)) {
     const id = pin.labels[HELM_LABEL.release];
     if (!id) continue;
-    const r = await ctx.releases.getRelease(service, id).catch(() => null);
-    notes[service] = r
+    const r = await ctx.releases.getRelease(helmNames[key] ?? key, id).catch(() => null);
+    notes[key] = r
       ? `release ${id}: ${r.image} (${r.image_id})${r.artifact_id ? `, artifact ${r.artifact_id}` : ''}`
       : `release ${id}`;
   }

@@ -18,6 +18,8 @@ import { describe, writeRollbackFile } from './rollback-doc.js';
  */
 export interface ComposeRollbackDocInput {
   service: string;
+  /** The compose service key (may differ from Helm's name for the service). */
+  composeService: string;
   environment: string;
   event: string;
   at: string;
@@ -35,7 +37,7 @@ export function renderComposeRollbackDoc(d: ComposeRollbackDocInput): string {
   lines.push(`# Rollback procedure: ${d.service} (compose project ${d.project.name})`, '');
   lines.push(`Written by Helm at ${d.at} after the ${d.event}. Environment: ${d.environment}.`, '');
   lines.push(
-    `${d.service} is a service of compose project \`${d.project.name}\` (folder \`${d.project.workingDir}\`; files: ${d.project.configFiles.map((f) => `\`${f}\``).join(', ')}).`,
+    `${d.service} is ${d.composeService === d.service ? 'a service' : `service \`${d.composeService}\``} of compose project \`${d.project.name}\` (folder \`${d.project.workingDir}\`; files: ${d.project.configFiles.map((f) => `\`${f}\``).join(', ')}).`,
     "Helm changes it with the project's own files plus its override, which pins the image of each service Helm",
     `deployed or rolled back: \`${d.overrideFile}\`.`,
     '',
@@ -68,14 +70,14 @@ export function renderComposeRollbackDoc(d: ComposeRollbackDocInput): string {
   lines.push('## Roll back by hand (compose)', '');
   lines.push(
     `1. ${prev.id}'s image is \`${prev.image_id}\`, tagged by Helm as \`${tag}\`. If that tag is gone: \`docker tag ${prev.image_id} ${tag}\`.`,
-    `2. In \`${d.overrideFile}\`, set \`services.${d.service}.image\` to \`${tag}\` (and its label \`helm.release\` to \`${prev.id}\`).`,
+    `2. In \`${d.overrideFile}\`, set \`services.${d.composeService}.image\` to \`${tag}\` (and its label \`helm.release\` to \`${prev.id}\`).`,
     `3. Replace the service's containers (only this service: \`--no-deps\`):`,
     '',
     '```sh',
-    commandText(composeUpCommand(d.cli, d.project, d.overrideFile, d.service, d.replicas)),
+    commandText(composeUpCommand(d.cli, d.project, d.overrideFile, d.composeService, d.replicas)),
     '```',
     '',
-    `4. Check it: \`docker ps --filter label=com.docker.compose.project=${d.project.name} --filter label=com.docker.compose.service=${d.service}\`, then Helm's health check.`,
+    `4. Check it: \`docker ps --filter label=com.docker.compose.project=${d.project.name} --filter label=com.docker.compose.service=${d.composeService}\`, then Helm's health check.`,
     '',
   );
   return `${lines.join('\n')}\n`;

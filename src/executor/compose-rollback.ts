@@ -5,7 +5,7 @@ import {
   COMPOSE_STEP,
   type ComposeExecContext,
   ensureReleaseTag,
-  gateComposeService,
+  gateComposeRelease,
   pinAndUp,
   pinLabels,
   prepareComposeTarget,
@@ -123,7 +123,14 @@ async function rollback(
     { image, labels: pinLabels(meta.opId, target.id, current.id) },
     { pin: COMPOSE_STEP.pin, up: COMPOSE_STEP.up },
   );
-  const gate = up.ok ? await gateComposeService(t, target.image_id, ctx.stabilityWindowMs) : null;
+  const gate = up.ok
+    ? await gateComposeRelease(
+        t,
+        service,
+        { release: target.id, imageId: target.image_id },
+        ctx.stabilityWindowMs,
+      )
+    : null;
   if (!up.ok || !gate?.ok) {
     const failure = !up.ok ? up.failure : gate && !gate.ok ? gate.failure : 'unknown';
     const restore = await restoreComposeRelease(t, current, meta.opId);

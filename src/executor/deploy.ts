@@ -28,6 +28,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
+import { releaseVerifier } from './verify-release-identity.js';
 
 export type DeployDesired = PlanFor<'deploy'>['desired'];
 export type ReleaseOutcome = ActionOutcome & { release?: Release };
@@ -159,7 +160,11 @@ async function deploy(
     await ctx.releases.saveRelease(adopted, { current: true });
   }
 
-  const result = await switchReplicas(ctx, steps);
+  const result = await switchReplicas(
+    ctx,
+    steps,
+    releaseVerifier(ctx, service, { release: desired.new_release, imageId: artifact.imageId }),
+  );
   const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
   if (!result.ok) {
     const first = !previous;

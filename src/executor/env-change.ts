@@ -69,3 +69,22 @@ export function sameEnv(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, s
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
 }
+
+/**
+ * The value each variable set_env names must have in the new containers (pure): a set one its new
+ * value; an unset one the image's default where the image defines it, else null (not set).
+ */
+export function expectedEnv(
+  set: Readonly<Record<string, EnvValue>>,
+  unset: readonly string[],
+  imageEnv: readonly string[],
+): Record<string, string | null> {
+  const image = effectiveEnv([], imageEnv);
+  const out: Record<string, string | null> = {};
+  for (const name of unset) {
+    const entry = image.get(name);
+    out[name] = entry === undefined ? null : entry.slice(name.length + 1);
+  }
+  for (const [name, v] of Object.entries(set)) out[name] = v.value;
+  return out;
+}

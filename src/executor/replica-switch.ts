@@ -75,7 +75,15 @@ interface Progress {
 
 class ReplicaFailed extends Error {}
 
-export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaStep[]): Promise<SwitchResult> {
+/**
+ * `verify` (verify-release-identity.ts) runs once every replica passed its gate: a problem it names
+ * fails the switch like a failed replica, and every replaced replica is undone.
+ */
+export async function switchReplicas(
+  ctx: ExecContext,
+  steps: readonly ReplicaStep[],
+  verify?: (started: readonly SwitchedReplica[]) => Promise<string | null>,
+): Promise<SwitchResult> {
   const started = performance.now();
   const done: Progress[] = [];
   const replicas: SwitchedReplica[] = [];
@@ -114,6 +122,8 @@ export async function switchReplicas(ctx: ExecContext, steps: readonly ReplicaSt
       break;
     }
   }
+  const wrong = !failure && verify && done.length > 0 ? await verify(replicas) : null;
+  if (wrong) failure = { reason: wrong, progress: done[done.length - 1]! };
   const stops = done.flatMap((p) => (p.oldStopped ? [p.oldStopped] : []));
   if (!failure) return { ok: true, replicas, ms: Math.round(performance.now() - started), stops };
 

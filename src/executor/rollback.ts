@@ -25,6 +25,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
+import { releaseVerifier } from './verify-release-identity.js';
 
 /**
  * Rolls a service back to a recorded release (`toRelease`, default: the release the current one
@@ -174,7 +175,11 @@ async function rollback(
     await ctx.releases.saveRelease(adopted, { current: true });
   }
 
-  const result = await switchReplicas(ctx, steps);
+  const result = await switchReplicas(
+    ctx,
+    steps,
+    releaseVerifier(ctx, service, { release: target.id, imageId: target.image_id }),
+  );
   const to = `${target.id} (${target.image}, ${shortImageId(target.image_id)})`;
   if (!result.ok) {
     const restored = result.restored;

@@ -3,7 +3,7 @@ import type { PlanFor } from '../contracts/index.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './deploy.js';
 import { freeKeptName } from './deploy.js';
-import { effectiveEnv, type EnvValue, applyEnvChange, sameEnv } from './env-change.js';
+import { effectiveEnv, type EnvValue, applyEnvChange, expectedEnv, sameEnv } from './env-change.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
 import { HELM_LABEL } from './helm-labels.js';
 import { recreateOptions } from './recreate-config.js';
@@ -23,6 +23,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
+import { releaseVerifier } from './verify-release-identity.js';
 
 export type SetEnvDesired = PlanFor<'set_env'>['desired'];
 
@@ -144,6 +145,8 @@ async function setEnv(
   let imageDefaults: string[] = [];
   let notSet: string[] = [];
   let changed = false;
+  /** What each named variable must read back as after the change (null: not set). */
+  let expectEnv: Record<string, string | null> = {};
   for (const info of infos) {
     const image = await ctx.docker.findImage(info.Image);
     if (!image)
@@ -173,6 +176,7 @@ async function setEnv(
     });
     imageDefaults = change.imageDefaults;
     notSet = change.notSet;
+    expectEnv = expectedEnv(set, desired.unset, imageEnv);
     const before = effectiveEnv(imageEnv, info.Config.Env ?? []);
     const after = effectiveEnv(imageEnv, change.env);
     const refsBefore = JSON.stringify(secretRefs(info.Config.Labels ?? {}));
@@ -202,7 +206,11 @@ async function setEnv(
     await tagReleaseImage(ctx, adopted);
     await ctx.releases.saveRelease(adopted, { current: true });
   }
-  const result = await switchReplicas(ctx, steps);
+  const result = await switchReplicas(
+    ctx,
+    steps,
+    releaseVerifier(ctx, service, { release: newRelease, imageId: infos[0]!.Image, env: expectEnv }),
+  );
   if (!result.ok) {
     const restored = result.restored;
     const message = restored

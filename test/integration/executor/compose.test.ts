@@ -28,6 +28,7 @@ import {
   removeReleaseTags,
   resolveService,
 } from './exec-harness.js';
+import { helmOverrideArgs } from './compose-stack.js';
 
 const run = promisify(execFile);
 const suffix = randomBytes(4).toString('hex');
@@ -113,10 +114,9 @@ afterAll(async () => {
   await bus?.close();
   await helm?.close();
   if (stackDir) {
-    const files = ['--file', overridePath(memoryDir, PROJECT)];
     // With Helm's override when it exists, so compose sees every container it made.
-    await compose(...(memoryDir && readable(files[1]!) ? files : []), 'down', '-v', '--timeout', '5').catch(
-      (err) => console.error(`compose down failed: ${(err as Error).message}`),
+    await compose(...helmOverrideArgs(memoryDir, PROJECT), 'down', '-v', '--timeout', '5').catch((err) =>
+      console.error(`compose down failed: ${(err as Error).message}`),
     );
   }
   await removeTestContainers();
@@ -130,15 +130,6 @@ afterAll(async () => {
   if (stackDir) removeHarnessDir(stackDir);
   if (memoryDir) removeHarnessDir(memoryDir);
 });
-
-function readable(path: string): boolean {
-  try {
-    readFileSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a compose service through the bus (docker-compose v1, host network)', () => {
   it('deploys helm-test/web:2: the override pins the release tag, the other service is untouched', async () => {

@@ -416,9 +416,11 @@ describe('the compose rollback document', () => {
     ],
   });
 
-  it('tells the owner to include the override, rolls back with helm and by hand with compose, names no env value', () => {
-    const text = renderComposeRollbackDoc({
-      service: 'web',
+  /** The document after a deploy of r2 over r1, for Helm's name `service` and the compose key. */
+  const docOf = (service: string, composeService: string) =>
+    renderComposeRollbackDoc({
+      service,
+      composeService,
       environment: 'dev',
       event: 'deploy of r2',
       at: '2026-01-02T00:00:00.000Z',
@@ -429,6 +431,9 @@ describe('the compose rollback document', () => {
       cli: { ...V1 },
       replicas: 1,
     });
+
+  it('tells the owner to include the override, rolls back with helm and by hand with compose, names no env value', () => {
+    const text = docOf('web', 'web');
     expect(text).toContain("**Your own `up` must include the override after the project's files**");
     expect(text).toContain(commandText(ownerUpCommand({ ...V1 }, project, OVERRIDE)));
     expect(text).toContain(`helm request rollback web --environment dev --reason "roll back to r1"`);
@@ -436,5 +441,15 @@ describe('the compose rollback document', () => {
     expect(text).toMatch(/tagged by Helm as `helm-release\/web-[0-9a-f]{8}:r1`/);
     expect(text).toContain('the `docker compose` plugin (v2): the same arguments after `docker compose`');
     expect(text).not.toContain('canary-value');
+  });
+
+  it('addresses the compose service key, not Helm’s name for the service, in every compose command', () => {
+    const text = docOf('mr-cweb', 'mrcweb');
+    expect(text).toContain('mr-cweb is service `mrcweb` of compose project');
+    expect(text).toContain('set `services.mrcweb.image`');
+    expect(text).toContain(commandText(composeUpCommand({ ...V1 }, project, OVERRIDE, 'mrcweb', 1)));
+    expect(text).toContain('--filter label=com.docker.compose.service=mrcweb`');
+    expect(text).toContain('helm request rollback mr-cweb ');
+    expect(text).not.toContain('services.mr-cweb');
   });
 });
