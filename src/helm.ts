@@ -4,6 +4,14 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { makeAlertSender } from './bus/alert-sender.js';
 import { startHeartbeat } from './bus/heartbeat.js';
+import {
+  claimInternalKey,
+  describeKeyConflict,
+  differingClaims,
+  internalKeyFingerprint,
+  type KeyClaim,
+  KeyConflictError,
+} from './bus/internal-key-claim.js';
 import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES, WORKER_QUEUES } from './bus/queue-names.js';
 import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
@@ -195,6 +203,32 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     const configKey = deriveKey(helmKey, 'config-hmac');
     const internalKey = deriveKey(helmKey, 'internal-job');
     const secretKey = deriveKey(helmKey, 'secret-hmac');
+    const keyClaim: KeyClaim = {
+      instance: config.instance,
+      host: config.host,
+      pid: process.pid,
+      memory_dir: config.memoryDir,
+      fingerprint: internalKeyFingerprint(internalKey),
+    };
+    // A job whose MAC fails while a live process holds another key: Helm's misconfiguration, no attack.
+    const explainBadMac = async () => {
+      const other = (await differingClaims(redis, config.queuePrefix, keyClaim.fingerprint))[0];
+      return other ? describeKeyConflict(keyClaim, other) : null;
+    };
+    if (config.workers.includes('gate') || config.workers.includes('executor')) {
+      // Before any worker takes a job: a gate and an executor with different keys refuse each other's work.
+      const claim = await claimInternalKey({
+        redis,
+        prefix: config.queuePrefix,
+        claim: keyClaim,
+        intervalMs: config.heartbeatIntervalMs,
+        logger,
+      }).catch((err) => {
+        if (err instanceof KeyConflictError) throw new StartupError([err.message]);
+        throw err;
+      });
+      cleanup.push(() => claim.stop());
+    }
     const releases = makeReleaseStore(config.memoryDir);
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
     const services = await loadOwnerServices(config);
@@ -286,6 +320,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         leaseRetryMs: 250,
         timeoutMs: config.actionTimeoutMs,
         recovery,
+        explainBadMac,
       });
       cleanup.push(() => executor.close());
       const orphans = recoverOrphanedIntents({

@@ -1,0 +1,190 @@
+// Two Helm processes on one bus (HELM_INSTANCE differing, each its own memory folder, as two hosts
+// would be). With different internal-job keys each would refuse the other's helm.exec jobs as
+// forged: the second refuses to start and says how to share the key. With the same key both serve
+// and a staging restart executes. Helm's own misconfiguration never pages `security`.
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { heartbeatKeys } from '../../src/contracts/index.js';
+import { EXEC_QUEUE } from '../../src/bus/queue-names.js';
+import { internalKeyFingerprint } from '../../src/bus/internal-key-claim.js';
+import { signExecJob } from '../../src/gate/exec-job.js';
+import { deriveKey } from '../../src/keys/helm-key.js';
+import { removeTestContainers, startWebService, testDocker } from '../helpers/docker.js';
+import { uniqueName, waitFor } from '../helpers/containers.js';
+import { type BusClient, busClient, startTestHelm, TEST_REDIS_URL } from '../helpers/helm.js';
+import { type HelmProcess, spawnHelm } from '../helpers/helm-process.js';
+import { freshPrefix } from '../helpers/queue-prefix.js';
+import { readRunLogEntries } from '../helpers/run-log.js';
+
+const procs: HelmProcess[] = [];
+const clients: BusClient[] = [];
+afterAll(async () => {
+  for (const p of procs) await p.kill9();
+  for (const c of clients) await c.close();
+  await removeTestContainers();
+});
+
+function start(prefix: string, memoryDir: string, instance: string): HelmProcess {
+  const p = spawnHelm({
+    REDIS_URL: TEST_REDIS_URL,
+    HELM_QUEUE_PREFIX: prefix,
+    HELM_MEMORY_DIR: memoryDir,
+    HELM_INSTANCE: instance,
+    HELM_HEARTBEAT_INTERVAL_MS: '300',
+    HELM_STABILITY_WINDOW_S: '1',
+    LOG_LEVEL: 'info',
+  });
+  procs.push(p);
+  return p;
+}
+
+async function alive(bus: BusClient, prefix: string, instance: string) {
+  await waitFor(
+    async () => bus.redis.get(heartbeatKeys(prefix, instance).instance),
+    `the heartbeat of ${instance}`,
+    30_000,
+  );
+}
+
+async function exitCode(p: HelmProcess, boundMs = 60_000): Promise<number | null> {
+  await waitFor(
+    async () => p.child.exitCode !== null || p.child.signalCode !== null,
+    'Helm to exit',
+    boundMs,
+  );
+  return p.child.exitCode;
+}
+
+async function stagingWeb() {
+  const name = uniqueName('peer-web');
+  const web = await startWebService({ labels: { 'ghost.service': name, 'ghost.environment': 'staging' } });
+  return { name, id: web.id };
+}
+
+/** A routine staging restart through the bus: executed, and Docker shows the container started anew. */
+async function expectRestarted(bus: BusClient, web: { name: string; id: string }) {
+  const startedAt = async () => (await testDocker().getContainer(web.id).inspect()).State.StartedAt;
+  const before = await startedAt();
+  const request = { action: 'restart', target: web.name, environment: 'staging', reason: 'routine' };
+  expect(await bus.request({ ...request, params: { timeout_s: 5 } })).toMatchObject({ status: 'executed' });
+  expect(await startedAt()).not.toBe(before);
+}
+
+const securityAlerts = async (bus: BusClient) =>
+  (await bus.alertsSent()).filter((a) => a['kind'] === 'security');
+
+describe('two Helm processes on one bus', () => {
+  it('the second, with another internal-job key, refuses to start and says how to share the key', async () => {
+    const prefix = freshPrefix();
+    const dirA = await mkdtemp(path.join(os.tmpdir(), 'helm-peer-a-'));
+    const dirB = await mkdtemp(path.join(os.tmpdir(), 'helm-peer-b-'));
+    const bus = await busClient(prefix);
+    clients.push(bus);
+    const a = start(prefix, dirA, 'peer-a');
+    await alive(bus, prefix, 'peer-a');
+
+    const b = start(prefix, dirB, 'peer-b');
+    expect(await exitCode(b)).not.toBe(0);
+    const said = b.output();
+    expect(said).toMatch(/peer-a/);
+    expect(said).toMatch(/another internal-job key/);
+    expect(said).toContain(`copy helm.key from ${dirA}`);
+    expect(said).toContain(dirB);
+    expect(await bus.redis.exists(heartbeatKeys(prefix, 'peer-b').instance)).toBe(0);
+
+    // The first one serves on, and nothing was paged as an attack.
+    expect(a.child.exitCode).toBeNull();
+    const web = await stagingWeb();
+    await expectRestarted(bus, web);
+    expect(await securityAlerts(bus)).toEqual([]);
+  });
+
+  it('two with the same key (helm.key copied) both run, and staging restarts execute', async () => {
+    const prefix = freshPrefix();
+    const dirA = await mkdtemp(path.join(os.tmpdir(), 'helm-peer-a-'));
+    const dirB = await mkdtemp(path.join(os.tmpdir(), 'helm-peer-b-'));
+    const bus = await busClient(prefix);
+    clients.push(bus);
+    start(prefix, dirA, 'peer-a');
+    await alive(bus, prefix, 'peer-a');
+    await copyFile(path.join(dirA, 'helm.key'), path.join(dirB, 'helm.key'));
+    const b = start(prefix, dirB, 'peer-b');
+    await alive(bus, prefix, 'peer-b');
+
+    const web = await stagingWeb();
+    // Several, so that both processes' workers take some of the jobs.
+    for (let i = 0; i < 4; i++) await expectRestarted(bus, web);
+    expect(b.child.exitCode).toBeNull();
+    expect(await securityAlerts(bus)).toEqual([]);
+  });
+});
+
+describe('an exec job whose MAC fails because a live Helm holds another key', () => {
+  it('is a helm_degraded naming the cause, never a security page; unexplained, it stays security', async () => {
+    const h = await startTestHelm();
+    const bus = await busClient(h.prefix);
+    clients.push(bus);
+    const exec = new Queue(EXEC_QUEUE, { connection: bus.redis, prefix: h.prefix });
+    try {
+      // The fault: a job MACed under another Helm key, as a gate with its own memory folder makes.
+      const otherKey = deriveKey(randomBytes(32), 'internal-job');
+      const job = signExecJob(
+        {
+          v: 1,
+          parent_job_id: '1',
+          request: { action: 'restart', target: 'web', environment: 'staging', reason: 'x' } as never,
+          plan: { action: 'restart', service: 'web', host: 'local' } as never,
+          plan_hash: `sha256:${'0'.repeat(64)}`,
+          decision_json: null,
+        },
+        otherKey,
+      );
+      const finished = async (id: string) =>
+        waitFor(async () => {
+          const j = await exec.getJob(id);
+          return j && (await j.isCompleted()) ? (j.returnvalue as Record<string, unknown>) : null;
+        }, `exec job ${id} to finish`);
+
+      // Unexplained (no live process holds that key): a forgery, as before.
+      await exec.add('restart', job, { jobId: 'forged-1' });
+      expect(await finished('forged-1')).toMatchObject({ ok: false, code: 'denied' });
+      expect((await securityAlerts(bus)).length).toBe(1);
+
+      // The process that holds it is alive on the bus (its claim, as an older Helm would have left none
+      // but a racing one could): Helm's own misconfiguration.
+      const claim = {
+        instance: 'peer-other',
+        host: 'other-host',
+        pid: 4242,
+        memory_dir: '/srv/other/memory',
+        fingerprint: internalKeyFingerprint(otherKey),
+      };
+      await bus.redis
+        .multi()
+        .sadd(`${h.prefix}:helm:internal-key`, claim.instance)
+        .set(`${h.prefix}:helm:internal-key:${claim.instance}`, JSON.stringify(claim), 'PX', 60_000)
+        .exec();
+      await exec.add('restart', job, { jobId: 'misconfigured-1' });
+      const result = await finished('misconfigured-1');
+      expect(result).toMatchObject({ ok: false, code: 'internal' });
+      expect(String(result['message'])).toMatch(/peer-other .*another internal-job key/);
+      const degraded = await waitFor(
+        async () => (await bus.alertsSent()).find((a) => a['kind'] === 'helm_degraded'),
+        'the helm_degraded alert',
+      );
+      expect(String(degraded['message'])).toContain('copy helm.key from /srv/other/memory on other-host');
+      expect((await securityAlerts(bus)).length).toBe(1);
+      const events = await readRunLogEntries(h.memoryDir);
+      expect(events.some((e) => e.event === 'helm_degraded' && e.code === 'internal_key_mismatch')).toBe(
+        true,
+      );
+    } finally {
+      await exec.close();
+      await h.close();
+    }
+  });
+});
