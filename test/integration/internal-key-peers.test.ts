@@ -10,7 +10,14 @@ import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heartbeatKeys } from '../../src/contracts/index.js';
 import { EXEC_QUEUE } from '../../src/bus/queue-names.js';
-import { internalKeyFingerprint } from '../../src/bus/internal-key-claim.js';
+import {
+  claimInternalKey,
+  internalKeyFingerprint,
+  type KeyClaim,
+  KeyConflictError,
+} from '../../src/bus/internal-key-claim.js';
+import { makeLogger } from '../../src/log/logger.js';
+import { Redactor } from '../../src/log/redactor.js';
 import { signExecJob } from '../../src/gate/exec-job.js';
 import { deriveKey } from '../../src/keys/helm-key.js';
 import { removeTestContainers, startWebService, testDocker } from '../helpers/docker.js';
@@ -179,5 +186,57 @@ describe('an exec job whose MAC fails because a live Helm holds another key', ()
       await exec.close();
       await h.close();
     }
+  });
+});
+
+describe('the internal-key claim on the real Redis', () => {
+  const logger = makeLogger({ level: 'silent', redactor: new Redactor() });
+  const claimOf = (instance: string, key: Buffer): KeyClaim => ({
+    instance,
+    host: 'h',
+    pid: 1,
+    memory_dir: `/m/${instance}`,
+    fingerprint: internalKeyFingerprint(key),
+  });
+
+  it('of two processes starting together with different keys, exactly one gets in; the same key, both', async () => {
+    const bus = await busClient(freshPrefix());
+    clients.push(bus);
+    const prefix = String(bus.actions.opts.prefix);
+    const claim = (c: KeyClaim) =>
+      claimInternalKey({ redis: bus.redis, prefix, claim: c, intervalMs: 60_000, logger });
+    const [keyA, keyB] = [randomBytes(32), randomBytes(32)];
+    const raced = await Promise.allSettled([claim(claimOf('x', keyA)), claim(claimOf('y', keyB))]);
+    expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const lost = raced.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toBeInstanceOf(KeyConflictError);
+
+    const winner = raced[0].status === 'fulfilled' ? keyA : keyB;
+    const same = await claim(claimOf('z', winner));
+    await same.stop();
+  });
+
+  it('a process that is gone blocks nobody: stopped (SIGTERM) or its claim expired (kill -9)', async () => {
+    const bus = await busClient(freshPrefix());
+    clients.push(bus);
+    const prefix = String(bus.actions.opts.prefix);
+    const claim = (c: KeyClaim) =>
+      claimInternalKey({ redis: bus.redis, prefix, claim: c, intervalMs: 60_000, logger });
+    const stopped = await claim(claimOf('stopped', randomBytes(32)));
+    await expect(claim(claimOf('new', randomBytes(32)))).rejects.toBeInstanceOf(KeyConflictError);
+    await stopped.stop();
+
+    // A killed process refreshes nothing: its claim outlives it by at most three intervals.
+    const killed = claimOf('killed', randomBytes(32));
+    await bus.redis
+      .multi()
+      .sadd(`${prefix}:helm:internal-key`, killed.instance)
+      .set(`${prefix}:helm:internal-key:${killed.instance}`, JSON.stringify(killed), 'PX', 300)
+      .exec();
+    await expect(claim(claimOf('new', randomBytes(32)))).rejects.toBeInstanceOf(KeyConflictError);
+    await new Promise((r) => setTimeout(r, 400));
+    const next = await claim(claimOf('new', randomBytes(32)));
+    expect(await bus.redis.smembers(`${prefix}:helm:internal-key`)).toEqual(['new']);
+    await next.stop();
   });
 });
