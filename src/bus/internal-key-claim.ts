@@ -67,9 +67,9 @@ export function describeKeyConflict(mine: KeyClaim, other: KeyClaim): string {
     `Helm process ${other.instance} (pid ${other.pid} on ${other.host}, memory folder ${other.memory_dir}) ` +
     `serves this bus with another internal-job key than this process (${mine.instance}, memory folder ` +
     `${mine.memory_dir}): each would refuse the other's helm.exec jobs. Every gate and executor on one bus ` +
-    `must share one key: stop this process, copy helm.key from ${other.memory_dir} on ${other.host} into ` +
-    `${mine.memory_dir} (the HELM_MEMORY_DIR of this process; keep it mode 0600), or point HELM_MEMORY_DIR ` +
-    `at a folder that holds that helm.key, and start again`
+    `must share one key: copy helm.key from ${other.memory_dir} on ${other.host} into ${mine.memory_dir} ` +
+    `(the HELM_MEMORY_DIR of ${mine.instance}; keep it mode 0600), or point that HELM_MEMORY_DIR at a folder ` +
+    `that holds the same helm.key, then start ${mine.instance} again`
   );
 }
 
