@@ -4,6 +4,14 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config/config.js';
 import { makeAlertSender } from './bus/alert-sender.js';
 import { startHeartbeat } from './bus/heartbeat.js';
+import {
+  claimInternalKey,
+  describeKeyConflict,
+  differingClaims,
+  internalKeyFingerprint,
+  type KeyClaim,
+  KeyConflictError,
+} from './bus/internal-key-claim.js';
 import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES, WORKER_QUEUES } from './bus/queue-names.js';
 import { startQueueWatch } from './bus/queue-watch.js';
 import { makeBlockingConnection, makeCommandConnection } from './bus/redis-connection.js';
@@ -113,6 +121,35 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     for (const w of durability.warnings) logger.warn(w);
 
     const helmKey = await loadOrCreateHelmKey(config.memoryDir);
+    const internalKey = deriveKey(helmKey, 'internal-job');
+    const keyClaim: KeyClaim = {
+      instance: config.instance,
+      host: config.host,
+      pid: process.pid,
+      memory_dir: config.memoryDir,
+      fingerprint: internalKeyFingerprint(internalKey),
+    };
+    // A job whose MAC fails while a live process holds another key: Helm's misconfiguration, no attack.
+    const explainBadMac = async () => {
+      const other = (await differingClaims(redis, config.queuePrefix, keyClaim.fingerprint))[0];
+      return other ? describeKeyConflict(keyClaim, other) : null;
+    };
+    if (config.workers.includes('gate') || config.workers.includes('executor')) {
+      // Before any worker takes a job, and before anything is written under this key (the run log): a
+      // gate and an executor with different keys refuse each other's work, and the owner's fix is to
+      // replace this process's helm.key.
+      const claim = await claimInternalKey({
+        redis,
+        prefix: config.queuePrefix,
+        claim: keyClaim,
+        intervalMs: config.heartbeatIntervalMs,
+        logger,
+      }).catch((err) => {
+        if (err instanceof KeyConflictError) throw new StartupError([err.message]);
+        throw err;
+      });
+      cleanup.push(() => claim.stop());
+    }
     const runLogKey = deriveKey(helmKey, 'run-log');
     const runLog = await openOwnRunLog(config, runLogKey, clock, logger);
     cleanup.push(() => runLog.close());
@@ -200,7 +237,6 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     cleanup.push(() => execQueue.close());
     const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
     const configKey = deriveKey(helmKey, 'config-hmac');
-    const internalKey = deriveKey(helmKey, 'internal-job');
     const secretKey = deriveKey(helmKey, 'secret-hmac');
     const releases = makeReleaseStore(config.memoryDir);
     // What the executors' operations (and crash recovery) run with; null: a read-only Docker.
@@ -302,6 +338,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         leaseRetryMs: 250,
         timeoutMs: config.actionTimeoutMs,
         recovery,
+        explainBadMac,
       });
       cleanup.push(() => executor.close());
       const orphans = recoverOrphanedIntents({

@@ -12,3 +12,8 @@ export function makeBlockingConnection(url: string, name: string): Redis {
 export function makeCommandConnection(url: string, name: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: 2, connectionName: name, enableOfflineQueue: true });
 }
+
+/** A Redis URL fit to print: its password (and user) hidden. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
 import { heartbeatKeys } from '../contracts/index.js';
 import { queueWatchKey, type QueueWatchReport } from '../bus/queue-watch.js';
-import { makeCommandConnection } from '../bus/redis-connection.js';
+import { makeCommandConnection, redactUrl } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
 import { judgeQueue } from '../bus/queue-health.js';
 import { makeDockerReads } from '../docker/docker-client.js';
@@ -214,8 +214,4 @@ async function diskChecks(
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

@@ -73,11 +73,18 @@ export interface ExecDeps extends PlanInputSources, SecretScopeSources {
   timeoutMs: number;
   /** Crash recovery (recover.ts): how a job that came back after its worker died is reconciled. */
   recovery?: ExecRecovery | null;
+  /**
+   * Why a job's MAC may not verify without anyone forging it: a live Helm process on this bus holds
+   * another internal-job key (internal-key-claim.ts). null: nothing explains it.
+   */
+  explainBadMac?: () => Promise<string | null>;
 }
 
 export function makeExecJobHandler(deps: ExecDeps) {
   return async function runExecJob(job: Job, token?: string): Promise<ExecResult> {
     if (!isGenuineExecJob(job.data, deps.internalKey)) {
+      const misconfigured = await deps.explainBadMac?.().catch(() => null);
+      if (misconfigured) return refuseMisconfigured(job, misconfigured);
       return refuseForged(job, 'its MAC does not verify: it was not issued by Helm’s gate');
     }
     const data = job.data as SignedExecJob;
@@ -408,6 +415,23 @@ export function makeExecJobHandler(deps: ExecDeps) {
       dedup_key: `security:exec-job:${job.id}`,
     });
     return { ok: false, code: 'denied', message };
+  }
+
+  /** Helm's own misconfiguration is no attack: the owner is told what to fix, never paged "security". */
+  async function refuseMisconfigured(job: Job, cause: string): Promise<ExecResult> {
+    const message = `a job on helm.exec was not run: its MAC does not verify because ${cause}; nothing was changed`;
+    deps.logger.error({ exec_job: job.id }, message);
+    await deps.runLog
+      .append({ event: 'helm_degraded', job_id: null, code: 'internal_key_mismatch', message })
+      .catch(() => undefined);
+    await deps.alerts.send({
+      severity: 'critical',
+      kind: 'helm_degraded',
+      message,
+      details: { exec_job: job.id ?? null, name: job.name },
+      dedup_key: 'helm_degraded:internal_key',
+    });
+    return { ok: false, code: 'internal', message };
   }
 }
 
