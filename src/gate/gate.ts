@@ -13,8 +13,9 @@ import {
 import type { DockerReads } from '../docker/docker-client.js';
 import { failedResult, resultWithStatus, type ResultSubject } from '../intake/result-builder.js';
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
-import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
+import { buildPlan, PlanError, planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
+import { cannotDo } from './cannot-do.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
@@ -131,6 +132,10 @@ export function makeGate(deps: GateDeps): Gate {
       );
     }
 
+    // What this Helm cannot do is refused before Warden is asked to approve it (cannot-do.ts).
+    const impossible = cannotDo(request, seen.service);
+    if (impossible) return finish(job, failedResult(subject, now(), impossible.code, impossible.message));
+
     let plan: Plan;
     try {
       plan = buildPlan({
@@ -155,15 +160,16 @@ export function makeGate(deps: GateDeps): Gate {
       throw err;
     }
     const hash = planHash(plan);
-    const direction =
-      plan.action === 'scale'
-        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
-        : null;
-    const verdict = decide({ action: request.action, environment: seen.environment, direction }, policy);
+    const verdict = decide(policyInputOf(plan), policy);
     if (verdict.decision === 'deny')
       return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
-    if (verdict.decision === 'needs_approval')
-      return park(job, token, request, subject, plan, hash, verdict.reason, policy.approvalDeadlineS * 1000);
+    if (verdict.decision === 'needs_approval') {
+      // The steps name the containers (and volumes) the plan's preconditions bind, as Docker shows them.
+      const context = stepContextOf(seen.containers);
+      const steps = planSteps(plan, context.names, context.volumes);
+      const waitMs = policy.approvalDeadlineS * 1000;
+      return park(job, token, request, subject, plan, hash, steps, verdict.reason, waitMs);
+    }
 
     await publishStatus(
       deps,
@@ -181,6 +187,7 @@ export function makeGate(deps: GateDeps): Gate {
     subject: ResultSubject,
     plan: Plan,
     hash: string,
+    steps: string[],
     reason: string,
     waitMs: number,
   ) {
@@ -192,7 +199,7 @@ export function makeGate(deps: GateDeps): Gate {
       approval_id: approvalId,
       plan_hash: hash,
       plan,
-      steps: planSteps(plan),
+      steps,
       request,
       requested_at: requestedAt.toISOString(),
       expires_at: new Date(deadline).toISOString(),
