@@ -75,6 +75,34 @@ describe('refused before Warden is asked', () => {
     expect((await testDocker().getContainer(web.id).inspect()).Id).toBe(before);
     expect(await (await fetch(`${web.url}/`)).text()).toContain('version 1');
   });
+  it('so is a production scale or set_env of a compose service: no ApprovalRequest, nothing changed', async () => {
+    const name = named('sf-compose');
+    const c = await startServiceContainer({
+      service: name,
+      name,
+      image: 'helm-test/worker:1',
+      port: null,
+      labels: { 'ghost.environment': 'production', 'com.docker.compose.project': 'helmtestproj' },
+    });
+    for (const [action, params] of [
+      ['scale', { replicas: 2 }],
+      ['set_env', { set: { MODE: 'fast' } }],
+    ] as const) {
+      const job = await bed.bus.send({
+        action,
+        target: name,
+        environment: 'production',
+        reason: 'try',
+        params,
+      });
+      const result = await settled(job);
+      expect(result).toMatchObject({ status: 'failed', approval_id: null, error: { code: 'unavailable' } });
+      expect(String((result.error as { message: string }).message)).toContain('compose project helmtestproj');
+    }
+    expect(await approvalRequestsFor(name)).toEqual([]);
+    expect(await runningOf(name)).toEqual([name]);
+    expect((await testDocker().getContainer(name).inspect()).Id).toBe(c.id);
+  });
 });
 
 describe('the plan Warden signs', () => {
