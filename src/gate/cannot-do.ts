@@ -4,7 +4,9 @@
 // When Helm learns one of these (say start-first, issue 11), its rule here goes with it.
 import type { ActionRequest } from '../contracts/action-request.js';
 import type { ErrorCode } from '../contracts/error-codes.js';
+import type { ContainerInspect, ImageInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
+import { bindsFixedHostPort } from '../executor/fixed-port.js';
 
 export interface CannotDo {
   code: Extract<ErrorCode, 'unavailable' | 'not_supported'>;
@@ -22,8 +24,18 @@ export function strategyRefusal(strategy: string): string | null {
   return strategy === 'start-first' ? START_FIRST_REFUSAL : null;
 }
 
+/** For a scale to more than one replica: the container new replicas would copy, and its image. */
+export interface ScaleSource {
+  info: ContainerInspect;
+  image: ImageInspect | null;
+}
+
 /** Why this Helm cannot carry out `request` on `service` at all, whoever approves it; null when it can. */
-export function cannotDo(request: ActionRequest, service: ResolvedService): CannotDo | null {
+export function cannotDo(
+  request: ActionRequest,
+  service: ResolvedService,
+  scaleSource: ScaleSource | null = null,
+): CannotDo | null {
   const nothing = 'nothing was changed';
   const compose = service.composeProject;
   switch (request.action) {
@@ -37,12 +49,13 @@ export function cannotDo(request: ActionRequest, service: ResolvedService): Cann
           code: 'unavailable',
           message: `${service.name} is a service of compose project ${compose}, and compose scales its own services (docker compose up --scale), which this Helm does not run; ${nothing}`,
         };
-      if (request.params.replicas > 1 && service.via === 'container_name')
+      if (request.params.replicas <= 1) return null;
+      if (service.via === 'container_name')
         return {
           code: 'not_supported',
           message: `${service.name} is known only by its container name, so another replica could not be found as ${service.name}: label it ghost.service=${service.name} to run more than one; ${nothing}`,
         };
-      return null;
+      return fixedPortRefusal(service.name, request.params.replicas, scaleSource);
     case 'set_env':
       return compose
         ? {
@@ -53,4 +66,14 @@ export function cannotDo(request: ActionRequest, service: ResolvedService): Cann
     default:
       return null;
   }
+}
+
+function fixedPortRefusal(name: string, replicas: number, source: ScaleSource | null): CannotDo | null {
+  const fixed = source ? bindsFixedHostPort(source.info, source.image) : null;
+  return fixed?.fixed
+    ? {
+        code: 'not_supported',
+        message: `${name} cannot run ${replicas} replicas: ${fixed.why}, so a second replica could not bind it (and a loopback health check would be answered by the first); nothing was changed`,
+      }
+    : null;
 }

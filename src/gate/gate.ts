@@ -10,12 +10,13 @@ import {
   ApprovalRequestSchema,
   type Plan,
 } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { failedResult, resultWithStatus, type ResultSubject } from '../intake/result-builder.js';
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
 import { buildPlan, PlanError, planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
-import { cannotDo } from './cannot-do.js';
+import { cannotDo, type ScaleSource } from './cannot-do.js';
+import { scaleChanges } from '../plan/scale-choice.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
@@ -133,7 +134,11 @@ export function makeGate(deps: GateDeps): Gate {
     }
 
     // What this Helm cannot do is refused before Warden is asked to approve it (cannot-do.ts).
-    const impossible = cannotDo(request, seen.service);
+    const impossible = cannotDo(
+      request,
+      seen.service,
+      await scaleSourceOf(deps.docker, request, seen.containers),
+    );
     if (impossible) return finish(job, failedResult(subject, now(), impossible.code, impossible.message));
 
     let plan: Plan;
@@ -394,4 +399,16 @@ export function makeGate(deps: GateDeps): Gate {
     start,
     resume,
   };
+}
+
+/** For a scale to more than one replica: the replica new ones would copy (replica 1), and its image. */
+async function scaleSourceOf(
+  docker: DockerReads,
+  request: ActionRequest,
+  containers: readonly ContainerInspect[],
+): Promise<ScaleSource | null> {
+  if (request.action !== 'scale' || request.params.replicas <= 1) return null;
+  const info = scaleChanges(containers, request.params.replicas).keep[0];
+  if (!info) return null;
+  return { info, image: await docker.inspectImage(info.Image).catch(() => null) };
 }

@@ -103,6 +103,25 @@ describe('refused before Warden is asked', () => {
     expect(await runningOf(name)).toEqual([name]);
     expect((await testDocker().getContainer(name).inspect()).Id).toBe(c.id);
   });
+  it('so is a production scale to 2 of a service bound to a fixed host port', async () => {
+    const name = named('sf-port');
+    const web = await startWebService({
+      labels: { 'ghost.service': name, 'ghost.environment': 'production' },
+    });
+    const result = await settled(
+      await bed.bus.send({
+        action: 'scale',
+        target: name,
+        environment: 'production',
+        reason: 'more',
+        params: { replicas: 2 },
+      }),
+    );
+    expect(result).toMatchObject({ status: 'failed', approval_id: null, error: { code: 'not_supported' } });
+    expect(String((result.error as { message: string }).message)).toContain(`host port ${web.port}`);
+    expect(await approvalRequestsFor(name)).toEqual([]);
+    expect(await runningOf(name)).toEqual([web.name]);
+  });
 });
 
 describe('the plan Warden signs', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ActionRequest, ActionRequestSchema } from '../../../src/contracts/index.js';
 import type { ResolvedService } from '../../../src/docker/target-resolution.js';
 import { cannotDo, START_FIRST_REFUSAL, strategyRefusal } from '../../../src/gate/cannot-do.js';
+import { hex64, inspectFixture } from '../plan/inspect-fixture.js';
 
 const IMAGE_ID = `sha256:${'a'.repeat(64)}`;
 const plain: ResolvedService = { name: 'web', via: 'ghost.service', composeProject: null, containers: [] };
@@ -52,6 +53,23 @@ describe('cannotDo: what Helm refuses before Warden is asked', () => {
       expect(refusal.message).toMatch(/nothing was changed\.?$/i);
       expect(refusal.message).not.toMatch(/\n/);
     }
+  });
+
+  // The replica new ones would copy: publishing host port 8080 (the fixture), or publishing none.
+  const published = { info: inspectFixture(hex64('1'), 'web-1'), image: null };
+  const worker = {
+    info: inspectFixture(hex64('1'), 'web-1', { HostConfig: { PortBindings: null } }),
+    image: null,
+  };
+  it.each([
+    ['to 2, publishing a fixed host port', 2, published, 'not_supported'],
+    ['to 1, publishing a fixed host port', 1, published, null],
+    ['to 3, publishing none', 3, worker, null],
+    ['to 2, nothing to copy (no container)', 2, null, null],
+  ] as const)('scale %s', (_name, replicas, source, code) => {
+    const refusal = cannotDo(request({ action: 'scale', params: { replicas } }), plain, source);
+    expect(refusal?.code ?? null).toBe(code);
+    if (refusal) expect(refusal.message).toContain('it publishes host port 8080->8080/tcp');
   });
 
   it('start-first says why and what to use instead, the same words the executor uses', () => {
