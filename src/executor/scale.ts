@@ -58,19 +58,30 @@ export async function scaleService(
   service: ResolvedService,
   replicas: number,
   meta: ExecMeta,
+  /** The plan's remove_containers: the containers that go must be exactly these. */
+  plannedRemovals?: readonly string[],
 ): Promise<ActionOutcome> {
   try {
-    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() });
+    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() }, plannedRemovals);
   } catch (err) {
     rethrowAbort(err);
     return errorOutcome(err, `scale of ${service.name} to ${replicas} failed`);
   }
 }
 
+const NO_RESTART: Readonly<Record<string, true>> = { no: true, '': true };
+
 // Which containers stay and which go is part of the plan Warden signs (plan/scale-choice.ts).
 export { type ScalePlanOfContainers, scaleChanges } from '../plan/scale-choice.js';
 
-const NO_RESTART: Readonly<Record<string, true>> = { no: true, '': true };
+function shortIds(ids: readonly string[]): string {
+  return ids.length === 0
+    ? 'none'
+    : [...ids]
+        .sort()
+        .map((id) => id.slice(0, 12))
+        .join(', ');
+}
 
 /** `<service>-<n>` for the first free n ≥ 2. */
 export function replicaNames(service: string, count: number, taken: ReadonlySet<string>): string[] {
@@ -104,6 +115,7 @@ async function scale(
   service: ResolvedService,
   replicas: number,
   meta: ExecMeta,
+  plannedRemovals: readonly string[] | undefined,
 ): Promise<ActionOutcome> {
   const started = performance.now();
   const name = service.name;
@@ -122,6 +134,13 @@ async function scale(
 
   const from = infos.filter(isUp).length;
   const changes = scaleChanges(infos, replicas);
+  const goes = changes.remove.map((i) => i.Id).sort();
+  if (plannedRemovals && goes.join(',') !== [...plannedRemovals].sort().join(','))
+    return {
+      ok: false,
+      code: 'stale_plan',
+      message: `${name} changed since the plan was made: the plan removes ${shortIds(plannedRemovals)}, but now ${shortIds(goes)} would go; ${nothing}`,
+    };
   const source = changes.keep[0]!;
   if (replicas > 1) {
     if (service.via === 'container_name')
