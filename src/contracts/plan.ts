@@ -56,7 +56,11 @@ const DeployDesiredSchema = z.strictObject({
   new_release: ReleaseIdSchema,
 });
 const TimeoutDesiredSchema = z.strictObject({ timeout_s: integerRange(1, 600) });
-const ScaleDesiredSchema = z.strictObject({ replicas: integerRange(0, 50) });
+const ScaleDesiredSchema = z.strictObject({
+  replicas: integerRange(0, 50),
+  // Exactly which containers go (stopped and removed): Warden signs the choice, not just a count.
+  remove_containers: sortedUnique(ContainerIdSchema, 'the ids of the containers the scale removes'),
+});
 const RemoveDesiredSchema = z.strictObject({ volumes: z.boolean(), archive: z.boolean() });
 
 export const PlannedEnvValueSchema = z.union([
@@ -113,7 +117,10 @@ export const PlanSchema = z
     planFor('deploy', DeployDesiredSchema),
     planFor('restart', TimeoutDesiredSchema),
     planFor('stop', TimeoutDesiredSchema),
-    planFor('scale', ScaleDesiredSchema),
+    planFor('scale', ScaleDesiredSchema).refine(
+      (p) => p.desired.remove_containers.every((id) => p.preconditions.containers.some((c) => c.id === id)),
+      { error: 'remove_containers must name containers of preconditions.containers' },
+    ),
     planFor('remove', RemoveDesiredSchema),
     planFor('set_env', SetEnvDesiredSchema),
     planFor('rollback', RollbackDesiredSchema),
@@ -122,7 +129,7 @@ export const PlanSchema = z
   .meta({
     description:
       'Lists are sorted ascending by UTF-16 code units with no repeats (preconditions.containers by id, ' +
-      'set_env unset, prune items); set_env may not both set and unset a name; prune items are image ids ' +
+      'set_env unset, prune items, scale remove_containers); scale removes only containers of its preconditions; set_env may not both set and unset a name; prune items are image ids ' +
       'for images and container ids for containers. plan_hash = lowercase hex SHA-256 of the RFC 8785 form.',
   });
 

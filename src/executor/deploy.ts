@@ -3,6 +3,7 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import type { PlanFor, Release } from '../contracts/index.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
+import { strategyRefusal } from '../gate/cannot-do.js';
 import { checkNewRelease } from './artifact.js';
 import { deployComposeService } from './compose-deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
@@ -33,10 +34,8 @@ import { releaseVerifier } from './verify-release-identity.js';
 export type DeployDesired = PlanFor<'deploy'>['desired'];
 export type ReleaseOutcome = ActionOutcome & { release?: Release };
 
-export const START_FIRST_REFUSAL =
-  'start-first is not available: zero downtime needs a traffic switch that tells the old instances from the new ' +
-  'ones, which this Helm does not have yet; with host networking a second instance cannot bind the same port, ' +
-  'and a loopback health check would be answered by the old one. Use strategy "recreate". Nothing was changed.';
+// What this Helm cannot deploy is decided in one place, which the gate asks before Warden is (cannot-do.ts).
+export { START_FIRST_REFUSAL } from '../gate/cannot-do.js';
 
 /**
  * Deploys a new release with the `recreate` strategy:
@@ -74,8 +73,8 @@ async function deploy(
   const started = performance.now();
   const name = service.name;
   const nothing = 'nothing was changed';
-  if (desired.strategy === 'start-first')
-    return { ok: false, code: 'unavailable', message: START_FIRST_REFUSAL };
+  const strategyProblem = strategyRefusal(desired.strategy);
+  if (strategyProblem) return { ok: false, code: 'unavailable', message: strategyProblem };
   // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).
   if (service.composeProject) return deployComposeService(ctx, service, desired, meta);
 

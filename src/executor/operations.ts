@@ -51,7 +51,13 @@ export function makeOperations(base: Omit<ExecContext, 'beforeChange'> | null): 
     // scale, remove, set_env, prune (scale.ts, remove.ts, set-env.ts, prune.ts)
     scale: async (op) =>
       op.plan.action === 'scale'
-        ? scaleService(ctx(op), op.service, op.plan.desired.replicas, meta(op))
+        ? scaleService(
+            ctx(op),
+            op.service,
+            op.plan.desired.replicas,
+            meta(op),
+            op.plan.desired.remove_containers,
+          )
         : mismatch(),
     remove: async (op) =>
       op.plan.action === 'remove'

@@ -11,7 +11,7 @@ import type { ApprovalLedger } from '../gate/approval-ledger.js';
 import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/exec-job.js';
 import { observeHost, observeTarget } from '../gate/observe-target.js';
 import type { Logger } from '../log/logger.js';
-import { buildPlan, PlanError, scaleDirection } from '../plan/build-plan.js';
+import { buildPlan, PlanError, policyInputOf } from '../plan/build-plan.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
 import {
   outOfScopeSecrets,
@@ -314,16 +314,9 @@ export function makeExecJobHandler(deps: ExecDeps) {
     });
   }
 
-  /** Whether the policy gates this plan (scale direction read from the plan itself). */
+  /** Whether the policy gates this plan (read from the plan itself, as the gate reads it). */
   function needsApproval(plan: Plan): boolean {
-    const direction =
-      plan.action === 'scale'
-        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
-        : null;
-    return (
-      decide({ action: plan.action, environment: plan.environment, direction }, deps.policy()).decision !==
-      'auto'
-    );
+    return decide(policyInputOf(plan), deps.policy()).decision !== 'auto';
   }
 
   type ApprovalCheck =

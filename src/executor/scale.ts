@@ -19,6 +19,7 @@ import { captureConfig, configDigest } from './release-config.js';
 import { recordedReleaseOf, writeServiceRollbackDoc } from './release-records.js';
 import type { ReleaseRecord } from './release-store.js';
 import { stopTimeout } from './replica-switch.js';
+import { isUp, scaleChanges } from '../plan/scale-choice.js';
 import { clearScaleTemplate, readScaleTemplate, writeScaleTemplate } from './scale-template.js';
 import {
   errorOutcome,
@@ -57,9 +58,11 @@ export async function scaleService(
   service: ResolvedService,
   replicas: number,
   meta: ExecMeta,
+  /** The plan's remove_containers: the containers that go must be exactly these. */
+  plannedRemovals?: readonly string[],
 ): Promise<ActionOutcome> {
   try {
-    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() });
+    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() }, plannedRemovals);
   } catch (err) {
     rethrowAbort(err);
     return errorOutcome(err, `scale of ${service.name} to ${replicas} failed`);
@@ -68,47 +71,16 @@ export async function scaleService(
 
 const NO_RESTART: Readonly<Record<string, true>> = { no: true, '': true };
 
-/** Running, or about to be (Docker restarting it): it counts as a replica. */
-function isUp(info: ContainerInspect): boolean {
-  return info.State.Running || info.State.Restarting;
-}
+// Which containers stay and which go is part of the plan Warden signs (plan/scale-choice.ts).
+export { type ScalePlanOfContainers, scaleChanges } from '../plan/scale-choice.js';
 
-function created(info: ContainerInspect): number {
-  return Date.parse(info.Created) || 0;
-}
-
-/** Oldest first (then by name): replica 1 is the oldest. */
-function byAge(a: ContainerInspect, b: ContainerInspect): number {
-  return created(a) - created(b) || nameOf(a).localeCompare(nameOf(b));
-}
-
-export interface ScalePlanOfContainers {
-  /** The containers that stay, replica 1 first. */
-  keep: ContainerInspect[];
-  /** Containers that stay but are stopped now: started again. */
-  start: ContainerInspect[];
-  /** Removed, newest first. */
-  remove: ContainerInspect[];
-  /** How many copies of replica 1 to create. */
-  create: number;
-  /** replicas 0: the container kept stopped as the template. */
-  template: ContainerInspect | null;
-}
-
-/** What a scale to `replicas` does with these containers (pure). */
-export function scaleChanges(infos: readonly ContainerInspect[], replicas: number): ScalePlanOfContainers {
-  const order = [...infos.filter(isUp).sort(byAge), ...infos.filter((i) => !isUp(i)).sort(byAge)];
-  const keepCount = Math.max(replicas, order.length > 0 ? 1 : 0);
-  const keep = order.slice(0, Math.min(keepCount, order.length));
-  const remove = order.slice(keep.length).sort((a, b) => byAge(b, a));
-  if (replicas === 0) return { keep, start: [], remove, create: 0, template: keep[0] ?? null };
-  return {
-    keep,
-    start: keep.filter((i) => !isUp(i)),
-    remove,
-    create: Math.max(0, replicas - keep.length),
-    template: null,
-  };
+function shortIds(ids: readonly string[]): string {
+  return ids.length === 0
+    ? 'none'
+    : [...ids]
+        .sort()
+        .map((id) => id.slice(0, 12))
+        .join(', ');
 }
 
 /** `<service>-<n>` for the first free n ≥ 2. */
@@ -143,6 +115,7 @@ async function scale(
   service: ResolvedService,
   replicas: number,
   meta: ExecMeta,
+  plannedRemovals: readonly string[] | undefined,
 ): Promise<ActionOutcome> {
   const started = performance.now();
   const name = service.name;
@@ -161,6 +134,13 @@ async function scale(
 
   const from = infos.filter(isUp).length;
   const changes = scaleChanges(infos, replicas);
+  const goes = changes.remove.map((i) => i.Id).sort();
+  if (plannedRemovals && goes.join(',') !== [...plannedRemovals].sort().join(','))
+    return {
+      ok: false,
+      code: 'stale_plan',
+      message: `${name} changed since the plan was made: the plan removes ${shortIds(plannedRemovals)}, but now ${shortIds(goes)} would go; ${nothing}`,
+    };
   const source = changes.keep[0]!;
   if (replicas > 1) {
     if (service.via === 'container_name')

@@ -10,12 +10,14 @@ import {
   ApprovalRequestSchema,
   type Plan,
 } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { failedResult, resultWithStatus, type ResultSubject } from '../intake/result-builder.js';
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
-import { buildPlan, PlanError, planSteps, scaleDirection } from '../plan/build-plan.js';
+import { buildPlan, PlanError, planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../executor/release-store.js';
 import { stopWaitOf, stopWaitText } from '../executor/stop-timeout.js';
+import { cannotDo, type ScaleSource } from './cannot-do.js';
+import { scaleChanges } from '../plan/scale-choice.js';
 import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
 import { outOfScopeSecrets, type SecretScopeSources, summariseScopeProblems } from './secret-scope-check.js';
 import { decide, type Policy } from '../policy/policy.js';
@@ -137,6 +139,14 @@ export function makeGate(deps: GateDeps): Gate {
     const outOfScope = await outOfScopeSecrets(request, seen, deps);
     if (outOfScope.length > 0) return refuseSecrets(job, request, subject, seen.environment, outOfScope);
 
+    // What this Helm cannot do is refused before Warden is asked to approve it (cannot-do.ts).
+    const impossible = cannotDo(
+      request,
+      seen.service,
+      await scaleSourceOf(deps.docker, request, seen.containers),
+    );
+    if (impossible) return finish(job, failedResult(subject, now(), impossible.code, impossible.message));
+
     let plan: Plan;
     try {
       plan = buildPlan({
@@ -161,27 +171,17 @@ export function makeGate(deps: GateDeps): Gate {
       throw err;
     }
     const hash = planHash(plan);
-    const direction =
-      plan.action === 'scale'
-        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
-        : null;
-    const verdict = decide({ action: request.action, environment: seen.environment, direction }, policy);
+    const verdict = decide(policyInputOf(plan), policy);
     if (verdict.decision === 'deny')
       return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
     if (verdict.decision === 'needs_approval') {
-      // The steps Warden reads say how long each stop may wait (the container's own stop wait).
+      // The steps name the containers (and volumes) the plan's preconditions bind, as Docker shows them,
+      // and how long each stop may wait (the container's own stop wait).
+      const context = stepContextOf(seen.containers);
       const stopWaits = Object.fromEntries(seen.containers.map((c) => [c.Id, stopWaitText(stopWaitOf(c))]));
-      return park(
-        job,
-        token,
-        request,
-        subject,
-        plan,
-        hash,
-        verdict.reason,
-        policy.approvalDeadlineS * 1000,
-        stopWaits,
-      );
+      const steps = planSteps(plan, context.names, context.volumes, stopWaits);
+      const waitMs = policy.approvalDeadlineS * 1000;
+      return park(job, token, request, subject, plan, hash, steps, verdict.reason, waitMs);
     }
 
     await publishStatus(
@@ -228,9 +228,9 @@ export function makeGate(deps: GateDeps): Gate {
     subject: ResultSubject,
     plan: Plan,
     hash: string,
+    steps: string[],
     reason: string,
     waitMs: number,
-    stopWaits: Readonly<Record<string, string>>,
   ) {
     const approvalId = randomUUID();
     const requestedAt = now();
@@ -240,7 +240,7 @@ export function makeGate(deps: GateDeps): Gate {
       approval_id: approvalId,
       plan_hash: hash,
       plan,
-      steps: planSteps(plan, {}, stopWaits),
+      steps,
       request,
       requested_at: requestedAt.toISOString(),
       expires_at: new Date(deadline).toISOString(),
@@ -435,4 +435,16 @@ export function makeGate(deps: GateDeps): Gate {
     start,
     resume,
   };
+}
+
+/** For a scale to more than one replica: the replica new ones would copy (replica 1), and its image. */
+async function scaleSourceOf(
+  docker: DockerReads,
+  request: ActionRequest,
+  containers: readonly ContainerInspect[],
+): Promise<ScaleSource | null> {
+  if (request.action !== 'scale' || request.params.replicas <= 1) return null;
+  const info = scaleChanges(containers, request.params.replicas).keep[0];
+  if (!info) return null;
+  return { info, image: await docker.inspectImage(info.Image).catch(() => null) };
 }

@@ -4,7 +4,7 @@
 import type { ActionRequest } from '../contracts/action-request.js';
 import { canonicalJson } from '../contracts/canonical.js';
 import type { Environment } from '../contracts/identifiers.js';
-import { type Direction, isChangingAction } from '../policy/policy.js';
+import { type DecideInput, type Direction, isChangingAction } from '../policy/policy.js';
 import { type Plan, type PlanContainer, PlanSchema } from '../contracts/plan.js';
 import { describeIssues, plainWordsErrorMap } from '../contracts/validation-errors.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
@@ -14,7 +14,7 @@ import { PlanError } from './plan-error.js';
 
 export { DEFAULT_TIMEOUT_S, type ReleaseInfo } from './desired-state.js';
 export { PlanError, type PlanErrorCode } from './plan-error.js';
-export { planSteps } from './plan-steps.js';
+export { planSteps, stepContextOf } from './plan-steps.js';
 
 export interface BuildPlanInput {
   /** A request that passed ActionRequestSchema. */
@@ -63,6 +63,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     secretHmacs: input.secretHmacs,
     releases: input.releases,
     pruneItems: input.pruneItems,
+    containers: input.containers,
   };
   const plan = {
     plan_version: 1,
@@ -94,4 +95,20 @@ export function scaleDirection(currentReplicas: number, wanted: number): Directi
   const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
   if (!isCount(currentReplicas) || !isCount(wanted)) return null;
   return wanted > currentReplicas ? 'up' : wanted < currentReplicas ? 'down' : 'same';
+}
+
+/**
+ * What the policy needs to know about a plan, read from the plan alone, so the gate (before asking
+ * Warden) and the executor (before acting) ask the policy exactly the same question.
+ */
+export function policyInputOf(plan: Plan): DecideInput {
+  return {
+    action: plan.action,
+    environment: plan.environment,
+    direction:
+      plan.action === 'scale'
+        ? scaleDirection(plan.preconditions.containers.length, plan.desired.replicas)
+        : null,
+    deletesUnarchivedData: plan.action === 'remove' && plan.desired.volumes && !plan.desired.archive,
+  };
 }

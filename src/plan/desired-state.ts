@@ -3,7 +3,9 @@
 import type { ActionRequest, ActionRequestFor } from '../contracts/action-request.js';
 import type { PlanFor, PlannedAction } from '../contracts/plan.js';
 import { quoteForMessage } from '../contracts/message-text.js';
+import type { ContainerInspect } from '../docker/docker-client.js';
 import { PlanError } from './plan-error.js';
+import { scaleChanges } from './scale-choice.js';
 
 export const DEFAULT_TIMEOUT_S = 10;
 
@@ -25,6 +27,8 @@ export interface DesiredInput {
   releases?: ReleaseInfo | undefined;
   /** prune: exactly what would be deleted (image ids, or full container ids). */
   pruneItems?: readonly string[] | undefined;
+  /** scale: the service's containers now, to name the ones a scale-down removes. */
+  containers?: readonly ContainerInspect[] | undefined;
 }
 
 export type Desired<A extends PlannedAction> = PlanFor<A>['desired'];
@@ -41,8 +45,10 @@ export function desiredFor(request: ActionRequest, input: DesiredInput): PlanFor
     case 'restart':
     case 'stop':
       return { timeout_s: request.params?.timeout_s ?? DEFAULT_TIMEOUT_S };
-    case 'scale':
-      return { replicas: request.params.replicas };
+    case 'scale': {
+      const goes = scaleChanges(input.containers ?? [], request.params.replicas).remove;
+      return { replicas: request.params.replicas, remove_containers: sortedUnique(goes.map((c) => c.Id)) };
+    }
     case 'remove':
       return { volumes: request.params?.volumes ?? false, archive: request.params?.archive ?? true };
     case 'set_env':

@@ -2,11 +2,29 @@
 // judges the plan alone (anyone who can write to warden.requests can write steps), so these lines only
 // restate the plan; they never carry a value the plan does not (no env value, no secret).
 import type { Plan, PlanContainer, PlanFor } from '../contracts/plan.js';
+import type { ContainerInspect } from '../docker/docker-client.js';
 
 /** Container id → name (without Docker's slash), when the caller knows them. */
 export type ContainerNames = Readonly<Record<string, string>>;
 /** Container id → how long its stop may wait for it to exit, e.g. "1 s (ghost.stop-timeout)". */
 export type StopWaits = Readonly<Record<string, string>>;
+/** Container id → the volumes it mounts (bound by the plan: config_hmac covers Mounts). */
+export type ContainerVolumes = Readonly<Record<string, readonly string[]>>;
+
+/** Names and volumes of the containers a plan was made from, for planSteps. */
+export function stepContextOf(containers: readonly ContainerInspect[]): {
+  names: ContainerNames;
+  volumes: ContainerVolumes;
+} {
+  const entries = (f: (c: ContainerInspect) => unknown) =>
+    Object.fromEntries(containers.map((c) => [c.Id, f(c)]));
+  return {
+    names: entries((c) => c.Name.replace(/^\//, '')) as ContainerNames,
+    volumes: entries((c) =>
+      (c.Mounts ?? []).flatMap((m) => (m.Type === 'volume' && m.Name ? [m.Name] : [])),
+    ) as ContainerVolumes,
+  };
+}
 
 const HEALTH =
   'check health: the ghost.healthcheck label, else the Docker HEALTHCHECK, else running and not restarting';
@@ -26,7 +44,30 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function planSteps(plan: Plan, names: ContainerNames = {}, stopWaits: StopWaits = {}): string[] {
+/** The contract's bounds on `steps`: at most 100 lines of at most 1000 characters. */
+const MAX_STEPS = 100;
+const MAX_STEP_LENGTH = 1000;
+
+export function planSteps(
+  plan: Plan,
+  names: ContainerNames = {},
+  volumes: ContainerVolumes = {},
+  stopWaits: StopWaits = {},
+): string[] {
+  const lines = allSteps(plan, names, volumes, stopWaits).map((l) =>
+    l.length > MAX_STEP_LENGTH ? `${l.slice(0, MAX_STEP_LENGTH - 1)}…` : l,
+  );
+  if (lines.length <= MAX_STEPS) return lines;
+  const shown = lines.slice(0, MAX_STEPS - 1);
+  return [...shown, `… and ${lines.length - shown.length} more steps like these (the plan binds them all)`];
+}
+
+function allSteps(
+  plan: Plan,
+  names: ContainerNames,
+  volumes: ContainerVolumes,
+  stopWaits: StopWaits,
+): string[] {
   const cs = plan.preconditions.containers;
   const each = (f: (text: string) => string[]) => cs.flatMap((c) => f(containerText(c, names)));
   const none = cs.length === 0 ? [`${plan.service} has no containers: nothing to act on`] : [];
@@ -44,19 +85,7 @@ export function planSteps(plan: Plan, names: ContainerNames = {}, stopWaits: Sto
         `${plan.service} stays stopped until it is started again`,
       ];
     case 'remove':
-      return [
-        ...none,
-        ...each((c) => [
-          ...(plan.desired.volumes && plan.desired.archive
-            ? [`archive the data of every volume ${c} mounts under Helm's memory folder`]
-            : []),
-          `remove ${c}${
-            plan.desired.volumes
-              ? ` and every volume it mounts, named ones included (their data is ${plan.desired.archive ? 'archived first' : 'NOT archived'})`
-              : ', keeping its volumes'
-          }`,
-        ]),
-      ];
+      return [...none, ...cs.flatMap((c) => removeSteps(plan, c, names, volumes))];
     case 'scale':
       return scaleSteps(plan, names);
     case 'deploy':
@@ -80,16 +109,47 @@ export function planSteps(plan: Plan, names: ContainerNames = {}, stopWaits: Sto
 }
 
 function scaleSteps(plan: PlanFor<'scale'>, names: ContainerNames): string[] {
-  const now = plan.preconditions.containers.length;
+  const cs = plan.preconditions.containers;
+  const now = cs.length;
   const wanted = plan.desired.replicas;
   const head = `scale ${plan.service} from ${plural(now, 'replica')} to ${wanted}`;
   if (wanted > now)
     return [head, `start ${plural(wanted - now, 'new replica')} like the current ones`, HEALTH];
-  if (wanted < now) {
-    const current = plan.preconditions.containers.map((c) => containerText(c, names)).join(', ');
-    return [head, `stop and remove ${plural(now - wanted, 'replica')} of: ${current}`];
-  }
-  return [head, 'nothing changes: the count is already right'];
+  if (wanted === now) return [head, 'nothing changes: the count is already right'];
+  // Exactly the containers the plan names go; every other one stays (at 0, kept stopped as the template).
+  const goes = new Set(plan.desired.remove_containers);
+  const stays = cs.filter((c) => !goes.has(c.id));
+  return [
+    `${head}: ${plural(goes.size, 'replica goes', 'replicas go')}, ${plural(stays.length, 'stays', 'stay')}`,
+    ...cs.filter((c) => goes.has(c.id)).map((c) => `stop and remove ${containerText(c, names)}`),
+    ...stays.map((c) =>
+      wanted === 0
+        ? `keep ${containerText(c, names)} stopped, as the template for a later scale up`
+        : `keep ${containerText(c, names)}`,
+    ),
+  ];
+}
+
+function removeSteps(
+  plan: PlanFor<'remove'>,
+  c: PlanContainer,
+  names: ContainerNames,
+  volumes: ContainerVolumes,
+): string[] {
+  const text = containerText(c, names);
+  const { volumes: withVolumes, archive } = plan.desired;
+  if (!withVolumes) return [`remove ${text}, keeping its volumes`];
+  const known = Object.hasOwn(volumes, c.id) ? volumes[c.id] : undefined;
+  const fate = archive ? 'archived first' : 'deleted without archive';
+  return [
+    ...(archive ? [`archive the data of every volume ${text} mounts under Helm's memory folder`] : []),
+    `remove ${text} and every volume it mounts, named ones included (their data is ${archive ? 'archived first' : 'NOT archived'})`,
+    ...(known === undefined
+      ? []
+      : known.length === 0
+        ? [`${text} mounts no volume: no data is deleted with it`]
+        : known.map((v) => `volume ${v}: ${fate}`)),
+  ];
 }
 
 function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames, stopWaits: StopWaits): string[] {

@@ -21,6 +21,8 @@ export interface DecideInput {
   environment: string;
   /** For scale: from the current replica count to the wanted one; null when unknown. */
   direction: Direction | null;
+  /** For remove: volume data is deleted without an archive (volumes: true, archive: false). */
+  deletesUnarchivedData?: boolean;
   /** Set only by the executor for the rollback inside an approved deploy's plan. */
   automaticRollback?: boolean;
 }
@@ -69,7 +71,8 @@ const verdict = (decision: Decision, reason: string): Verdict => ({ decision, re
 /**
  * The verdict for one action on a target in its real environment. Order: an action outside the
  * contract is denied; the automatic rollback of an approved deploy is auto; the owner's deny rules;
- * reads are auto; the owner's require_approval rules; the design card.
+ * reads are auto; the owner's require_approval rules; the design card (a remove that deletes volume
+ * data without an archive, like a scale-down, needs approval everywhere).
  */
 export function decide(input: DecideInput, policy: Policy = DEFAULT_POLICY): Verdict {
   const action = input.action;
@@ -109,6 +112,12 @@ export function decide(input: DecideInput, policy: Policy = DEFAULT_POLICY): Ver
     return verdict(
       'needs_approval',
       `${action} ${where} needs Warden's approval (owner's policy, require_approval rule ${ruleIndex + 1})`,
+    );
+  }
+  if (action === 'remove' && input.deletesUnarchivedData === true) {
+    return verdict(
+      'needs_approval',
+      `remove ${where} deletes volume data without an archive and needs Warden's approval (design card rule 5: no destructive filesystem operation without the owner's explicit instruction)`,
     );
   }
   return cardDefault(action, environment, known, where, input.direction);

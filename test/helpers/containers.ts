@@ -30,6 +30,13 @@ export function uniqueName(stem: string): string {
   return `${stem}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A uniqueName, also pushed onto `into` (the names a test file cleans up after itself). */
+export function recordedName(into: string[], stem: string): string {
+  const name = uniqueName(stem);
+  into.push(name);
+  return name;
+}
+
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | null | false>,
   what: string,

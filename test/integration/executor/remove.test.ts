@@ -14,14 +14,8 @@ import {
 import { removeService } from '../../../src/executor/remove.js';
 import { removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';
-import {
-  exists,
-  type Harness,
-  type LogEntry,
-  makeHarness,
-  resolveService,
-  waitDockerHealthy,
-} from './exec-harness.js';
+import { removeVolumes, startVolumeService, volumeExists } from './volume-service.js';
+import { exists, type Harness, type LogEntry, makeHarness, resolveService } from './exec-harness.js';
 
 const meta: ExecMeta = { requestId: null, approvalId: null, environment: 'dev' };
 const volumes: string[] = [];
@@ -47,11 +41,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await removeTestContainers();
-  for (const v of volumes)
-    await testDocker()
-      .getVolume(v)
-      .remove()
-      .catch(() => undefined);
+  await removeVolumes(volumes);
   // The memory folder holds archives, which are never deleted: it stays under the temp dir.
 });
 
@@ -65,15 +55,6 @@ function expectAnnounced(log: readonly LogEntry[]): void {
   }
 }
 
-async function volumeExists(name: string): Promise<boolean> {
-  try {
-    await testDocker().getVolume(name).inspect();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A "db": a worker that writes a file into its named volume at /data, then runs. */
 async function startDb(opts: { service?: string; volume?: string } = {}) {
   const service = opts.service ?? uniqueName('db');
@@ -82,23 +63,12 @@ async function startDb(opts: { service?: string; volume?: string } = {}) {
     volumes.push(volume);
     await testDocker().createVolume({ Name: volume, Labels: testLabels() });
   }
-  const c = await testDocker().createContainer({
-    name: service,
-    Image: 'helm-test/worker:1',
-    Cmd: [
-      '/bin/sh',
-      '-c',
-      `echo "rows of ${service}" > /data/table.txt; mkdir -p /data/sub; echo more > /data/sub/b.txt; touch /tmp/ready; while true; do sleep 1; done`,
-    ],
-    Labels: testLabels({ 'ghost.service': service, 'ghost.environment': 'dev' }),
-    HostConfig: {
-      NetworkMode: 'host',
-      Init: true,
-      Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }],
-    },
+  const c = await startVolumeService({
+    service,
+    environment: 'dev',
+    volume,
+    script: `echo "rows of ${service}" > /data/table.txt; mkdir -p /data/sub; echo more > /data/sub/b.txt`,
   });
-  await c.start();
-  await waitDockerHealthy(c.id);
   return { service, volume, id: c.id };
 }
 

@@ -24,7 +24,8 @@ import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { startThrowawayRedis, type ThrowawayRedis } from '../../helpers/redis-server.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
-import { removeReleaseTags, startServiceContainer, waitDockerHealthy } from '../executor/exec-harness.js';
+import { removeReleaseTags, startServiceContainer } from '../executor/exec-harness.js';
+import { removeVolumes, runningOf, startVolumeService, volumeExists } from '../executor/volume-service.js';
 
 const CANARY = `canary-e2e-${Math.random().toString(36).slice(2)}-value`;
 const warden = makeTestWarden();
@@ -72,31 +73,12 @@ afterAll(async () => {
   await h?.close();
   await removeTestContainers();
   await removeReleaseTags(services);
-  for (const v of volumes)
-    await testDocker()
-      .getVolume(v)
-      .remove()
-      .catch(() => undefined);
+  await removeVolumes(volumes);
   for (const f of readdirSync(secretsDir)) unlinkSync(path.join(secretsDir, f));
   rmdirSync(secretsDir);
   await redis?.destroy();
   // h.memoryDir stays: it holds the remove's archive, which Helm never deletes.
 });
-
-async function running(name: string): Promise<string[]> {
-  const list = await testDocker().listContainers({ filters: { label: [`ghost.service=${name}`] } });
-  return list.map((c) => c.Names[0]!.slice(1)).sort();
-}
-
-async function volumeExists(name: string): Promise<boolean> {
-  return testDocker()
-    .getVolume(name)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
-}
 
 async function approvalRequestOf(pending: Record<string, unknown>) {
   return ApprovalRequestSchema.parse(
@@ -110,23 +92,12 @@ describe('through the bus', () => {
     const volume = `helm-test-${uniqueName('e2e-data')}`;
     volumes.push(volume);
     await testDocker().createVolume({ Name: volume, Labels: testLabels() });
-    const c = await testDocker().createContainer({
-      name,
-      Image: 'helm-test/worker:1',
-      Cmd: [
-        '/bin/sh',
-        '-c',
-        'echo precious > /data/rows.txt; touch /tmp/ready; while true; do sleep 1; done',
-      ],
-      Labels: testLabels({ 'ghost.service': name, 'ghost.environment': 'production' }),
-      HostConfig: {
-        NetworkMode: 'host',
-        Init: true,
-        Mounts: [{ Type: 'volume', Source: volume, Target: '/data' }],
-      },
+    await startVolumeService({
+      service: name,
+      environment: 'production',
+      volume,
+      script: 'echo precious > /data/rows.txt',
     });
-    await c.start();
-    await waitDockerHealthy(c.id);
 
     const job = await bus.send({
       action: 'remove',
@@ -144,7 +115,7 @@ describe('through the bus', () => {
     });
     // Parked: nothing changed.
     await new Promise((r) => setTimeout(r, 500));
-    expect(await running(name)).toEqual([name]);
+    expect(await runningOf(name)).toEqual([name]);
     expect(await volumeExists(volume)).toBe(true);
 
     await warden.decide(approvals, req, 'approved');
@@ -158,7 +129,7 @@ describe('through the bus', () => {
       `removed ${name} and its volume data (${volume}; archived to ${archive})`,
     );
     expect(readFileSync(archive).includes(Buffer.from('precious\n'))).toBe(true);
-    expect(await running(name)).toEqual([]);
+    expect(await runningOf(name)).toEqual([]);
     expect(await volumeExists(volume)).toBe(false);
   });
 
@@ -189,7 +160,7 @@ describe('through the bus', () => {
     const req = await approvalRequestOf(pending);
     expect(req.plan).toMatchObject({ action: 'scale', environment: 'dev', desired: { replicas: 1 } });
     await new Promise((r) => setTimeout(r, 500));
-    expect(await running(name)).toEqual([name, `${name}-2`]);
+    expect(await runningOf(name)).toEqual([name, `${name}-2`]);
 
     await warden.decide(approvals, req, 'approved');
     const result = (await job.waitUntilFinished(bus.events, 60_000)) as Record<string, unknown>;
@@ -197,7 +168,7 @@ describe('through the bus', () => {
     console.log(`[e2e] scale: ${String(result['outcome'])}`);
     expect(result).toMatchObject({ status: 'executed', approval_id: req.approval_id });
     expect(String(result['outcome'])).toMatch(new RegExp(`^scaled ${name} from 2 to 1 replica in`));
-    expect(await running(name)).toEqual([name]);
+    expect(await runningOf(name)).toEqual([name]);
   });
 
   it('a set_env in staging runs at once', async () => {

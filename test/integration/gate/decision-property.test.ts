@@ -132,12 +132,16 @@ function buildPlan(seed: PlanSeed): Plan {
         config_hmac: hex(`${id}/c`),
       })),
     },
-    desired: seed.action === 'scale' ? { replicas: seed.n % 51 } : { timeout_s: 1 + (seed.n % 600) },
+    desired:
+      seed.action === 'scale'
+        ? { replicas: seed.n % 51, remove_containers: [] }
+        : { timeout_s: 1 + (seed.n % 600) },
   });
 }
 
 function approvalRequestFor(plan: Plan, hash: string, approvalId: string, now: number): ApprovalRequest {
-  const desired = plan.desired as Record<string, unknown>;
+  // The request's params are the plan's desired state, less what only a plan says (which scale removes).
+  const { remove_containers: _planOnly, ...desired } = plan.desired as Record<string, unknown>;
   return {
     type: 'helm.approval-request.v1',
     approval_id: approvalId,

@@ -27,7 +27,10 @@ describe('inferred types', () => {
       | 'set_env'
       | 'prune'
     >();
-    expectTypeOf<PlanFor<'scale'>['desired']>().toEqualTypeOf<{ replicas: number }>();
+    expectTypeOf<PlanFor<'scale'>['desired']>().toEqualTypeOf<{
+      replicas: number;
+      remove_containers: string[];
+    }>();
     expectTypeOf<Plan['request_id']>().toEqualTypeOf<string | null>();
     expectTypeOf<ActionResult['status']>().toEqualTypeOf<
       'pending_approval' | 'approved' | 'executed' | 'failed'

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planHash } from '../../../src/approval/plan-hash.js';
 import { type ActionRequest, ActionRequestSchema, PlanSchema } from '../../../src/contracts/index.js';
-import { type BuildPlanInput, buildPlan, PlanError, scaleDirection } from '../../../src/plan/build-plan.js';
+import {
+  type BuildPlanInput,
+  buildPlan,
+  PlanError,
+  policyInputOf,
+  scaleDirection,
+} from '../../../src/plan/build-plan.js';
 import { configHmac } from '../../../src/plan/config-hmac.js';
 import { CONFIG_KEY, hex64, IMAGE_A, IMAGE_B, inspectFixture, reverseKeys } from './inspect-fixture.js';
 
@@ -82,7 +88,18 @@ const cases: [string, Record<string, unknown>, unknown][] = [
   ['restart with the default timeout', { action: 'restart' }, { timeout_s: 10 }],
   ['restart with a timeout', { action: 'restart', params: { timeout_s: 30 } }, { timeout_s: 30 }],
   ['stop with the default timeout', { action: 'stop', params: {} }, { timeout_s: 10 }],
-  ['scale', { action: 'scale', params: { replicas: 1 } }, { replicas: 1 }],
+  // Same age: replica 1 is web-1 (by name); web-2 and web-3 go, named by id in the plan.
+  [
+    'scale down',
+    { action: 'scale', params: { replicas: 1 } },
+    { replicas: 1, remove_containers: [hex64('2'), hex64('9')] },
+  ],
+  ['scale up', { action: 'scale', params: { replicas: 5 } }, { replicas: 5, remove_containers: [] }],
+  [
+    'scale to 0 (web-1 stays, stopped, as the template)',
+    { action: 'scale', params: { replicas: 0 } },
+    { replicas: 0, remove_containers: [hex64('2'), hex64('9')] },
+  ],
   ['remove with defaults', { action: 'remove' }, { volumes: false, archive: true }],
   [
     'remove with volumes',
@@ -310,6 +327,58 @@ describe('buildPlan', () => {
       );
       const float = inspectFixture(hex64('c'), 'web-1', { Config: { Healthcheck: { Interval: 0.5 } } });
       expect(() => buildPlan(input(req, { containers: [float] }))).toThrow(/config_hmac/);
+    });
+  });
+});
+
+describe('which containers a scale-down plan names', () => {
+  const at = (iso: string, running = true) => ({
+    Created: iso,
+    State: { Running: running, Restarting: false, Status: running ? 'running' : 'exited' },
+  });
+  const OLD = inspectFixture(hex64('a'), 'w', at('2026-11-01T00:00:00Z'));
+  const MID = inspectFixture(hex64('b'), 'w-2', at('2026-11-02T00:00:00Z'));
+  const NEW = inspectFixture(hex64('1'), 'w-3', at('2026-11-03T00:00:00Z'));
+  const OLD_STOPPED = inspectFixture(hex64('5'), 'w-4', at('2026-10-01T00:00:00Z', false));
+  it.each([
+    ['the newest go', [OLD, MID, NEW], 1, [NEW, MID]],
+    ['one goes', [NEW, OLD, MID], 2, [NEW]],
+    ['a stopped one goes before a running one, however old', [OLD, MID, OLD_STOPPED], 2, [OLD_STOPPED]],
+    ['to 0 the oldest running stays (the template)', [MID, NEW, OLD], 0, [NEW, MID]],
+    ['up: none', [OLD], 3, []],
+    ['same count: none', [OLD, MID], 2, []],
+  ] as const)('%s', (_name, containers, replicas, goes) => {
+    const plan = buildPlan(
+      input(request({ action: 'scale', params: { replicas } }), { containers: [...containers] }),
+    );
+    expect(plan.desired).toEqual({ replicas, remove_containers: goes.map((c) => c.Id).sort() });
+  });
+
+  it('the contract refuses a plan that removes a container it does not list', () => {
+    const plan = buildPlan(input(request({ action: 'scale', params: { replicas: 1 } })));
+    const forged = { ...plan, desired: { replicas: 1, remove_containers: [hex64('7')] } };
+    expect(PlanSchema.safeParse(forged).success).toBe(false);
+    expect(PlanSchema.safeParse(plan).success).toBe(true);
+  });
+});
+
+describe('policyInputOf: what the policy is asked about a plan', () => {
+  const of = (data: Record<string, unknown>) => policyInputOf(buildPlan(input(request(data))));
+  it.each([
+    [{ action: 'scale', params: { replicas: 1 } }, 'down', false],
+    [{ action: 'scale', params: { replicas: 5 } }, 'up', false],
+    [{ action: 'scale', params: { replicas: 3 } }, 'same', false],
+    [{ action: 'remove' }, null, false],
+    [{ action: 'remove', params: { volumes: true } }, null, false],
+    [{ action: 'remove', params: { volumes: true, archive: false } }, null, true],
+    [{ action: 'remove', params: { volumes: false, archive: false } }, null, false],
+    [{ action: 'restart' }, null, false],
+  ] as const)('%j → direction %s, deletes unarchived data %s', (data, direction, deletes) => {
+    expect(of(data)).toEqual({
+      action: data.action,
+      environment: 'production',
+      direction,
+      deletesUnarchivedData: deletes,
     });
   });
 });

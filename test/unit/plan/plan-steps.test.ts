@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ActionRequest, ActionRequestSchema } from '../../../src/contracts/index.js';
-import { buildPlan, planSteps } from '../../../src/plan/build-plan.js';
+import { buildPlan, planSteps, stepContextOf } from '../../../src/plan/build-plan.js';
 import { CONFIG_KEY, hex64, IMAGE_B, inspectFixture } from './inspect-fixture.js';
 
 const C1 = inspectFixture(hex64('1'), 'web-1');
@@ -78,6 +78,7 @@ describe('planSteps', () => {
     const steps = planSteps(
       plan({ action: 'deploy', params: { image: 'shop/web:1.2.4', image_id: IMAGE_B } }),
       names,
+      {},
       {
         [hex64('1')]: '1 s (ghost.stop-timeout)',
       },
@@ -94,9 +95,43 @@ describe('planSteps', () => {
       'start 1 new replica like the current ones',
       HEALTH,
     ]);
-    expect(planSteps(plan({ action: 'scale', params: { replicas: 0 } }), names)[1]).toBe(
-      'stop and remove 2 replicas of: container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), container web-2 (222222222222, image sha256:aaaaaaaaaaaa…)',
-    );
+  });
+
+  // Same age: web-1 is replica 1 (by name) and stays; web-2 goes.
+  it.each([
+    [
+      1,
+      [
+        'scale web from 2 replicas to 1: 1 replica goes, 1 stays',
+        'stop and remove container web-2 (222222222222, image sha256:aaaaaaaaaaaa…)',
+        'keep container web-1 (111111111111, image sha256:aaaaaaaaaaaa…)',
+      ],
+    ],
+    [
+      0,
+      [
+        'scale web from 2 replicas to 0: 1 replica goes, 1 stays',
+        'stop and remove container web-2 (222222222222, image sha256:aaaaaaaaaaaa…)',
+        'keep container web-1 (111111111111, image sha256:aaaaaaaaaaaa…) stopped, as the template for a later scale up',
+      ],
+    ],
+  ] as const)(
+    'a scale-down to %d names exactly the containers that go and the ones that stay',
+    (replicas, steps) => {
+      expect(planSteps(plan({ action: 'scale', params: { replicas } }), names)).toEqual(steps);
+    },
+  );
+
+  it('a scale-down names no container it keeps among the ones that go', () => {
+    const three = [C1, C2, inspectFixture(hex64('3'), 'web-3')];
+    const steps = planSteps(plan({ action: 'scale', params: { replicas: 1 } }, three));
+    expect(steps.filter((s) => s.startsWith('stop and remove'))).toEqual([
+      'stop and remove container 222222222222 (image sha256:aaaaaaaaaaaa…)',
+      'stop and remove container 333333333333 (image sha256:aaaaaaaaaaaa…)',
+    ]);
+    expect(steps.filter((s) => s.startsWith('keep'))).toEqual([
+      'keep container 111111111111 (image sha256:aaaaaaaaaaaa…)',
+    ]);
   });
 
   it('set_env never shows a value', () => {
@@ -128,6 +163,46 @@ describe('planSteps', () => {
     expect(
       planSteps(plan({ action: 'remove', params: { volumes: true, archive: false } }, [C1]), names)[0],
     ).toContain('their data is NOT archived');
+    const withVolumes = inspectFixture(hex64('1'), 'web-1', {
+      Mounts: [
+        {
+          Type: 'volume',
+          Name: 'web-data',
+          Source: '/var/lib/docker/volumes/web-data/_data',
+          Destination: '/data',
+        },
+        { Type: 'bind', Source: '/srv/web', Destination: '/srv' },
+        {
+          Type: 'volume',
+          Name: 'web-cache',
+          Source: '/var/lib/docker/volumes/web-cache/_data',
+          Destination: '/cache',
+        },
+      ],
+    });
+    const seen = stepContextOf([withVolumes]);
+    const steps = (params: Record<string, unknown>) =>
+      planSteps(plan({ action: 'remove', params }, [withVolumes]), seen.names, seen.volumes);
+    expect(steps({ volumes: true, archive: false }).slice(1)).toEqual([
+      'volume web-data: deleted without archive',
+      'volume web-cache: deleted without archive',
+    ]);
+    expect(steps({ volumes: true }).slice(2)).toEqual([
+      'volume web-data: archived first',
+      'volume web-cache: archived first',
+    ]);
+    expect(steps({ volumes: false })).toEqual([
+      'remove container web-1 (111111111111, image sha256:aaaaaaaaaaaa…), keeping its volumes',
+    ]);
+    expect(
+      planSteps(
+        plan({ action: 'remove', params: { volumes: true, archive: false } }, [C1]),
+        names,
+        stepContextOf([C1]).volumes,
+      )[1],
+    ).toBe(
+      'container web-1 (111111111111, image sha256:aaaaaaaaaaaa…) mounts no volume: no data is deleted with it',
+    );
     expect(planSteps(plan({ action: 'rollback' }, [C1]))[0]).toBe(
       'roll web back to release web:r1 (image sha256:bbbbbbbbbbbb…)',
     );
@@ -135,6 +210,17 @@ describe('planSteps', () => {
       'delete 1 image on host local:',
       'delete sha256:bbbbbbbbbbbb…',
     ]);
+  });
+
+  it('stays within the contract: at most 100 lines of at most 1000 characters', () => {
+    const many = Array.from({ length: 60 }, (_, i) =>
+      inspectFixture(i.toString(16).padStart(64, '0'), `web-${'x'.repeat(990)}-${i}`),
+    );
+    const longNames = stepContextOf(many).names;
+    const steps = planSteps(plan({ action: 'remove', params: { volumes: true } }, many), longNames);
+    expect(steps).toHaveLength(100);
+    expect(steps[99]).toMatch(/^… and \d+ more steps like these/);
+    for (const line of steps) expect(line.length).toBeLessThanOrEqual(1000);
   });
 
   it('every line is one line', () => {

@@ -71,6 +71,55 @@ describe('decide with the design card policy', () => {
   });
 });
 
+// A remove that deletes volume data without an archive needs Warden everywhere (design card rule 5);
+// any other remove keeps the card's environment rule. Columns: production, staging, dev.
+const REMOVE: [string, boolean | undefined, string][] = [
+  ['volumes deleted without archive', true, 'NNN'],
+  ['volumes kept or archived first', false, 'NAA'],
+  ['not said (a caller that predates the flag)', undefined, 'NAA'],
+];
+
+describe('remove and data deleted without an archive', () => {
+  it.each(
+    REMOVE.flatMap(([what, deletes, verdicts]) =>
+      ENVIRONMENTS.map((environment) => ({
+        what,
+        deletes,
+        environment,
+        expected: CODE[verdicts[['production', 'staging', 'dev'].indexOf(environment)] as string] as Decision,
+      })),
+    ),
+  )('$what in $environment → $expected', ({ deletes, environment, expected }) => {
+    const verdict = decide({
+      action: 'remove',
+      environment,
+      direction: null,
+      ...(deletes === undefined ? {} : { deletesUnarchivedData: deletes }),
+    });
+    expect(verdict.decision).toBe(expected);
+  });
+
+  it('says why, and means nothing on any other action', () => {
+    expect(
+      decide({ action: 'remove', environment: 'dev', direction: null, deletesUnarchivedData: true }).reason,
+    ).toBe(
+      "remove in dev deletes volume data without an archive and needs Warden's approval (design card rule 5: no destructive filesystem operation without the owner's explicit instruction)",
+    );
+    expect(
+      decide({ action: 'restart', environment: 'dev', direction: null, deletesUnarchivedData: true })
+        .decision,
+    ).toBe('auto');
+  });
+
+  it("is still refused by an owner's deny rule", () => {
+    const policy: Policy = { ...DEFAULT_POLICY, deny: [{ environment: 'dev', actions: ['remove'] }] };
+    expect(
+      decide({ action: 'remove', environment: 'dev', direction: null, deletesUnarchivedData: true }, policy)
+        .decision,
+    ).toBe('deny');
+  });
+});
+
 describe('default is no', () => {
   it.each(['reboot', '', 'DEPLOY', 'Deploy', '__proto__', 'constructor', 'deploy ', 'exec'])(
     'denies the action %j, which is not in the contract',

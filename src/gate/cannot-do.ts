@@ -1,0 +1,79 @@
+// What this Helm cannot carry out, known from the request and the target before anyone is asked (pure).
+// The gate refuses these before it builds a plan, so Warden is never asked to approve a change that
+// would then fail `unavailable` or `not_supported`. The executors keep their own checks as a backstop.
+// When Helm learns one of these (say start-first, issue 11), its rule here goes with it.
+import type { ActionRequest } from '../contracts/action-request.js';
+import type { ErrorCode } from '../contracts/error-codes.js';
+import type { ContainerInspect, ImageInspect } from '../docker/docker-client.js';
+import type { ResolvedService } from '../docker/target-resolution.js';
+import { bindsFixedHostPort } from '../executor/fixed-port.js';
+
+export interface CannotDo {
+  code: Extract<ErrorCode, 'unavailable' | 'not_supported'>;
+  /** Plain words: what cannot be done, why, and what to ask for instead; ends "nothing was changed". */
+  message: string;
+}
+
+export const START_FIRST_REFUSAL =
+  'start-first is not available: zero downtime needs a traffic switch that tells the old instances from the new ' +
+  'ones, which this Helm does not have yet; with host networking a second instance cannot bind the same port, ' +
+  'and a loopback health check would be answered by the old one. Use strategy "recreate". Nothing was changed.';
+
+/** Why this Helm cannot deploy with `strategy`; null when it can. The executor asks the same. */
+export function strategyRefusal(strategy: string): string | null {
+  return strategy === 'start-first' ? START_FIRST_REFUSAL : null;
+}
+
+/** For a scale to more than one replica: the container new replicas would copy, and its image. */
+export interface ScaleSource {
+  info: ContainerInspect;
+  image: ImageInspect | null;
+}
+
+/** Why this Helm cannot carry out `request` on `service` at all, whoever approves it; null when it can. */
+export function cannotDo(
+  request: ActionRequest,
+  service: ResolvedService,
+  scaleSource: ScaleSource | null = null,
+): CannotDo | null {
+  const nothing = 'nothing was changed';
+  const compose = service.composeProject;
+  switch (request.action) {
+    case 'deploy': {
+      const refusal = strategyRefusal(request.params.strategy ?? 'recreate');
+      return refusal ? { code: 'unavailable', message: refusal } : null;
+    }
+    case 'scale':
+      if (compose)
+        return {
+          code: 'unavailable',
+          message: `${service.name} is a service of compose project ${compose}, and compose scales its own services (docker compose up --scale), which this Helm does not run; ${nothing}`,
+        };
+      if (request.params.replicas <= 1) return null;
+      if (service.via === 'container_name')
+        return {
+          code: 'not_supported',
+          message: `${service.name} is known only by its container name, so another replica could not be found as ${service.name}: label it ghost.service=${service.name} to run more than one; ${nothing}`,
+        };
+      return fixedPortRefusal(service.name, request.params.replicas, scaleSource);
+    case 'set_env':
+      return compose
+        ? {
+            code: 'unavailable',
+            message: `${service.name} is a service of compose project ${compose}, and its environment is in the project's files, which Helm does not rewrite; ${nothing}`,
+          }
+        : null;
+    default:
+      return null;
+  }
+}
+
+function fixedPortRefusal(name: string, replicas: number, source: ScaleSource | null): CannotDo | null {
+  const fixed = source ? bindsFixedHostPort(source.info, source.image) : null;
+  return fixed?.fixed
+    ? {
+        code: 'not_supported',
+        message: `${name} cannot run ${replicas} replicas: ${fixed.why}, so a second replica could not bind it (and a loopback health check would be answered by the first); nothing was changed`,
+      }
+    : null;
+}
