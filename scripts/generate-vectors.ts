@@ -97,6 +97,18 @@ function plans(): Record<string, Plan> {
         unset: ['LEGACY_FLAG', 'OLD_TOKEN'],
       },
     },
+    // Contract 1.1: a scale plan names exactly the containers that go (decision 73).
+    scale_down_production: {
+      plan_version: 1,
+      action: 'scale',
+      host: 'local',
+      service: 'openclaw-gateway',
+      environment: 'production',
+      request_id: 'owner:2026-12-03-scale',
+      requested_by: 'owner',
+      preconditions: { containers },
+      desired: { replicas: 1, remove_containers: [containers[1]!.id] },
+    },
     prune_images: {
       plan_version: 1,
       action: 'prune',
@@ -142,6 +154,12 @@ const DECISION_CASES: Array<{
     plan: 'set_env_with_secret',
     approval_id: 'c0a8f9e2-6b4d-4e1f-a3c7-2d5b8e9f0a41',
     fields: { decision: 'approved' },
+  },
+  {
+    name: 'approved_scale_down_with_reason',
+    plan: 'scale_down_production',
+    approval_id: 'e4b2c7a1-9d3f-4a6e-8c15-3f7a2b9d0e58',
+    fields: { decision: 'approved', reason: 'traffic is low; one gateway is enough' },
   },
   {
     name: 'denied_prune_without_reason',
@@ -365,7 +383,7 @@ export function buildApprovalVectors() {
 
   return {
     description:
-      'Approval test vectors for the Ghost bus contract v1 (helm.approval-decision.v1, plan_version 1). ' +
+      'Approval test vectors for the Ghost bus contract v1.1 (helm.approval-decision.v1, plan_version 1). ' +
       'canonical_* is RFC 8785 (JCS); plan_hash is the lowercase hex SHA-256 of the canonical UTF-8 bytes; ' +
       'a signature is the standard base64 (with padding) Ed25519 signature over signed_canonical_utf8. ' +
       'Refusals: verify the received decision (object, or received_text as JSON text) with the keyring, then ' +
