@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { makeReleaseStore, type ReleaseRecord } from '../executor/release-store.js';
+import { makeReleaseStore, type ReleaseRecord } from '../releases/release-store.js';
 
 /**
  * `helm releases <service>`: the releases Helm keeps for a service (newest first), from the release

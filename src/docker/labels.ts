@@ -5,7 +5,7 @@ export const LABEL = {
   scope: 'ghost.scope',
   role: 'ghost.role',
   healthcheck: 'ghost.healthcheck',
-  /** Whole seconds a stop waits for the process to exit before Docker kills it (executor/stop-timeout.ts). */
+  /** Whole seconds a stop waits for the process to exit before Docker kills it (observe/stop-timeout.ts). */
   stopTimeout: 'ghost.stop-timeout',
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',

@@ -1,5 +1,5 @@
 import type { ContainerSummary } from './docker-client.js';
-import { isKeptContainer } from '../executor/kept-containers.js';
+import { isKeptContainer } from './kept-containers.js';
 import { LABEL } from './labels.js';
 
 /**
@@ -18,6 +18,11 @@ export interface ResolvedService {
   composeProject: string | null;
   /** Sorted by name, so replicas come back in a stable order. */
   containers: ContainerSummary[];
+}
+
+/** The containers that make up the running release (kept earlier releases left out). */
+export function activeContainers(service: ResolvedService): ContainerSummary[] {
+  return service.containers.filter((c) => !isKeptContainer(c));
 }
 
 export function resolveTarget(target: string, all: ReadonlyArray<ContainerSummary>): TargetResolution {

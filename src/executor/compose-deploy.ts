@@ -15,10 +15,11 @@ import {
   restoreComposeRelease,
 } from './compose-release.js';
 import { writeComposeRollbackDoc } from './compose-rollback-doc.js';
-import type { DeployDesired, ReleaseOutcome } from './deploy.js';
+import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import { announce, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { recordedReleaseOf, recordOf, shortImageId, tagReleaseImage } from './release-records.js';
-import { type ReleaseRecord, releaseSummary, releaseTag } from './release-store.js';
+import { recordOf, shortImageId, tagReleaseImage } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import { type ReleaseRecord, releaseSummary, releaseTag } from '../releases/release-store.js';
 import { errorOutcome, healthWords, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
 import { failedReleaseOutcome } from './failed-release.js';

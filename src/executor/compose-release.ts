@@ -33,10 +33,10 @@ import {
 } from './compose-project.js';
 import { announce, type ExecContext } from './exec-context.js';
 import { healthGate } from './health-gate.js';
-import { HELM_LABEL } from './helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lastLogs } from './last-logs.js';
 import { shortImageId, tagReleaseImage } from './release-records.js';
-import { type ReleaseRecord, releaseTag } from './release-store.js';
+import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
 import { inspectActive, nameOf, protectedReason } from './service-state.js';
 import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from './verify-release-identity.js';
 

@@ -7,7 +7,7 @@ import {
   V2,
 } from './compose-cli.js';
 import { ownerUpCommand } from './compose-override.js';
-import { type ReleaseRecord, releaseTag } from './release-store.js';
+import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
 import { describe, writeRollbackFile } from './rollback-doc.js';
 
 /**

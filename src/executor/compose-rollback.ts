@@ -11,10 +11,11 @@ import {
   prepareComposeTarget,
   restoreComposeRelease,
 } from './compose-release.js';
-import type { ReleaseOutcome } from './deploy.js';
+import type { ReleaseOutcome } from './release-outcome.js';
 import { type ExecMeta, rethrowAbort } from './exec-context.js';
-import { recordedReleaseOf, recordOf, shortImageId, tagReleaseImage } from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from './release-store.js';
+import { recordOf, shortImageId, tagReleaseImage } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { errorOutcome, healthWords, secondsText } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
 

@@ -1,24 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import type { ActionOutcome } from '../actions/action-types.js';
-import type { PlanFor, Release } from '../contracts/index.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { strategyRefusal } from '../gate/cannot-do.js';
+import { strategyRefusal } from '../observe/cannot-do.js';
 import { checkNewRelease } from './artifact.js';
 import { deployComposeService } from './compose-deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { HELM_LABEL } from './helm-labels.js';
-import { keptName } from './kept-containers.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { keptName } from '../docker/kept-containers.js';
 import { recreateOptions } from './recreate-config.js';
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
-import {
-  recordedReleaseOf,
-  recordOf,
-  shortImageId,
-  tagReleaseImage,
-  writeServiceRollbackDoc,
-} from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from './release-store.js';
+import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
+import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import { createOptionsFromDefinition } from './service-definition.js';
 import {
   errorOutcome,
@@ -31,11 +25,10 @@ import {
 import { failedReleaseOutcome } from './failed-release.js';
 import { releaseVerifier } from './verify-release-identity.js';
 
-export type DeployDesired = PlanFor<'deploy'>['desired'];
-export type ReleaseOutcome = ActionOutcome & { release?: Release };
+export type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 
 // What this Helm cannot deploy is decided in one place, which the gate asks before Warden is (cannot-do.ts).
-export { START_FIRST_REFUSAL } from '../gate/cannot-do.js';
+export { START_FIRST_REFUSAL } from '../observe/cannot-do.js';
 
 /**
  * Deploys a new release with the `recreate` strategy:

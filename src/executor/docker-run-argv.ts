@@ -1,5 +1,5 @@
 import { same } from './recreate-config.js';
-import type { ContainerConfigRecord } from './release-config.js';
+import type { ContainerConfigRecord } from '../releases/release-config.js';
 
 /**
  * The `docker run` argv that creates a recorded container again, as the rollback document shows it

@@ -1,5 +1,5 @@
-import { HELM_LABEL } from './helm-labels.js';
-import { secretRefs } from './release-config.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { secretRefs } from '../releases/release-config.js';
 
 /**
  * The environment a set_env gives a container (pure). `ownEnv` is what the container set itself

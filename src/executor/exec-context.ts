@@ -3,7 +3,7 @@ import type { DockerOps, RegistryAuth } from '../docker/docker-client.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { ReleaseStore } from './release-store.js';
+import type { ReleaseStore } from '../releases/release-store.js';
 import type { ServiceDefinition } from './service-definition.js';
 
 /**
@@ -41,8 +41,8 @@ export interface ExecContext {
 
 export const DEFAULT_STABILITY_WINDOW_MS = 10_000;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 60_000;
-/** Stop timeout for a replaced container when its own config names none (Docker's default). */
-export const DEFAULT_STOP_TIMEOUT_S = 10;
+// Read off a container in observe/stop-timeout.ts; named here too for the operations that stop one.
+export { DEFAULT_STOP_TIMEOUT_S } from '../observe/stop-timeout.js';
 
 /** Who asked, for the release record and the labels of what Helm creates. */
 export interface ExecMeta {

@@ -10,10 +10,11 @@ export {
   type ExecContext,
   type ExecMeta,
 } from './exec-context.js';
-export { bindsFixedHostPort, type FixedPort } from './fixed-port.js';
+export { bindsFixedHostPort, type FixedPort } from '../observe/fixed-port.js';
 export { healthGate, waitHealthy, watchStability } from './health-gate.js';
-export { HELM_LABEL, isIdentityLabel } from './helm-labels.js';
-export { activeContainers, isKeptContainer, keptName, keptRelease } from './kept-containers.js';
+export { HELM_LABEL, isIdentityLabel } from '../docker/helm-labels.js';
+export { isKeptContainer, keptName, keptRelease } from '../docker/kept-containers.js';
+export { activeContainers } from '../docker/target-resolution.js';
 export { recreateOptions } from './recreate-config.js';
 export { makeRegistryAuth } from './registry-auth.js';
 export {
@@ -21,8 +22,8 @@ export {
   captureConfig,
   configDigest,
   type RecordedEnv,
-} from './release-config.js';
-export { defaultRollbackTarget, planReleaseIds } from './release-records.js';
+} from '../releases/release-config.js';
+export { defaultRollbackTarget, planReleaseIds } from '../releases/release-info.js';
 export {
   DEFAULT_KEEP_RELEASES,
   makeReleaseStore,
@@ -30,7 +31,7 @@ export {
   type ReleaseStore,
   releaseSummary,
   releaseTag,
-} from './release-store.js';
+} from '../releases/release-store.js';
 export { restartService } from './restart.js';
 export { rollbackService } from './rollback.js';
 export { renderRollbackDoc } from './rollback-doc.js';

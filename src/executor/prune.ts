@@ -1,47 +1,18 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import type { PlanFor } from '../contracts/index.js';
-import type { ContainerSummary, DockerReads } from '../docker/docker-client.js';
+import type { ContainerSummary } from '../docker/docker-client.js';
 import { announce, type ExecContext, rethrowAbort } from './exec-context.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import {
-  type PruneCandidate,
+  keptReleasesOf,
   type PruneInput,
   pruneContainerCandidates,
   pruneImageCandidates,
   servicesOf,
-} from './prune-candidates.js';
-import type { ReleaseRecord, ReleaseStore } from './release-store.js';
+} from '../observe/prune-candidates.js';
 import { errorOutcome, plural, secondsText } from './service-state.js';
 
 export type PruneDesired = PlanFor<'prune'>['desired'];
-
-/** The release records of these services, for prune-candidates.ts. */
-export async function keptReleasesOf(
-  releases: ReleaseStore,
-  services: readonly string[],
-): Promise<Map<string, ReleaseRecord[]>> {
-  const out = new Map<string, ReleaseRecord[]>();
-  for (const s of services) out.set(s, await releases.listReleases(s));
-  return out;
-}
-
-/** What a prune plan lists (prune-candidates.ts), on what the engine shows now. */
-export async function pruneCandidates(
-  docker: Pick<DockerReads, 'listContainers' | 'listImages'>,
-  releases: ReleaseStore,
-  what: PruneDesired['what'],
-  isManaged: PruneInput['isManaged'],
-): Promise<PruneCandidate[]> {
-  const containers = await docker.listContainers();
-  const images = what === 'images' ? await docker.listImages() : [];
-  const input: PruneInput = {
-    containers,
-    images,
-    releases: await keptReleasesOf(releases, servicesOf(containers, isManaged)),
-    isManaged,
-  };
-  return what === 'images' ? pruneImageCandidates(input) : pruneContainerCandidates(input);
-}
 
 interface Skipped {
   id: string;

@@ -1,13 +1,13 @@
 import type { Plan } from '../contracts/index.js';
 import type { ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
-import type { ExecResult } from '../gate/exec-job.js';
+import type { ExecResult } from '../exec-job/exec-job.js';
 import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
 import { healthGate } from './health-gate.js';
-import { HELM_LABEL } from './helm-labels.js';
-import { keptName } from './kept-containers.js';
-import { createOptionsFromRecord } from './release-config.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { keptName } from '../docker/kept-containers.js';
+import { createOptionsFromRecord } from '../releases/release-config.js';
 import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from './release-store.js';
+import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import {
   crashStep,

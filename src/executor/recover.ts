@@ -4,7 +4,7 @@ import type { AlertSender } from '../bus/alert-sender.js';
 import type { Clock } from '../clock.js';
 import type { Plan } from '../contracts/index.js';
 import { resolveTarget } from '../docker/target-resolution.js';
-import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/exec-job.js';
+import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../exec-job/exec-job.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
 import { announce, DEFAULT_STOP_TIMEOUT_S, type ExecContext, rethrowAbort } from './exec-context.js';

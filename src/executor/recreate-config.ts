@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions, ContainerInspect, ImageInspect } from '../docker/docker-client.js';
-import { isIdentityLabel } from './helm-labels.js';
+import { isIdentityLabel } from '../docker/helm-labels.js';
 
 /**
  * The create options for a container that replaces `old` with a new image (pure).

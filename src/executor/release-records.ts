@@ -1,7 +1,7 @@
 import type { ContainerInspect } from '../docker/docker-client.js';
 import { announce, type ExecContext, type ExecMeta } from './exec-context.js';
-import { captureConfig, configDigest } from './release-config.js';
-import { type ReleaseRecord, type ReleaseStore, releaseTag } from './release-store.js';
+import { captureConfig, configDigest } from '../releases/release-config.js';
+import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
 import { writeRollbackDoc } from './rollback-doc.js';
 import { nameOf } from './service-state.js';
 import { STEP } from './steps.js';
@@ -10,25 +10,6 @@ import { STEP } from './steps.js';
  * Bookkeeping shared by deploy and rollback: which recorded release the running containers are,
  * recording the containers Helm found as a release, and Helm's own tag on a release's image.
  */
-
-/** The recorded release that `infos` are, or null (never deployed by Helm, or changed by hand since). */
-export async function recordedReleaseOf(
-  ctx: Pick<ExecContext, 'releases'>,
-  service: string,
-  infos: readonly ContainerInspect[],
-): Promise<ReleaseRecord | null> {
-  if (infos.length === 0) return null;
-  const ids = infos.map((i) => i.Id).sort();
-  const matches = (r: ReleaseRecord | null) =>
-    !!r &&
-    r.image_id === infos[0]!.Image &&
-    JSON.stringify(r.containers.map((c) => c.id).sort()) === JSON.stringify(ids);
-  const current = await ctx.releases.currentRelease(service);
-  if (matches(current)) return current;
-  const labelled = infos[0]!.Config.Labels?.['helm.release'];
-  const byLabel = labelled ? await ctx.releases.getRelease(service, labelled) : null;
-  return matches(byLabel) ? byLabel : null;
-}
 
 /** A record of containers as they run now (the release Helm found, or one it just created). */
 export function recordOf(
@@ -80,36 +61,6 @@ export async function tagReleaseImage(ctx: ExecContext, record: ReleaseRecord): 
 /** "sha256:cde7f10f4cae…" */
 export function shortImageId(id: string): string {
   return id.startsWith('sha256:') ? `${id.slice(0, 19)}…` : id;
-}
-
-/**
- * Release ids for a deploy plan: what runs now (a recorded release, or the containers Helm found,
- * which the deploy records under the next id) and the id the new release gets.
- */
-export async function planReleaseIds(
-  releases: ReleaseStore,
-  service: string,
-  infos: readonly ContainerInspect[],
-): Promise<{ replaces_release: string | null; new_release: string }> {
-  const recorded = await recordedReleaseOf({ releases }, service, infos);
-  const next = await releases.nextReleaseId(service);
-  if (recorded || infos.length === 0) return { replaces_release: recorded?.id ?? null, new_release: next };
-  return { replaces_release: next, new_release: `r${Number(next.slice(1)) + 1}` };
-}
-
-/**
- * The release a rollback without `to` goes back to (the one the running release replaced), with its
- * image id: what a rollback plan's `desired` names. Null when there is none.
- */
-export async function defaultRollbackTarget(
-  releases: ReleaseStore,
-  service: string,
-  infos: readonly ContainerInspect[],
-): Promise<{ to_release: string; image_id: string } | null> {
-  const current =
-    (await recordedReleaseOf({ releases }, service, infos)) ?? (await releases.currentRelease(service));
-  const previous = current?.previous ? await releases.getRelease(service, current.previous) : null;
-  return previous ? { to_release: previous.id, image_id: previous.image_id } : null;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { ContainerInspect, ContainerSummary } from '../docker/docker-client
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { isKeptContainer } from './kept-containers.js';
+import { isKeptContainer } from '../docker/kept-containers.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { stopTimeout } from './replica-switch.js';
 import {

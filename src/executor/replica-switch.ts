@@ -4,7 +4,7 @@ import { ChangeAbortedError, type ExecContext } from './exec-context.js';
 import { healthGate } from './health-gate.js';
 import { lastLogs } from './last-logs.js';
 import { changeStep, loggedStep, type StopRecord, stopStep } from './step-log.js';
-import { stopWaitOf } from './stop-timeout.js';
+import { stopWaitOf } from '../observe/stop-timeout.js';
 import { STEP } from './steps.js';
 
 /**

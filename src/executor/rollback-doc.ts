@@ -7,7 +7,7 @@ import {
   restartPolicyArg,
   shellQuote,
 } from './docker-run-argv.js';
-import { type ReleaseRecord, writeFileDurably } from './release-store.js';
+import { type ReleaseRecord, writeFileDurably } from '../releases/release-store.js';
 
 /**
  * `<memoryDir>/rollback/<service>.md`: how to go back to the previous release, with Helm and by

@@ -2,20 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { RestartPolicy } from '../docker/docker-client.js';
 import { rollbackComposeService } from './compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import type { ReleaseOutcome } from './deploy.js';
+import type { ReleaseOutcome } from './release-outcome.js';
 import { freeKeptName } from './deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { HELM_LABEL } from './helm-labels.js';
-import { createOptionsFromRecord, ReleaseNotRestorableError } from './release-config.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/release-config.js';
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
-import {
-  recordedReleaseOf,
-  recordOf,
-  shortImageId,
-  tagReleaseImage,
-  writeServiceRollbackDoc,
-} from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from './release-store.js';
+import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import {
   errorOutcome,
   healthWords,

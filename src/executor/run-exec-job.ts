@@ -7,18 +7,18 @@ import type { Clock } from '../clock.js';
 import { type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
 import type { DockerReads } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import type { ApprovalLedger } from '../gate/approval-ledger.js';
-import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../gate/exec-job.js';
-import { observeHost, observeTarget } from '../gate/observe-target.js';
+import type { ApprovalLedger } from '../runlog/approval-ledger.js';
+import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../exec-job/exec-job.js';
+import { observeHost, observeTarget } from '../observe/observe-target.js';
 import type { Logger } from '../log/logger.js';
 import { buildPlan, PlanError, policyInputOf } from '../plan/build-plan.js';
-import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../gate/plan-inputs.js';
+import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../observe/plan-inputs.js';
 import {
   outOfScopeSecrets,
   type SecretScopeSources,
   summariseScopeProblems,
-} from '../gate/secret-scope-check.js';
-import type { ReleaseStore } from './release-store.js';
+} from '../secrets/secret-scope-check.js';
+import type { ReleaseStore } from '../releases/release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
 import type { IntentStore } from './intent-store.js';

@@ -1,7 +1,7 @@
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RestartPolicy } from '../docker/docker-client.js';
-import { writeFileDurably } from './release-store.js';
+import { writeFileDurably } from '../releases/release-store.js';
 
 /**
  * A service scaled to 0 keeps its last replica, stopped, as the template a later scale up starts

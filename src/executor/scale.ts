@@ -9,15 +9,16 @@ import {
   type ExecMeta,
   rethrowAbort,
 } from './exec-context.js';
-import { bindsFixedHostPort } from './fixed-port.js';
+import { bindsFixedHostPort } from '../observe/fixed-port.js';
 import { waitHealthy } from './health-gate.js';
-import { HELM_LABEL } from './helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lastLogs } from './last-logs.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { recreateOptions } from './recreate-config.js';
-import { captureConfig, configDigest } from './release-config.js';
-import { recordedReleaseOf, writeServiceRollbackDoc } from './release-records.js';
-import type { ReleaseRecord } from './release-store.js';
+import { captureConfig, configDigest } from '../releases/release-config.js';
+import { writeServiceRollbackDoc } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import type { ReleaseRecord } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp, scaleChanges } from '../plan/scale-choice.js';
 import { clearScaleTemplate, readScaleTemplate, writeScaleTemplate } from './scale-template.js';

@@ -10,7 +10,7 @@ import {
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ExecContext } from './exec-context.js';
-import { activeContainers } from './kept-containers.js';
+import { activeContainers } from '../docker/target-resolution.js';
 
 /** The service's active containers (kept releases left out), inspected, by name. */
 export async function inspectActive(

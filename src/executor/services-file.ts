@@ -16,7 +16,7 @@ import { SetEnvValueSchema } from '../contracts/set-env-params.js';
 import { formatPath, plainWordsErrorMap } from '../contracts/validation-errors.js';
 import { parseHealthLabel } from '../health/health-check-spec.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { HELM_LABEL } from './helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import type { ServiceDefinition } from './service-definition.js';
 
 /**

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { PlanFor } from '../contracts/index.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import type { ReleaseOutcome } from './deploy.js';
+import type { ReleaseOutcome } from './release-outcome.js';
 import { freeKeptName } from './deploy.js';
 import { effectiveEnv, type EnvValue, applyEnvChange, expectedEnv, sameEnv } from './env-change.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { HELM_LABEL } from './helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import { recreateOptions } from './recreate-config.js';
-import { secretRefs } from './release-config.js';
-import { recordedReleaseOf, recordOf, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from './release-store.js';
+import { secretRefs } from '../releases/release-config.js';
+import { recordOf, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
+import { recordedReleaseOf } from '../releases/release-info.js';
+import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
 import { isScaleTemplate } from './scale-template.js';
-import { readSecretForEnv, sameHmac, secretHmac, secretHmacKeyOf } from './secret-hmac.js';
+import { readSecretForEnv, sameHmac, secretHmac, secretHmacKeyOf } from '../secrets/secret-hmac.js';
 import {
   errorOutcome,
   healthWords,

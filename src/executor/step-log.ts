@@ -1,6 +1,6 @@
 import type { ContainerInspect } from '../docker/docker-client.js';
 import { announce, type ExecContext } from './exec-context.js';
-import { stopWaitOf, stopWaitText } from './stop-timeout.js';
+import { stopWaitOf, stopWaitText } from '../observe/stop-timeout.js';
 
 /**
  * The steps of a change as the owner sees them in Helm's own log: one info line per step when it

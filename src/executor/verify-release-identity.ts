@@ -4,8 +4,8 @@ import type { ResolvedService } from '../docker/target-resolution.js';
 import { COMPOSE_LABEL } from './compose-project.js';
 import { envName } from './env-change.js';
 import type { ExecContext } from './exec-context.js';
-import { HELM_LABEL } from './helm-labels.js';
-import { isKeptContainer } from './kept-containers.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { isKeptContainer } from '../docker/kept-containers.js';
 import { shortImageId } from './release-records.js';
 
 /**

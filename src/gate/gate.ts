@@ -11,18 +11,22 @@ import {
   type Plan,
 } from '../contracts/index.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
-import { failedResult, resultWithStatus, type ResultSubject } from '../intake/result-builder.js';
-import { publishStatus, type RunLogEvent, type StatusSinks } from '../intake/publish-status.js';
+import { failedResult, resultWithStatus, type ResultSubject } from '../results/result-builder.js';
+import { publishStatus, type RunLogEvent, type StatusSinks } from '../results/publish-status.js';
 import { buildPlan, PlanError, planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
-import type { ReleaseStore } from '../executor/release-store.js';
-import { stopWaitOf, stopWaitText } from '../executor/stop-timeout.js';
-import { cannotDo, type ScaleSource } from './cannot-do.js';
+import type { ReleaseStore } from '../releases/release-store.js';
+import { stopWaitOf, stopWaitText } from '../observe/stop-timeout.js';
+import { cannotDo, type ScaleSource } from '../observe/cannot-do.js';
 import { scaleChanges } from '../plan/scale-choice.js';
-import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from './plan-inputs.js';
-import { outOfScopeSecrets, type SecretScopeSources, summariseScopeProblems } from './secret-scope-check.js';
+import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../observe/plan-inputs.js';
+import {
+  outOfScopeSecrets,
+  type SecretScopeSources,
+  summariseScopeProblems,
+} from '../secrets/secret-scope-check.js';
 import { decide, type Policy } from '../policy/policy.js';
-import { type ExecJobData, type ExecResult, signExecJob } from './exec-job.js';
-import { ENVIRONMENT_RANK, observeHost, observeTarget } from './observe-target.js';
+import { type ExecJobData, type ExecResult, signExecJob } from '../exec-job/exec-job.js';
+import { ENVIRONMENT_RANK, observeHost, observeTarget } from '../observe/observe-target.js';
 import type { ParkedStore } from './parked-store.js';
 import type { RequestState, RequestStateStore } from './request-state.js';
 

@@ -5,7 +5,7 @@ import type { JobDataText } from '../bus/job-data-text.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
-import type { ApprovalLedger } from './approval-ledger.js';
+import type { ApprovalLedger } from '../runlog/approval-ledger.js';
 import type { ParkedStore } from './parked-store.js';
 
 /**

@@ -2,7 +2,7 @@ import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { listRunLogChains, parseEntryLine, readSegmentText } from '../runlog/index.js';
-import { type ApprovalLedger, makeApprovalLedger } from './approval-ledger.js';
+import { type ApprovalLedger, makeApprovalLedger } from '../runlog/approval-ledger.js';
 
 /**
  * The approval ledger of every Helm process on this host: it follows all run-log files in the memory

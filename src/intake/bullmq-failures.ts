@@ -1,8 +1,8 @@
 import { Job, type Queue, type QueueEvents } from 'bullmq';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log/logger.js';
-import { failedResult, subjectFromRawData } from './result-builder.js';
-import { publishStatus, type StatusSinks } from './publish-status.js';
+import { failedResult, subjectFromRawData } from '../results/result-builder.js';
+import { publishStatus, type StatusSinks } from '../results/publish-status.js';
 
 /**
  * Every request ends with a final ActionResult and a run-log entry, even one that BullMQ failed by

@@ -14,10 +14,15 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import { isSafeRead, SAFE_READS } from '../actions/registry.js';
 import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
 import { resolveTarget } from '../docker/target-resolution.js';
-import { failedResult, resultWithStatus, type ResultSubject, subjectFromRawData } from './result-builder.js';
-import { logRequestEvent, publishStatus, type StatusSinks } from './publish-status.js';
+import {
+  failedResult,
+  resultWithStatus,
+  type ResultSubject,
+  subjectFromRawData,
+} from '../results/result-builder.js';
+import { logRequestEvent, publishStatus, type StatusSinks } from '../results/publish-status.js';
 import type { Gate } from '../gate/gate.js';
-import { observeTarget } from '../gate/observe-target.js';
+import { observeTarget } from '../observe/observe-target.js';
 import { decide, type Policy } from '../policy/policy.js';
 
 /**

@@ -10,7 +10,7 @@ import {
   type EventSubscription,
 } from '../docker/docker-client.js';
 import { isManaged } from '../docker/scope.js';
-import { HELM_LABEL } from '../executor/helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import type { ClassificationRule } from '../policy/environment-of.js';
 import type { RunLog, RunLogEntryInput } from '../runlog/index.js';
 import {

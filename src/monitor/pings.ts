@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { DockerNotFoundError } from '../docker/docker-client.js';
 import { helmKey } from '../bus/queue-names.js';
-import { HELM_LABEL } from '../executor/helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
 import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.js';

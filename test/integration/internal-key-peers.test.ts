@@ -18,7 +18,7 @@ import {
 } from '../../src/bus/internal-key-claim.js';
 import { makeLogger } from '../../src/log/logger.js';
 import { Redactor } from '../../src/log/redactor.js';
-import { signExecJob } from '../../src/gate/exec-job.js';
+import { signExecJob } from '../../src/exec-job/exec-job.js';
 import { deriveKey } from '../../src/keys/helm-key.js';
 import { removeTestContainers, startWebService, testDocker } from '../helpers/docker.js';
 import { uniqueName, waitFor } from '../helpers/containers.js';

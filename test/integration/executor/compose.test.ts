@@ -16,7 +16,7 @@ import { listReleases, releasesTable } from '../../../src/cli/releases-command.j
 import { deployComposeService } from '../../../src/executor/compose-deploy.js';
 import { overridePath, parseOverride } from '../../../src/executor/compose-override.js';
 import { rollbackComposeService } from '../../../src/executor/compose-rollback.js';
-import { releaseTag } from '../../../src/executor/release-store.js';
+import { releaseTag } from '../../../src/releases/release-store.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { freePort, removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';

@@ -14,8 +14,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HELM_LABEL } from '../../../src/executor/helm-labels.js';
-import { keptRelease } from '../../../src/executor/kept-containers.js';
+import { HELM_LABEL } from '../../../src/docker/helm-labels.js';
+import { keptRelease } from '../../../src/docker/kept-containers.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { type CrashRig, type RigHelm, startCrashRig } from '../../helpers/crash-rig.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';

@@ -10,7 +10,7 @@ import { systemClock } from '../../../src/clock.js';
 import { type DockerOps, makeDockerOps, makeDockerReads } from '../../../src/docker/docker-client.js';
 import { type ResolvedService, resolveTarget } from '../../../src/docker/target-resolution.js';
 import type { ExecContext } from '../../../src/executor/exec-context.js';
-import { makeReleaseStore } from '../../../src/executor/release-store.js';
+import { makeReleaseStore } from '../../../src/releases/release-store.js';
 import { STEP, type StepName } from '../../../src/executor/steps.js';
 import { makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';

@@ -14,9 +14,9 @@ import {
   type MaintenanceStepName,
 } from '../../../src/executor/maintenance-steps.js';
 import { pruneHost } from '../../../src/executor/prune.js';
-import { planReleaseIds } from '../../../src/executor/release-records.js';
-import { makeReleaseStore } from '../../../src/executor/release-store.js';
-import { planInputs } from '../../../src/gate/plan-inputs.js';
+import { planReleaseIds } from '../../../src/releases/release-info.js';
+import { makeReleaseStore } from '../../../src/releases/release-store.js';
+import { planInputs } from '../../../src/observe/plan-inputs.js';
 import { removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';
 import {

@@ -3,7 +3,7 @@
 // a failure on replica 2 rolls replica 1 back. Then a rollback of all replicas to the first release.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployService } from '../../../src/executor/deploy.js';
-import { bindsFixedHostPort } from '../../../src/executor/fixed-port.js';
+import { bindsFixedHostPort } from '../../../src/observe/fixed-port.js';
 import { rollbackService } from '../../../src/executor/rollback.js';
 import { removeTestContainers, testDocker } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';

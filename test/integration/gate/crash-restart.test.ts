@@ -384,7 +384,7 @@ describe('an expired request', () => {
 });
 
 // BUG (found by this file): each Helm process keeps its consumed-approval ledger in memory, fed from
-// the run-log files once at start-up and then only by its own appends (src/gate/approval-ledger.ts,
+// the run-log files once at start-up and then only by its own appends (src/runlog/approval-ledger.ts,
 // src/helm.ts). With more than one process on a memory folder (HELM_WORKERS split, or a second
 // all-in-one process, which writes its own run-log file), the executor's ledger does not see an
 // approval that another process consumed after it started, nor a change another process started.

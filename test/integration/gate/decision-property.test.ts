@@ -38,7 +38,7 @@ import {
   type Plan,
   PlanSchema,
 } from '../../../src/contracts/index.js';
-import { type ApprovalLedger, makeApprovalLedger } from '../../../src/gate/approval-ledger.js';
+import { type ApprovalLedger, makeApprovalLedger } from '../../../src/runlog/approval-ledger.js';
 import { type DecisionOutcome, makeDecisionHandler } from '../../../src/gate/handle-decision.js';
 import { makeParkedStore, type ParkedStore } from '../../../src/gate/parked-store.js';
 import { helmKey } from '../../../src/bus/queue-names.js';

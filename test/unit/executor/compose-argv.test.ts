@@ -23,7 +23,7 @@ import {
 } from '../../../src/executor/compose-override.js';
 import { composeProjectOf, composeServiceContainers } from '../../../src/executor/compose-project.js';
 import { renderComposeRollbackDoc } from '../../../src/executor/compose-rollback-doc.js';
-import type { ReleaseRecord } from '../../../src/executor/release-store.js';
+import type { ReleaseRecord } from '../../../src/releases/release-store.js';
 import { containerInspect } from './fixtures.js';
 
 const project: ComposeProject = {

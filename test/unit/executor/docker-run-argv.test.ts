@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dockerRunArgv, envNamesToSet } from '../../../src/executor/docker-run-argv.js';
-import type { ContainerConfigRecord } from '../../../src/executor/release-config.js';
+import type { ContainerConfigRecord } from '../../../src/releases/release-config.js';
 
 const base: ContainerConfigRecord = {
   cmd: ['serve'],

@@ -12,13 +12,13 @@ import {
   pruneImageCandidates,
   serviceOfContainer,
   servicesOf,
-} from '../../../src/executor/prune-candidates.js';
-import { makeReleaseStore, type ReleaseRecord, releaseTag } from '../../../src/executor/release-store.js';
+} from '../../../src/observe/prune-candidates.js';
+import { makeReleaseStore, type ReleaseRecord, releaseTag } from '../../../src/releases/release-store.js';
 import { copyOptions, replicaNames, scaleChanges } from '../../../src/executor/scale.js';
-import { secretHmac, secretValueProblem } from '../../../src/executor/secret-hmac.js';
+import { secretHmac, secretValueProblem } from '../../../src/secrets/secret-hmac.js';
 import { describeNames } from '../../../src/executor/set-env.js';
 import { archiveEstimate, archiveStamp } from '../../../src/executor/volume-archive.js';
-import { planInputs } from '../../../src/gate/plan-inputs.js';
+import { planInputs } from '../../../src/observe/plan-inputs.js';
 import { PlanError } from '../../../src/plan/plan-error.js';
 import type { SecretStore } from '../../../src/secrets/secret-store.js';
 import { SecretNotFoundError } from '../../../src/secrets/secret-store.js';

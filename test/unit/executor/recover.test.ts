@@ -22,7 +22,7 @@ import type { LeaseManager } from '../../../src/executor/lease.js';
 import { makeRecovery, recoverOperation, recoverOrphanedIntents } from '../../../src/executor/recover.js';
 import { crashStep, createdBy, replicaNameOf, stoppedSince } from '../../../src/executor/recover-state.js';
 import { recordOf } from '../../../src/executor/release-records.js';
-import { makeReleaseStore } from '../../../src/executor/release-store.js';
+import { makeReleaseStore } from '../../../src/releases/release-store.js';
 import { crashPointFrom } from '../../../src/executor/test-fault.js';
 import { makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeReleaseStore, type ReleaseRecord, releaseTag } from '../../../src/executor/release-store.js';
+import { makeReleaseStore, type ReleaseRecord, releaseTag } from '../../../src/releases/release-store.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerConfigRecord } from '../../../src/executor/release-config.js';
-import type { ReleaseRecord } from '../../../src/executor/release-store.js';
+import type { ContainerConfigRecord } from '../../../src/releases/release-config.js';
+import type { ReleaseRecord } from '../../../src/releases/release-store.js';
 import { renderRollbackDoc } from '../../../src/executor/rollback-doc.js';
 
 const config: ContainerConfigRecord = {

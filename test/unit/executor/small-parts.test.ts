@@ -5,19 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registryOf, repositoryOf } from '../../../src/executor/artifact.js';
-import { bindsFixedHostPort } from '../../../src/executor/fixed-port.js';
-import {
-  activeContainers,
-  isKeptContainer,
-  keptName,
-  keptRelease,
-} from '../../../src/executor/kept-containers.js';
+import { bindsFixedHostPort } from '../../../src/observe/fixed-port.js';
+import { isKeptContainer, keptName, keptRelease } from '../../../src/docker/kept-containers.js';
+import { activeContainers } from '../../../src/docker/target-resolution.js';
 import { makeRegistryAuth } from '../../../src/executor/registry-auth.js';
 import {
   captureConfig,
   createOptionsFromRecord,
   ReleaseNotRestorableError,
-} from '../../../src/executor/release-config.js';
+} from '../../../src/releases/release-config.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import { containerInspect, imageInspect } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInspect } from '../../../src/docker/docker-client.js';
-import { stopWaitOf, stopWaitText } from '../../../src/executor/stop-timeout.js';
+import { stopWaitOf, stopWaitText } from '../../../src/observe/stop-timeout.js';
 
 function container(labels: Record<string, string>, stopTimeout?: number): Pick<ContainerInspect, 'Config'> {
   return {

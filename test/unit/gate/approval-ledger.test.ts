@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeApprovalLedger, recentEntries } from '../../../src/gate/approval-ledger.js';
+import { makeApprovalLedger, recentEntries } from '../../../src/runlog/approval-ledger.js';
 
 describe('the approval ledger', () => {
   it('knows which request each approval was consumed for, the first one winning, and which started', () => {

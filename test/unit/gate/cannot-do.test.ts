@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ActionRequest, ActionRequestSchema } from '../../../src/contracts/index.js';
 import type { ResolvedService } from '../../../src/docker/target-resolution.js';
-import { cannotDo, START_FIRST_REFUSAL, strategyRefusal } from '../../../src/gate/cannot-do.js';
+import { cannotDo, START_FIRST_REFUSAL, strategyRefusal } from '../../../src/observe/cannot-do.js';
 import { hex64, inspectFixture } from '../plan/inspect-fixture.js';
 
 const IMAGE_ID = `sha256:${'a'.repeat(64)}`;

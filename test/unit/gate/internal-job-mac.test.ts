@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { macInternalJob, verifyInternalJob } from '../../../src/gate/internal-job-mac.js';
+import { macInternalJob, verifyInternalJob } from '../../../src/exec-job/internal-job-mac.js';
 
 describe('internal job MACs', () => {
   const key = randomBytes(32);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Environment } from '../../../src/contracts/identifiers.js';
 import { parseActionRequest } from '../../../src/contracts/index.js';
-import { secretScopeProblems, secretsRequested } from '../../../src/gate/secret-scope-check.js';
+import { secretScopeProblems, secretsRequested } from '../../../src/secrets/secret-scope-check.js';
 import {
   NO_SECRET_SCOPES,
   parseSecretScopes,

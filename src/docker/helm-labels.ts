@@ -1,4 +1,4 @@
-import { LABEL } from '../docker/labels.js';
+import { LABEL } from './labels.js';
 
 /** Labels Helm writes on the containers it creates (write-ahead intent: what made this, and from what). */
 export const HELM_LABEL = {

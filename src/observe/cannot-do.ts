@@ -6,7 +6,7 @@ import type { ActionRequest } from '../contracts/action-request.js';
 import type { ErrorCode } from '../contracts/error-codes.js';
 import type { ContainerInspect, ImageInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { bindsFixedHostPort } from '../executor/fixed-port.js';
+import { bindsFixedHostPort } from './fixed-port.js';
 
 export interface CannotDo {
   code: Extract<ErrorCode, 'unavailable' | 'not_supported'>;

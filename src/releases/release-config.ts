@@ -3,7 +3,7 @@ import canonicalize from 'canonicalize';
 import type { ContainerCreateOptions, ContainerInspect } from '../docker/docker-client.js';
 import type { Redactor } from '../log/redactor.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { HELM_LABEL } from './helm-labels.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
 
 /**
  * A container's configuration as a release record keeps it: enough to create the container again

@@ -1,5 +1,4 @@
-import type { ContainerSummary } from '../docker/docker-client.js';
-import type { ResolvedService } from '../docker/target-resolution.js';
+import type { ContainerSummary } from './docker-client.js';
 
 /**
  * A replaced container is kept, stopped, under `<name>-helm-<release>` so that a rollback can start
@@ -19,9 +18,4 @@ export function keptRelease(name: string): string | null {
 
 export function isKeptContainer(c: Pick<ContainerSummary, 'name'>): boolean {
   return keptRelease(c.name) !== null;
-}
-
-/** The containers that make up the running release (kept earlier releases left out). */
-export function activeContainers(service: ResolvedService): ContainerSummary[] {
-  return service.containers.filter((c) => !isKeptContainer(c));
 }

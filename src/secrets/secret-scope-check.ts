@@ -4,7 +4,7 @@ import {
   NO_SECRET_SCOPES,
   type SecretDestination,
   secretScopeProblem,
-} from '../secrets/secret-scopes.js';
+} from './secret-scopes.js';
 
 /**
  * Which of the owner's secrets a request would write into the service's containers, and whether each

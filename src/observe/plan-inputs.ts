@@ -2,13 +2,13 @@ import type { Scope } from '../config/config.js';
 import type { ActionRequest } from '../contracts/action-request.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { isManaged } from '../docker/scope.js';
-import { pruneCandidates } from '../executor/prune.js';
-import type { ReleaseStore } from '../executor/release-store.js';
-import { readSecretForEnv, secretHmac } from '../executor/secret-hmac.js';
+import { pruneCandidates } from './prune-candidates.js';
+import type { ReleaseStore } from '../releases/release-store.js';
+import { readSecretForEnv, secretHmac } from '../secrets/secret-hmac.js';
 import type { BuildPlanInput } from '../plan/build-plan.js';
 import { PlanError } from '../plan/plan-error.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { releaseInfo } from './release-info.js';
+import { releaseInfo } from '../releases/release-info.js';
 
 /**
  * What buildPlan needs beyond the request and the containers, read from the world: the gate and the

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { MIN_SECRET_LENGTH } from '../log/redactor.js';
-import { SecretNotFoundError, type SecretStore } from '../secrets/secret-store.js';
+import { SecretNotFoundError, type SecretStore } from './secret-store.js';
 
 /**
  * The HMAC a set_env plan carries for a secret reference (CONTRACT.md: `hmac_sha256`): lowercase hex

@@ -1,8 +1,9 @@
-import type { ContainerSummary, ImageSummary } from '../docker/docker-client.js';
+import type { PlanFor } from '../contracts/index.js';
+import type { ContainerSummary, DockerReads, ImageSummary } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
-import { HELM_LABEL } from './helm-labels.js';
-import { keptRelease } from './kept-containers.js';
-import { type ReleaseRecord, releaseTag } from './release-store.js';
+import { HELM_LABEL } from '../docker/helm-labels.js';
+import { keptRelease } from '../docker/kept-containers.js';
+import { type ReleaseRecord, type ReleaseStore, releaseTag } from '../releases/release-store.js';
 
 /**
  * What `prune` may delete (pure): only what Helm made and no longer needs.
@@ -109,4 +110,32 @@ export function pruneImageCandidates(input: PruneInput): PruneCandidate[] {
       out.push({ id: img.id, name: img.repoTags.join(', '), why: reasons.join('; ') });
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The release records of these services. */
+export async function keptReleasesOf(
+  releases: ReleaseStore,
+  services: readonly string[],
+): Promise<Map<string, ReleaseRecord[]>> {
+  const out = new Map<string, ReleaseRecord[]>();
+  for (const s of services) out.set(s, await releases.listReleases(s));
+  return out;
+}
+
+/** What a prune plan lists (above), on what the engine shows now. */
+export async function pruneCandidates(
+  docker: Pick<DockerReads, 'listContainers' | 'listImages'>,
+  releases: ReleaseStore,
+  what: PlanFor<'prune'>['desired']['what'],
+  isManaged: PruneInput['isManaged'],
+): Promise<PruneCandidate[]> {
+  const containers = await docker.listContainers();
+  const images = what === 'images' ? await docker.listImages() : [];
+  const input: PruneInput = {
+    containers,
+    images,
+    releases: await keptReleasesOf(releases, servicesOf(containers, isManaged)),
+    isManaged,
+  };
+  return what === 'images' ? pruneImageCandidates(input) : pruneContainerCandidates(input);
 }

@@ -1,6 +1,8 @@
 import type { ContainerInspect } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
-import { DEFAULT_STOP_TIMEOUT_S } from './exec-context.js';
+
+/** Stop timeout for a replaced container when its own config names none (Docker's default). */
+export const DEFAULT_STOP_TIMEOUT_S = 10;
 
 /** The longest wait a label may ask for (the contract's own bound on a stop's timeout_s). */
 export const MAX_STOP_TIMEOUT_S = 600;

@@ -1,4 +1,4 @@
-import type { RunLogEntry } from '../runlog/index.js';
+import type { RunLogEntry } from './index.js';
 
 /**
  * What the run log says about approvals, kept in memory: which approval was consumed for which
