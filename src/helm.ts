@@ -45,7 +45,7 @@ import { readSecretScopes, type SecretScopes, secretScopeProblem } from './secre
 import { HELM_VERSION } from './version.js';
 import { startExecutorWorker } from './workers/executor.js';
 import { startGateWorkers } from './workers/gate.js';
-import { makeIntentStore } from './executor/intent-store.js';
+import { makeIntentStore } from './intents/intent-store.js';
 import { makeLeaseManager } from './executor/lease.js';
 import { makeOperations } from './executor/operations.js';
 import { makeRecovery, recoverOrphanedIntents } from './executor/recover.js';

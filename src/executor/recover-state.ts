@@ -3,7 +3,7 @@ import { DockerNotFoundError } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
 import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
-import type { Intent } from './intent-store.js';
+import type { Intent } from '../intents/intent-store.js';
 import { isKeptContainer, keptRelease } from '../docker/kept-containers.js';
 import { nameOf } from './service-state.js';
 

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
 import { announce, DEFAULT_STOP_TIMEOUT_S, type ExecContext, rethrowAbort } from './exec-context.js';
 import { waitHealthy } from './health-gate.js';
-import type { Intent, IntentStore } from './intent-store.js';
+import type { Intent, IntentStore } from '../intents/intent-store.js';
 import type { LeaseManager } from './lease.js';
 import { crashStep, isRunning, type RecoveringIntent, startedSince } from './recover-state.js';
 import { recoverSwitch } from './recover-switch.js';

@@ -21,7 +21,7 @@ import {
 import type { ReleaseStore } from '../releases/release-store.js';
 import { decide, type Policy } from '../policy/policy.js';
 import type { RunLog } from '../runlog/index.js';
-import type { IntentStore } from './intent-store.js';
+import type { IntentStore } from '../intents/intent-store.js';
 import type { LeaseManager } from './lease.js';
 import { type ExecRecovery, findIntent, recoverExecJob } from './recover.js';
 import { testCrashPoint } from './test-fault.js';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { helmKey } from '../bus/queue-names.js';
 import type { Clock } from '../clock.js';
-import type { Intent } from '../executor/intent-store.js';
+import type { Intent } from '../intents/intent-store.js';
 
 /**
  * "Helm is changing this service now": the executor holds the service's lease in Redis and has an

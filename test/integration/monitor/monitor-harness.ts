@@ -13,7 +13,7 @@ import { makeAlertSender } from '../../../src/bus/alert-sender.js';
 import { systemClock } from '../../../src/clock.js';
 import { type Alert, AlertSchema } from '../../../src/contracts/index.js';
 import { makeDockerEvents, makeDockerOps } from '../../../src/docker/docker-client.js';
-import { makeIntentStore } from '../../../src/executor/intent-store.js';
+import { makeIntentStore } from '../../../src/intents/intent-store.js';
 import { makeLeaseManager } from '../../../src/executor/lease.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import type { WatcherRules } from '../../../src/monitor/event-watcher.js';

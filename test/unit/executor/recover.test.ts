@@ -17,7 +17,7 @@ import {
   DockerNotFoundError,
 } from '../../../src/docker/docker-client.js';
 import type { ExecContext } from '../../../src/executor/exec-context.js';
-import { type Intent, makeIntentStore } from '../../../src/executor/intent-store.js';
+import { type Intent, makeIntentStore } from '../../../src/intents/intent-store.js';
 import type { LeaseManager } from '../../../src/executor/lease.js';
 import { makeRecovery, recoverOperation, recoverOrphanedIntents } from '../../../src/executor/recover.js';
 import { crashStep, createdBy, replicaNameOf, stoppedSince } from '../../../src/executor/recover-state.js';
