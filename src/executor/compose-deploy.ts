@@ -59,7 +59,6 @@ async function deploy(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
   const prepared = await prepareComposeTarget(ctx, service, 'deploy');
   if (!prepared.ok) return prepared.outcome;
   const t = prepared.target;
