@@ -192,6 +192,25 @@ export async function startServiceContainer(opts: {
   return { id: c.id, name, port };
 }
 
+/**
+ * A fault for the identity checks: a started container beside a service that carries the labels
+ * given (so, when they name it, the service's identity), on the host network on a free port.
+ */
+export async function startLabelledStray(opts: {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+}): Promise<void> {
+  const c = await testDocker().createContainer({
+    name: opts.name,
+    Image: opts.image,
+    Env: [`PORT=${await freePort()}`],
+    Labels: opts.labels,
+    HostConfig: { NetworkMode: 'host', Init: true },
+  });
+  await c.start();
+}
+
 export async function waitDockerHealthy(id: string, timeoutMs = 20_000): Promise<void> {
   await waitFor(
     async () => (await testDocker().getContainer(id).inspect()).State.Health?.Status === 'healthy',

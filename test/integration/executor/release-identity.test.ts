@@ -11,13 +11,7 @@ import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.j
 import { rollbackService } from '../../../src/executor/rollback.js';
 import { setEnvService } from '../../../src/executor/set-env.js';
 import { uniqueName } from '../../helpers/containers.js';
-import {
-  freePort,
-  removeTestContainers,
-  testDocker,
-  WEB_IMAGE_V1,
-  WEB_IMAGE_V2,
-} from '../../helpers/docker.js';
+import { removeTestContainers, testDocker, WEB_IMAGE_V1, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import {
   type Harness,
   httpText,
@@ -27,6 +21,7 @@ import {
   removeReleaseTags,
   resolveService,
   type StartedContainer,
+  startLabelledStray,
   startServiceContainer,
 } from './exec-harness.js';
 
@@ -160,14 +155,7 @@ describe('a release change is executed only when Docker shows the service runnin
       await start(id);
       if (copied) return;
       copied = true;
-      const copy = await testDocker().createContainer({
-        name: copyName,
-        Image: now.Image,
-        Env: [`PORT=${await freePort()}`],
-        Labels: now.Config.Labels,
-        HostConfig: { NetworkMode: 'host', Init: true },
-      });
-      await copy.start();
+      await startLabelledStray({ name: copyName, image: now.Image, labels: now.Config.Labels });
     });
     try {
       const out = await rollbackService(ctx, await resolveService(service), null, meta);
