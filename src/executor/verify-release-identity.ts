@@ -7,6 +7,7 @@ import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from './helm-labels.js';
 import { isKeptContainer } from './kept-containers.js';
 import { shortImageId } from './release-records.js';
+import type { ReleaseRecord } from './release-store.js';
 
 /**
  * The check every operation that changes a release (deploy, rollback, set_env; plain and compose)
@@ -185,7 +186,7 @@ export async function verifyReleaseIdentity(
   }
 }
 
-/** For switchReplicas: the same check on the replicas it started. */
+/** For switchReplicas: the same check on the replicas it started (or, undoing, restored). */
 export function releaseVerifier(
   ctx: Pick<ExecContext, 'docker'>,
   service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
@@ -198,4 +199,18 @@ export function releaseVerifier(
       expected,
       started.map((r) => r.id),
     );
+}
+
+/**
+ * For switchReplicas' undo: the same check on the replaced replicas, back on the release that ran
+ * before. None before (a first release): nothing to check.
+ */
+export function restoredVerifier(
+  ctx: Pick<ExecContext, 'docker'>,
+  service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
+  previous: Pick<ReleaseRecord, 'id' | 'image_id'> | null,
+): ReturnType<typeof releaseVerifier> | undefined {
+  return previous
+    ? releaseVerifier(ctx, service, { release: previous.id, imageId: previous.image_id })
+    : undefined;
 }
