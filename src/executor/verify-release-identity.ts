@@ -64,6 +64,11 @@ export interface ExpectedRelease {
    * Values are compared, never written into the answer: it names variables only.
    */
   env?: Readonly<Record<string, string | null>>;
+  /**
+   * Undoing a failed change: `release` ran before, and its containers may predate Helm's labels, so
+   * a container on its image without a `helm.release` label counts as it.
+   */
+  restoring?: boolean;
 }
 
 /** A container as Docker shows it after the change. */
@@ -125,7 +130,7 @@ function containerProblems(c: ObservedContainer, expected: ExpectedRelease, made
     );
   else if (c.release !== null && c.release !== expected.release)
     out.push(`is labelled release ${c.release}, not ${expected.release}`);
-  else if (c.release === null && !made)
+  else if (c.release === null && !made && !expected.restoring)
     // Same image, no release label, not made by this change: an instance Helm did not start.
     out.push(`carries no ${HELM_LABEL.release} label and was not started by this change`);
   for (const [name, want] of Object.entries(expected.env ?? {})) {
@@ -211,6 +216,6 @@ export function restoredVerifier(
   previous: Pick<ReleaseRecord, 'id' | 'image_id'> | null,
 ): ReturnType<typeof releaseVerifier> | undefined {
   return previous
-    ? releaseVerifier(ctx, service, { release: previous.id, imageId: previous.image_id })
+    ? releaseVerifier(ctx, service, { release: previous.id, imageId: previous.image_id, restoring: true })
     : undefined;
 }

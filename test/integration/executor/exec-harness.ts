@@ -140,6 +140,16 @@ export function expectEveryChangeAnnounced(log: readonly LogEntry[]): void {
   }
 }
 
+/** A failed release whose restore failed too: rollback_failed, no release named restored, `message`. */
+export function expectRollbackFailed(out: object, message: RegExp): void {
+  expect(out, JSON.stringify(out)).toMatchObject({
+    ok: false,
+    code: 'rollback_failed',
+    data: { restored_release: null },
+  });
+  expect((out as { message: string }).message).toMatch(message);
+}
+
 /** The Docker calls recorded, as "method" strings. */
 export function dockerCalls(log: readonly LogEntry[]): string[] {
   return log.filter((e) => e.kind === 'docker').map((e) => (e as { method: string }).method);

@@ -19,6 +19,7 @@ import {
   makeHarness,
   removeHarnessDir,
   removeReleaseTags,
+  expectRollbackFailed,
   resolveService,
   type StartedContainer,
   startLabelledStray,
@@ -223,13 +224,8 @@ describe('a failed release is reported rolled back only when Docker shows the se
         meta,
       );
       expect(copied).toBe(true);
-      expect(out, JSON.stringify(out)).toMatchObject({
-        ok: false,
-        code: 'rollback_failed',
-        data: { restored_release: null },
-      });
-      if (out.ok) throw new Error('unreachable');
-      expect(out.message).toMatch(
+      expectRollbackFailed(
+        out,
         new RegExp(
           `\\. Rolling back to r1 failed: after the change, Docker does not show ghost\\.service=${undone} running r1: ${copyName} runs image sha256:[0-9a-f]{12}… \\(release r2\\), not r1's sha256:[0-9a-f]{12}…$`,
         ),
