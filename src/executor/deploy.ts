@@ -29,7 +29,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier } from './verify-release-identity.js';
+import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
 export type DeployDesired = PlanFor<'deploy'>['desired'];
 export type ReleaseOutcome = ActionOutcome & { release?: Release };
@@ -163,6 +163,7 @@ async function deploy(
     ctx,
     steps,
     releaseVerifier(ctx, service, { release: desired.new_release, imageId: artifact.imageId }),
+    restoredVerifier(ctx, service, previous),
   );
   const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
   if (!result.ok) {
