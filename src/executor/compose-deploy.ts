@@ -60,7 +60,6 @@ async function deploy(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
   const prepared = await prepareComposeTarget(ctx, service, 'deploy');
   if (!prepared.ok) return prepared.outcome;
   const t = prepared.target;
@@ -117,7 +116,7 @@ async function deploy(
       { failure: true, service: name, reason: ctx.redactor.redact(failure) },
       'compose deploy failed; pinning the previous release again',
     );
-    const restore = await restoreComposeRelease(t, previous, meta.opId);
+    const restore = await restoreComposeRelease(t, service, previous, meta.opId);
     const message = restore.restored
       ? `compose deploy of ${where} to ${name} as ${desired.new_release} failed: ${failure}. Rolled back: ${previous.id} runs again and is healthy (${healthWords(restore.detail)})`
       : `compose deploy of ${where} to ${name} as ${desired.new_release} failed: ${failure}. Rolling back to ${previous.id} failed: ${restore.detail}`;

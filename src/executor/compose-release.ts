@@ -367,10 +367,12 @@ export function pinLabels(opId: string, release: string, previous: string | null
 
 /**
  * After a failed deploy or rollback: pins `release` again, `up`, and checks the containers healthy
- * (no stability window: the release ran before).
+ * (no stability window: the release ran before) and Docker showing the service on `release` (the
+ * identity check every release change makes).
  */
 export async function restoreComposeRelease(
   t: ComposeTarget,
+  service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
   release: ReleaseRecord,
   opId: string,
 ): Promise<{ restored: boolean; detail: string; replicas: GatedReplica[] }> {
@@ -390,7 +392,12 @@ export async function restoreComposeRelease(
     },
   );
   if (!up.ok) return { restored: false, detail: up.failure, replicas: [] };
-  const gate = await gateComposeService(t, release.image_id, 0);
+  const gate = await gateComposeRelease(
+    t,
+    service,
+    { release: release.id, imageId: release.image_id, restoring: true },
+    0,
+  );
   if (!gate.ok) return { restored: false, detail: `${release.id} is back but ${gate.failure}`, replicas: [] };
   return {
     restored: true,

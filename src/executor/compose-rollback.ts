@@ -134,7 +134,7 @@ async function rollback(
     : null;
   if (!up.ok || !gate?.ok) {
     const failure = !up.ok ? up.failure : gate && !gate.ok ? gate.failure : 'unknown';
-    const restore = await restoreComposeRelease(t, current, meta.opId);
+    const restore = await restoreComposeRelease(t, service, current, meta.opId);
     const message = restore.restored
       ? `compose rollback of ${name} to ${to} failed: ${failure}. ${current.id} runs again and is healthy (${healthWords(restore.detail)})`
       : `compose rollback of ${name} to ${to} failed: ${failure}. Restoring ${current.id} failed: ${restore.detail}`;

@@ -23,7 +23,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier } from './verify-release-identity.js';
+import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
 export type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 
@@ -156,6 +156,7 @@ async function deploy(
     ctx,
     steps,
     releaseVerifier(ctx, service, { release: desired.new_release, imageId: artifact.imageId }),
+    restoredVerifier(ctx, service, previous),
   );
   const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
   if (!result.ok) {

@@ -1,5 +1,6 @@
 import type { Plan } from '../contracts/index.js';
 import type { ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
+import { resolveTarget } from '../docker/target-resolution.js';
 import type { ExecResult } from '../exec-job/exec-job.js';
 import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
 import { healthGate } from './health-gate.js';
@@ -23,13 +24,16 @@ import {
 } from './recover-state.js';
 import { healthWords, nameOf, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
+import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from './verify-release-identity.js';
 
 /**
  * Recovery of an interrupted deploy or rollback (a release switch), from what Docker shows:
  *  - the new release is up: every replica name runs a container of the new release, none of the
  *    replaced containers runs, and the operation was not already undoing a failure. Then its health
- *    gate runs again (health check and the stability window); passing, the release is recorded as
- *    executed (record current, Helm's tag, rollback document), exactly as the deploy would have.
+ *    gate runs again (health check and the stability window) and, as the operation itself would,
+ *    Docker must show the containers carrying the service's identity on the new release
+ *    (verify-release-identity.ts); passing both, the release is recorded as executed (record
+ *    current, Helm's tag, rollback document), exactly as the deploy would have. Failing, it goes back.
  *  - anything else goes back to what ran before: the containers this operation created are stopped
  *    and removed (a rollback's kept containers are stopped and renamed back to their kept names),
  *    and the replaced containers are renamed back, their restart policy restored, started (when
@@ -155,7 +159,23 @@ export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput
       }
       gates.push({ c, detail: gate.detail, check: gate.check });
     }
-    if (!bad) {
+    // As the operation itself would before reporting executed: Docker shows the service's identity
+    // on the new release (a deploy's image: the plan's, else its record's, else what it created).
+    const wrong = bad
+      ? null
+      : await identityProblem(
+          ctx,
+          name,
+          {
+            release: target,
+            imageId:
+              (plan?.action === 'deploy' ? plan.desired.image_id : null) ??
+              toRecord?.image_id ??
+              gates[0]!.c.Image,
+          },
+          gates.map((g) => g.c.Id),
+        );
+    if (!bad && !wrong) {
       const infos = await Promise.all(gates.map((g) => ctx.docker.inspectContainer(g.c.Id)));
       const meta: ExecMeta = {
         requestId: plan?.request_id ?? null,
@@ -222,7 +242,7 @@ export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput
         release: releaseSummary(record),
       };
     }
-    failure = `${target} was up when Helm stopped, but failed its health gate afterwards (${bad})`;
+    failure = wrong ?? `${target} was up when Helm stopped, but failed its health gate afterwards (${bad})`;
   } else if (UNDO_STEPS.has(step)) {
     failure = `Helm had already found ${target} failing and was rolling it back`;
   } else {
@@ -452,6 +472,19 @@ async function recreate(
   await announce(ctx, STEP.createNew, { replica: recorded.name, image: imageRef, restore: true });
   const id = await ctx.docker.createContainer(options, { allowedFrom: template });
   return ctx.docker.inspectContainer(id);
+}
+
+/** verifyReleaseIdentity on the service as a request's target resolves now; null: Docker shows `expected`. */
+async function identityProblem(
+  ctx: ExecContext,
+  service: string,
+  expected: ExpectedRelease,
+  madeIds: readonly string[],
+): Promise<string | null> {
+  const resolved = resolveTarget(service, await ctx.docker.listContainers());
+  if (!resolved.ok)
+    return `after the change, Helm cannot tell which containers are ${service}: ${resolved.message}`;
+  return verifyReleaseIdentity(ctx, identityOf(resolved.service), expected, madeIds);
 }
 
 /** The recorded release (other than `not`) that holds one of these containers. */

@@ -24,9 +24,11 @@ import { errorOutcome, healthWords, inspectActive, nameOf, plural } from './serv
  *  - the start-up sweep `recoverOrphanedIntents`, for intents whose exec job is gone or finished.
  * Either way `recoverOperation` reconciles from what Docker shows, never from what it assumes:
  *  - deploy / rollback (recover-switch.ts): the new release is running → its health gate runs again
- *    (health check and stability window) and, passing, it is recorded as executed; anything else
- *    goes back to the release that ran before (for production: only the release the signed plan
- *    names). Nothing of the new release is created again: the same op is never applied twice.
+ *    (health check and stability window), Docker must show the service's identity on it (the
+ *    operations' own check, verify-release-identity.ts) and, passing, it is recorded as executed;
+ *    anything else goes back to the release that ran before (for production: only the release the
+ *    signed plan names). Nothing of the new release is created again: the same op is never applied
+ *    twice.
  *  - restart: every container must be running and healthy (one that is stopped is started);
  *    the outcome says which were restarted after the operation began.
  *  - stop: every container must be stopped (one still running is stopped: finishing the change).

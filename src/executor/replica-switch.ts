@@ -13,7 +13,8 @@ import { STEP } from './steps.js';
  *   stop_old → disarm_old → rename_old (kept as <name>-helm-<release>)
  *   → create_new | (rename_kept → rearm_kept) → start_new → health check → stability window.
  * Undo: stop_new → remove_new | (disarm_kept → rename_kept_back)
- *   → rename_old_back → rearm_old → start_old, then the restored replicas must pass their health check.
+ *   → rename_old_back → rearm_old → start_old, then the restored replicas must pass their health check
+ *   and Docker must show the service back on them (`verifyRestored`).
  * Each Docker change is announced first; an announcement that throws stops everything at once.
  */
 export type ReplicaTarget =
@@ -75,14 +76,20 @@ interface Progress {
 
 class ReplicaFailed extends Error {}
 
+/** The identity check (verify-release-identity.ts) on the containers given: the problem, or null. */
+export type ReleaseCheck = (containers: ReadonlyArray<{ id: string }>) => Promise<string | null>;
+
 /**
  * `verify` (verify-release-identity.ts) runs once every replica passed its gate: a problem it names
- * fails the switch like a failed replica, and every replaced replica is undone.
+ * fails the switch like a failed replica, and every replaced replica is undone. `verifyRestored`
+ * (the same check, on the release that ran before) runs once the undo brought the replaced replicas
+ * back and they passed their health check: a problem it names means the restore failed.
  */
 export async function switchReplicas(
   ctx: ExecContext,
   steps: readonly ReplicaStep[],
-  verify?: (started: readonly SwitchedReplica[]) => Promise<string | null>,
+  verify?: ReleaseCheck,
+  verifyRestored?: ReleaseCheck,
 ): Promise<SwitchResult> {
   const started = performance.now();
   const done: Progress[] = [];
@@ -151,6 +158,13 @@ export async function switchReplicas(
       if (gate.ok) restoredLooks.push(`${p.step.name}: ${gate.detail}`);
       else problems.push(`${p.step.name} is back but ${gate.reason}`);
     }
+  }
+  // Not when a replaced container was stopped before: it is restored stopped, which the check
+  // (every container of the service running) would count against it.
+  const olds = steps.flatMap((s) => (s.old ? [s.old] : []));
+  if (problems.length === 0 && verifyRestored && olds.length > 0 && olds.every((o) => o.State.Running)) {
+    const notBack = await verifyRestored(olds.map((o) => ({ id: o.Id })));
+    if (notBack) problems.push(notBack);
   }
   return {
     ok: false,

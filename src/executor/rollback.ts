@@ -20,7 +20,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier } from './verify-release-identity.js';
+import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
 /**
  * Rolls a service back to a recorded release (`toRelease`, default: the release the current one
@@ -174,6 +174,7 @@ async function rollback(
     ctx,
     steps,
     releaseVerifier(ctx, service, { release: target.id, imageId: target.image_id }),
+    restoredVerifier(ctx, service, current),
   );
   const to = `${target.id} (${target.image}, ${shortImageId(target.image_id)})`;
   if (!result.ok) {

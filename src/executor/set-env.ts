@@ -24,7 +24,7 @@ import {
   secondsText,
 } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier } from './verify-release-identity.js';
+import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
 export type SetEnvDesired = PlanFor<'set_env'>['desired'];
 
@@ -211,6 +211,7 @@ async function setEnv(
     ctx,
     steps,
     releaseVerifier(ctx, service, { release: newRelease, imageId: infos[0]!.Image, env: expectEnv }),
+    restoredVerifier(ctx, service, previous),
   );
   if (!result.ok) {
     const restored = result.restored;

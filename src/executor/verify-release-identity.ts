@@ -7,6 +7,7 @@ import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
 import { shortImageId } from './release-records.js';
+import type { ReleaseRecord } from '../releases/release-store.js';
 
 /**
  * The check every operation that changes a release (deploy, rollback, set_env; plain and compose)
@@ -63,6 +64,11 @@ export interface ExpectedRelease {
    * Values are compared, never written into the answer: it names variables only.
    */
   env?: Readonly<Record<string, string | null>>;
+  /**
+   * Undoing a failed change: `release` ran before, and its containers may predate Helm's labels, so
+   * a container on its image without a `helm.release` label counts as it.
+   */
+  restoring?: boolean;
 }
 
 /** A container as Docker shows it after the change. */
@@ -124,7 +130,7 @@ function containerProblems(c: ObservedContainer, expected: ExpectedRelease, made
     );
   else if (c.release !== null && c.release !== expected.release)
     out.push(`is labelled release ${c.release}, not ${expected.release}`);
-  else if (c.release === null && !made)
+  else if (c.release === null && !made && !expected.restoring)
     // Same image, no release label, not made by this change: an instance Helm did not start.
     out.push(`carries no ${HELM_LABEL.release} label and was not started by this change`);
   for (const [name, want] of Object.entries(expected.env ?? {})) {
@@ -185,7 +191,7 @@ export async function verifyReleaseIdentity(
   }
 }
 
-/** For switchReplicas: the same check on the replicas it started. */
+/** For switchReplicas: the same check on the replicas it started (or, undoing, restored). */
 export function releaseVerifier(
   ctx: Pick<ExecContext, 'docker'>,
   service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
@@ -198,4 +204,18 @@ export function releaseVerifier(
       expected,
       started.map((r) => r.id),
     );
+}
+
+/**
+ * For switchReplicas' undo: the same check on the replaced replicas, back on the release that ran
+ * before. None before (a first release): nothing to check.
+ */
+export function restoredVerifier(
+  ctx: Pick<ExecContext, 'docker'>,
+  service: Pick<ResolvedService, 'name' | 'via' | 'composeProject'>,
+  previous: Pick<ReleaseRecord, 'id' | 'image_id'> | null,
+): ReturnType<typeof releaseVerifier> | undefined {
+  return previous
+    ? releaseVerifier(ctx, service, { release: previous.id, imageId: previous.image_id, restoring: true })
+    : undefined;
 }

@@ -28,7 +28,9 @@ import {
   makeHarness,
   removeHarnessDir,
   removeReleaseTags,
+  expectRollbackFailed,
   resolveService,
+  startLabelledStray,
 } from './exec-harness.js';
 import { helmOverrideArgs, removeComposeProject } from './compose-stack.js';
 
@@ -285,14 +287,7 @@ describe('compose files as owners write them (docker-compose v1, one shared proj
         const labels = Object.fromEntries(
           Object.entries(old.Config.Labels).filter(([k]) => !k.startsWith('com.docker.compose.')),
         );
-        const copy = await testDocker().createContainer({
-          name: strayName,
-          Image: old.Image,
-          Env: [`PORT=${await freePort()}`],
-          Labels: labels,
-          HostConfig: { NetworkMode: 'host', Init: true },
-        });
-        await copy.start();
+        await startLabelledStray({ name: strayName, image: old.Image, labels });
       }
       return result;
     };
@@ -316,6 +311,63 @@ describe('compose files as owners write them (docker-compose v1, one shared proj
         .getContainer(strayName)
         .remove({ force: true })
         .catch(() => undefined);
+      removeHarnessDir(h.memoryDir);
+    }
+  });
+
+  it('an undo that leaves a container with the identity on the failed release is rollback_failed', async () => {
+    const h = makeHarness({
+      memoryDir: mkdtempSync(join(tmpdir(), 'helm-exec-test-compose-identity-undo-')),
+    });
+    const strays = [`${OTHER}-old-copy`, `${OTHER}-new-copy`];
+    // The test before left the service pinned by an override it removed: the owner's own `up` again.
+    await compose('up', '--detach', '--force-recreate', OTHER);
+    await waitFor(async () => (await byKey(OTHER)).State.Health?.Status === 'healthy', `${OTHER} healthy`);
+    const old = await byKey(OTHER);
+    const labels = Object.fromEntries(
+      Object.entries(old.Config.Labels).filter(([k]) => !k.startsWith('com.docker.compose.')),
+    );
+    // The faults: after the deploy's `up`, a copy of the old release carrying the identity fails the
+    // deploy; after the restoring `up`, it is gone and a copy of the failed release (r2) runs instead.
+    // The restored container itself is back and healthy: only Docker's view of the service tells.
+    let ups = 0;
+    const faulty: CommandRunner = async (command, opts) => {
+      const result = await execFileRunner(command, opts);
+      if (!command.args.includes('up')) return result;
+      ups += 1;
+      if (ups === 1) await startLabelledStray({ name: strays[0]!, image: old.Image, labels });
+      if (ups === 2) {
+        await testDocker().getContainer(strays[0]!).remove({ force: true });
+        await startLabelledStray({
+          name: strays[1]!,
+          image: v2,
+          labels: { ...labels, 'helm.release': 'r2' },
+        });
+      }
+      return result;
+    };
+    try {
+      const out = await deployComposeService(
+        { ...h.ctx, compose: { run: faulty } },
+        await resolveService(OTHER),
+        ...deployV2Args(),
+      );
+      expect(ups, JSON.stringify(out)).toBe(2);
+      expectRollbackFailed(
+        out,
+        new RegExp(
+          `\\. Rolling back to (r[0-9]+) failed: \\1 is back but after the change, Docker does not show ghost\\.service=${OTHER} running \\1: ${strays[1]} runs image sha256:[0-9a-f]{12}… \\(release r2\\), not \\1's sha256:[0-9a-f]{12}…$`,
+        ),
+      );
+      const c = await byKey(OTHER);
+      expect(c.Image).toBe(v1);
+      expect(await httpText(ports.other)).toContain('version 1');
+    } finally {
+      for (const name of strays)
+        await testDocker()
+          .getContainer(name)
+          .remove({ force: true })
+          .catch(() => undefined);
       removeHarnessDir(h.memoryDir);
     }
   });

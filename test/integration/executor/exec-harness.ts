@@ -140,6 +140,16 @@ export function expectEveryChangeAnnounced(log: readonly LogEntry[]): void {
   }
 }
 
+/** A failed release whose restore failed too: rollback_failed, no release named restored, `message`. */
+export function expectRollbackFailed(out: object, message: RegExp): void {
+  expect(out, JSON.stringify(out)).toMatchObject({
+    ok: false,
+    code: 'rollback_failed',
+    data: { restored_release: null },
+  });
+  expect((out as { message: string }).message).toMatch(message);
+}
+
 /** The Docker calls recorded, as "method" strings. */
 export function dockerCalls(log: readonly LogEntry[]): string[] {
   return log.filter((e) => e.kind === 'docker').map((e) => (e as { method: string }).method);
@@ -190,6 +200,25 @@ export async function startServiceContainer(opts: {
   await c.start();
   if (opts.waitHealthy !== false) await waitDockerHealthy(c.id);
   return { id: c.id, name, port };
+}
+
+/**
+ * A fault for the identity checks: a started container beside a service that carries the labels
+ * given (so, when they name it, the service's identity), on the host network on a free port.
+ */
+export async function startLabelledStray(opts: {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+}): Promise<void> {
+  const c = await testDocker().createContainer({
+    name: opts.name,
+    Image: opts.image,
+    Env: [`PORT=${await freePort()}`],
+    Labels: opts.labels,
+    HostConfig: { NetworkMode: 'host', Init: true },
+  });
+  await c.start();
 }
 
 export async function waitDockerHealthy(id: string, timeoutMs = 20_000): Promise<void> {

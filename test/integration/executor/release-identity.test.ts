@@ -11,13 +11,7 @@ import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.j
 import { rollbackService } from '../../../src/executor/rollback.js';
 import { setEnvService } from '../../../src/executor/set-env.js';
 import { uniqueName } from '../../helpers/containers.js';
-import {
-  freePort,
-  removeTestContainers,
-  testDocker,
-  WEB_IMAGE_V1,
-  WEB_IMAGE_V2,
-} from '../../helpers/docker.js';
+import { removeTestContainers, testDocker, WEB_IMAGE_V1, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import {
   type Harness,
   httpText,
@@ -25,12 +19,16 @@ import {
   makeHarness,
   removeHarnessDir,
   removeReleaseTags,
+  expectRollbackFailed,
   resolveService,
   type StartedContainer,
+  startLabelledStray,
   startServiceContainer,
 } from './exec-harness.js';
 
 const service = uniqueName('ident');
+/** A second service, for the undo's own check. */
+const undone = uniqueName('identback');
 const meta: ExecMeta = { requestId: 't:identity', approvalId: null, environment: 'dev', opId: 'op-identity' };
 let h: Harness;
 let web: StartedContainer;
@@ -79,7 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTestContainers();
-  await removeReleaseTags([service]);
+  await removeReleaseTags([service, undone]);
   if (h) removeHarnessDir(h.memoryDir);
 });
 
@@ -160,14 +158,7 @@ describe('a release change is executed only when Docker shows the service runnin
       await start(id);
       if (copied) return;
       copied = true;
-      const copy = await testDocker().createContainer({
-        name: copyName,
-        Image: now.Image,
-        Env: [`PORT=${await freePort()}`],
-        Labels: now.Config.Labels,
-        HostConfig: { NetworkMode: 'host', Init: true },
-      });
-      await copy.start();
+      await startLabelledStray({ name: copyName, image: now.Image, labels: now.Config.Labels });
     });
     try {
       const out = await rollbackService(ctx, await resolveService(service), null, meta);
@@ -180,6 +171,69 @@ describe('a release change is executed only when Docker shows the service runnin
         ),
       );
       await expectServing('2', v2);
+    } finally {
+      await testDocker()
+        .getContainer(copyName)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  });
+});
+
+describe('a failed release is reported rolled back only when Docker shows the service back on the old one', () => {
+  const copyName = `${undone}-copy`;
+
+  it('deploy: an undo that leaves a container of the service on the failed release is rollback_failed', async () => {
+    const old = await startServiceContainer({
+      service: undone,
+      name: undone,
+      labels: { 'ghost.environment': 'dev' },
+    });
+    const oldLabels = (await inspect(old.id)).Config.Labels;
+    // Two faults: the new container lacks the service's label (its deploy fails and is undone), and
+    // when the old container starts again, a container of the failed release carrying the service's
+    // identity starts too. The old one is back and healthy: only Docker's view of the service tells.
+    let copied = false;
+    const real = withFault('createContainer', (create) => (options, guard) => {
+      const { 'ghost.service': _dropped, ...labels } = options.Labels ?? {};
+      return create({ ...options, Labels: labels }, guard);
+    });
+    const ctx: ExecContext = {
+      ...real,
+      docker: new Proxy(real.docker, {
+        get: (target, prop, receiver) =>
+          prop === 'startContainer'
+            ? async (id: string) => {
+                await target.startContainer(id);
+                if (id !== old.id || copied) return;
+                copied = true;
+                await startLabelledStray({
+                  name: copyName,
+                  image: WEB_IMAGE_V2,
+                  labels: { ...oldLabels, 'helm.release': 'r2' },
+                });
+              }
+            : Reflect.get(target, prop, receiver),
+      }),
+    };
+    try {
+      const out = await deployService(
+        ctx,
+        await resolveService(undone),
+        { ...deployV2, image_id: v2, replaces_release: null, new_release: 'r2' },
+        meta,
+      );
+      expect(copied).toBe(true);
+      expectRollbackFailed(
+        out,
+        new RegExp(
+          `\\. Rolling back to r1 failed: after the change, Docker does not show ghost\\.service=${undone} running r1: ${copyName} runs image sha256:[0-9a-f]{12}… \\(release r2\\), not r1's sha256:[0-9a-f]{12}…$`,
+        ),
+      );
+      // The old container itself is back and serves version 1.
+      const now = await inspect(undone);
+      expect([now.Id, now.Image, now.State.Running]).toEqual([old.id, v1, true]);
+      expect(await httpText(old.port!)).toContain('version 1');
     } finally {
       await testDocker()
         .getContainer(copyName)

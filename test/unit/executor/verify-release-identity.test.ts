@@ -72,6 +72,19 @@ describe('decideReleaseIdentity: the service’s identity runs the new release, 
     }
   });
 
+  it('undoing: an unlabelled container on the restored release’s image is that release; another release is not', () => {
+    const restoring = { release: 'r1', imageId: OLD, restoring: true };
+    const back = c({ id: 'mr-cweb', imageId: OLD, release: null });
+    const input = { identity, expected: restoring, made: [back] };
+    const unlabelled = c({ id: 'manual', imageId: OLD, release: null });
+    expect(decideReleaseIdentity({ ...input, carriers: [back, unlabelled] })).toEqual({ ok: true });
+    const failed = decideReleaseIdentity({ ...input, carriers: [back, c({ id: 'copy' })] });
+    expect(failed).toEqual({
+      ok: false,
+      problem: `after the change, Docker does not show ${identity} running r1: copy runs image sha256:222222222222… (release r2), not r1's sha256:111111111111…`,
+    });
+  });
+
   it('set_env: each variable as asked, named in the answer, its value never', () => {
     const want = { API_URL: SECRET, DEBUG: null, MODE: 'fast' };
     const ok = c({ id: 'a', env: ['PATH=/bin', `API_URL=${SECRET}`, 'MODE=slow', 'MODE=fast'] });
