@@ -50,7 +50,7 @@ else
 fi
 
 ensure_node_modules
-if [[ ! -f dist/src/main.js ]] || [[ -n $(find src package-lock.json tsconfig.json tsconfig.build.json -newer dist/src/main.js -print -quit) ]]; then
+if [[ ! -f dist/src/main.js ]] || [[ -n $(find src workers package-lock.json tsconfig.json tsconfig.build.json -newer dist/src/main.js -print -quit) ]]; then
   npm run --silent build
   say "helm: built into dist/"
 else

@@ -1,5 +1,5 @@
 // The monitor on the real engine and the test Redis, wired exactly as Helm wires it (see the report in
-// src/workers/monitor.ts): the real AlertSender on sentinel.alerts, a real run log, the executor's intent
+// workers/monitor.ts): the real AlertSender on sentinel.alerts, a real run log, the executor's intent
 // store and lease for "Helm is changing this", its own scope label. A QueueEvents listener stamps
 // the moment each alert reaches the queue, so tests can measure event-to-alert latency.
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import { Redactor } from '../../../src/log/redactor.js';
 import type { WatcherRules } from '../../../src/monitor/event-watcher.js';
 import { makeIntendedCheck, makeLeaseProbe } from '../../../src/monitor/intended.js';
 import { openRunLog, type RunLog } from '../../../src/runlog/index.js';
-import { type Monitor, type MonitorDeps, startMonitor } from '../../../src/workers/monitor.js';
+import { type Monitor, type MonitorDeps, startMonitor } from '../../../workers/monitor.js';
 import { TEST_REDIS_URL } from '../../helpers/helm.js';
 import { freshPrefix } from '../../helpers/queue-prefix.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';

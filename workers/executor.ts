@@ -1,7 +1,7 @@
-import type { Config } from '../config/config.js';
-import { type RunningWorker, startWorker } from '../bus/start-worker.js';
-import { EXEC_QUEUE } from '../exec-job/exec-job.js';
-import { type ExecDeps, makeExecJobHandler } from '../executor/run-exec-job.js';
+import type { Config } from '../src/config/config.js';
+import { type RunningWorker, startWorker } from '../src/bus/start-worker.js';
+import { EXEC_QUEUE } from '../src/exec-job/exec-job.js';
+import { type ExecDeps, makeExecJobHandler } from '../src/executor/run-exec-job.js';
 
 /**
  * The executor worker: carries out the plans the gate hands it on helm.exec, one operation per

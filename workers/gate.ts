@@ -1,8 +1,8 @@
-import type { Config } from '../config/config.js';
-import { QUEUE } from '../bus/queue-names.js';
-import { type RunningWorker, startWorker } from '../bus/start-worker.js';
-import { type DecisionDeps, makeDecisionHandler } from '../gate/handle-decision.js';
-import { type IntakeDeps, makeActionJobHandler } from '../intake/handle-action-job.js';
+import type { Config } from '../src/config/config.js';
+import { QUEUE } from '../src/bus/queue-names.js';
+import { type RunningWorker, startWorker } from '../src/bus/start-worker.js';
+import { type DecisionDeps, makeDecisionHandler } from '../src/gate/handle-decision.js';
+import { type IntakeDeps, makeActionJobHandler } from '../src/intake/handle-action-job.js';
 
 /**
  * The gate worker: every job on helm.actions enters Helm here (validation, request_id, the policy,

@@ -1,35 +1,35 @@
 import { randomUUID } from 'node:crypto';
-import type { AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
-import type { Scope } from '../config/config.js';
-import type { DockerEvents, DockerOps, DockerReads } from '../docker/docker-client.js';
-import type { LeaseManager } from '../executor/lease.js';
+import type { AlertSender } from '../src/bus/alert-sender.js';
+import type { Clock } from '../src/clock.js';
+import type { Scope } from '../src/config/config.js';
+import type { DockerEvents, DockerOps, DockerReads } from '../src/docker/docker-client.js';
+import type { LeaseManager } from '../src/executor/lease.js';
 import {
   type EventWatcher,
   type RestartOutcome,
   startEventWatcher,
   type WatcherLogger,
   type WatcherRules,
-} from '../monitor/event-watcher.js';
-import type { IsIntended } from '../monitor/intended.js';
-import { type HealthPings, type PingRules, startHealthPings } from '../monitor/pings.js';
-import { makeBlockingConnection, makeCommandConnection } from '../bus/redis-connection.js';
-import { QUEUE } from '../bus/queue-names.js';
-import { type ContainerStatsWatch, startContainerStats } from '../monitor/container-stats.js';
-import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../monitor/log-growth.js';
-import { type QueueBacklogWatch, startQueueBacklogWatch } from '../monitor/queue-backlog.js';
+} from '../src/monitor/event-watcher.js';
+import type { IsIntended } from '../src/monitor/intended.js';
+import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
+import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
+import { QUEUE } from '../src/bus/queue-names.js';
+import { type ContainerStatsWatch, startContainerStats } from '../src/monitor/container-stats.js';
+import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
+import { type QueueBacklogWatch, startQueueBacklogWatch } from '../src/monitor/queue-backlog.js';
 import { Queue } from 'bullmq';
-import { type MonitorReport, startMonitorReport } from '../monitor/monitor-report.js';
-import type { ResourceRules } from '../monitor/resource-rules.js';
+import { type MonitorReport, startMonitorReport } from '../src/monitor/monitor-report.js';
+import type { ResourceRules } from '../src/monitor/resource-rules.js';
 import {
   defaultDiskPaths,
   makeHostMetricsSource,
   type MetricsSource,
   type ResourceMonitor,
   startResourceMonitor,
-} from '../monitor/resources.js';
-import type { ClassificationRule } from '../policy/environment-of.js';
-import type { RunLog } from '../runlog/index.js';
+} from '../src/monitor/resources.js';
+import type { ClassificationRule } from '../src/policy/environment-of.js';
+import type { RunLog } from '../src/runlog/index.js';
 
 /**
  * The monitor: Docker events → downtime/unhealthy/recovered alerts within a second, owner stops as
