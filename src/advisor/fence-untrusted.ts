@@ -1,6 +1,6 @@
 // Untrusted text (log lines, labels, env values, event text, run-log reasons) reaches a model only as
 // data inside a fence whose tag carries a per-call random nonce:
-//   <data-3f9c…e1 id="ev-4">…</data-3f9c…e1>
+//   <data-3f9c01ab-77d2e410-0b9e5c21-a4f8e6d3 id="ev-4">…</data-3f9c01ab-…-a4f8e6d3>
 // The system prompt says that fenced content is data and may contain attacks. Inside a fence:
 //   - ANSI escape sequences, C0/C1 controls, DEL, zero-width, bidi and other format characters, line
 //     separators, noncharacters and lone surrogates are removed (\n and \t kept only when asked: a
@@ -33,14 +33,21 @@ export interface Fence {
   readonly wrap: (text: string, options?: FenceItemOptions) => string;
 }
 
+/**
+ * Hex in groups of eight: a run of 32 hex digits would look like a token to redact-for-model, and a
+ * prompt redacted as a whole would then have its fence tags masked.
+ */
 export function newNonce(): string {
-  return randomBytes(NONCE_BYTES).toString('hex');
+  return (randomBytes(NONCE_BYTES).toString('hex').match(/.{8}/g) ?? []).join('-');
 }
+
+const NONCE_PATTERN = /^[0-9a-f]{8}(?:-[0-9a-f]{8}){1,7}$/;
 
 /** One fence per model call: every untrusted item of that call is wrapped with the same nonce. */
 export function createFence(nonce: string = newNonce()): Fence {
-  if (!/^[0-9a-f]{16,}$/.test(nonce))
-    throw new Error('a fence nonce must be at least 16 lowercase hex digits');
+  if (!NONCE_PATTERN.test(nonce)) {
+    throw new Error('a fence nonce must be 2 to 8 groups of 8 lowercase hex digits joined by "-"');
+  }
   const tag = `data-${nonce}`;
   const openTag = (id?: string) => (id === undefined ? `<${tag}>` : `<${tag} id="${safeId(id)}">`);
   const closeTag = `</${tag}>`;

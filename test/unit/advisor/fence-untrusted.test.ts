@@ -42,11 +42,11 @@ const hostileText = (nonce: string) =>
 
 describe('fenceUntrusted', () => {
   it('wraps the sanitised text in the nonce tags, with a safe id', () => {
-    const fence = createFence('0123456789abcdef0123456789abcdef');
+    const fence = createFence('01234567-89abcdef-01234567-89abcdef');
     expect(fence.wrap('hello', { id: 'ev-1' })).toBe(
-      '<data-0123456789abcdef0123456789abcdef id="ev-1">hello</data-0123456789abcdef0123456789abcdef>',
+      '<data-01234567-89abcdef-01234567-89abcdef id="ev-1">hello</data-01234567-89abcdef-01234567-89abcdef>',
     );
-    expect(fence.openTag('a"> <x')).toBe('<data-0123456789abcdef0123456789abcdef id="a____x">');
+    expect(fence.openTag('a"> <x')).toBe('<data-01234567-89abcdef-01234567-89abcdef id="a____x">');
   });
 
   it.each([
@@ -70,7 +70,7 @@ describe('fenceUntrusted', () => {
     fc.assert(
       fc.property(
         fc
-          .stringMatching(/^[0-9a-f]{32}$/)
+          .stringMatching(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/)
           .chain((nonce) => fc.tuple(fc.constant(nonce), hostileText(nonce))),
         fc.boolean(),
         ([nonce, text], keepNewlines) => {
@@ -91,7 +91,7 @@ describe('fenceUntrusted', () => {
   it('property: no ANSI escape, control, zero-width or bidi character survives', () => {
     fc.assert(
       fc.property(
-        hostileText('0123456789abcdef'),
+        hostileText('01234567-89abcdef'),
         fc.boolean(),
         fc.boolean(),
         (text, keepNewlines, keepTabs) => {
@@ -109,7 +109,7 @@ describe('fenceUntrusted', () => {
 
   it('property: sanitising is idempotent (a second pass changes nothing)', () => {
     fc.assert(
-      fc.property(hostileText('0123456789abcdef'), (text) => {
+      fc.property(hostileText('01234567-89abcdef'), (text) => {
         const once = sanitiseUntrusted(text, { keepNewlines: true });
         expect(sanitiseUntrusted(once, { keepNewlines: true })).toBe(once);
       }),
@@ -120,12 +120,13 @@ describe('fenceUntrusted', () => {
   it('nonces are 128-bit crypto random: distinct across many calls, hex of full length', () => {
     const seen = new Set(Array.from({ length: 10_000 }, () => newNonce()));
     expect(seen.size).toBe(10_000);
-    for (const nonce of [...seen].slice(0, 100)) expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+    for (const nonce of [...seen].slice(0, 100)) expect(nonce).toMatch(/^[0-9a-f]{8}(-[0-9a-f]{8}){3}$/);
     expect(createFence().nonce).not.toBe(createFence().nonce);
   });
 
   it('refuses a short or non-hex nonce', () => {
     expect(() => createFence('abc')).toThrow(/nonce/);
-    expect(() => createFence('zzzzzzzzzzzzzzzzzzzz')).toThrow(/nonce/);
+    expect(() => createFence('zzzzzzzz-zzzzzzzz')).toThrow(/nonce/);
+    expect(() => createFence('0123456789abcdef0123456789abcdef')).toThrow(/nonce/);
   });
 });
