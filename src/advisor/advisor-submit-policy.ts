@@ -1,0 +1,111 @@
+// What the advisor may submit by itself, as a pure decision. Submitting means only handing an ordinary
+// ActionRequest to intake: it still goes through the gate, and in production it parks for Warden like
+// any request. Even so the advisor submits only the five kinds that cannot lose anything:
+//   restart; rollback to a release Helm recorded; scale up; health_check; logs
+// and of those only the ones HELM_ADVISOR_SUBMIT allows (default: restart,rollback). Everything else
+// (deploy of any image, stop, remove, set_env, prune, scale down or to the same count, a rollback to a
+// release Helm has no record of) is only proposed: listed in the alert with the ready ActionRequest
+// for the owner to submit. Input that is not a valid ActionRequest is refused outright.
+import { type ActionRequest, ActionRequestSchema, listInWords } from '../contracts/index.js';
+
+export const SUBMITTABLE_KINDS = ['restart', 'rollback', 'scale_up', 'health_check', 'logs'] as const;
+export type SubmittableKind = (typeof SUBMITTABLE_KINDS)[number];
+
+export const DEFAULT_ADVISOR_SUBMIT: readonly SubmittableKind[] = ['restart', 'rollback'];
+
+/** Words the owner might write that the advisor can never be allowed to submit. */
+const NEVER_SUBMITTED = ['deploy', 'stop', 'remove', 'set_env', 'prune', 'scale', 'scale_down'];
+
+export type ParsedAdvisorSubmit =
+  | { ok: true; allowed: ReadonlySet<SubmittableKind> }
+  | { ok: false; problem: string };
+
+function isSubmittableKind(word: string): word is SubmittableKind {
+  return (SUBMITTABLE_KINDS as readonly string[]).includes(word);
+}
+
+/**
+ * HELM_ADVISOR_SUBMIT: a list separated by commas or blanks; unset means the default, "none" or an empty
+ * value means nothing. A word outside the list is an error, not ignored: an owner who wrote "deploy"
+ * must learn that it is never allowed rather than believe it is.
+ */
+export function parseAdvisorSubmit(raw: string | undefined): ParsedAdvisorSubmit {
+  if (raw === undefined) return { ok: true, allowed: new Set(DEFAULT_ADVISOR_SUBMIT) };
+  const words = raw
+    .split(/[\s,]+/)
+    .map((w) => w.trim().toLowerCase())
+    .filter((w) => w !== '');
+  if (words.length === 0 || (words.length === 1 && words[0] === 'none'))
+    return { ok: true, allowed: new Set() };
+  const allowed = new Set<SubmittableKind>();
+  for (const word of words) {
+    if (isSubmittableKind(word)) {
+      allowed.add(word);
+      continue;
+    }
+    const why = NEVER_SUBMITTED.includes(word)
+      ? `the advisor never submits ${word === 'scale' ? 'a scale down (write scale_up)' : word}: it only proposes it`
+      : 'it is not a kind the advisor can submit';
+    return {
+      ok: false,
+      problem: `HELM_ADVISOR_SUBMIT: "${word.slice(0, 40)}" is refused (${why}); allowed: ${listInWords([...SUBMITTABLE_KINDS], 'and')}, or none`,
+    };
+  }
+  return { ok: true, allowed };
+}
+
+export interface SubmitContext {
+  allowed: ReadonlySet<SubmittableKind>;
+  /** The release ids Helm recorded for the target. */
+  recordedReleaseIds: readonly string[];
+  /** The release a rollback without `to` goes back to, when Helm has one recorded. */
+  previousReleaseId: string | null;
+  /** Replicas running now; null when Helm could not read them. */
+  currentReplicas: number | null;
+}
+
+export type SubmitDecision =
+  | { decision: 'submit'; kind: SubmittableKind; request: ActionRequest }
+  | { decision: 'propose'; reason: string; request: ActionRequest }
+  | { decision: 'refuse'; reason: string };
+
+export function decideAdvisorSubmission(proposal: unknown, context: SubmitContext): SubmitDecision {
+  const parsed = ActionRequestSchema.safeParse(proposal);
+  if (!parsed.success) return { decision: 'refuse', reason: 'not a valid ActionRequest' };
+  const request = parsed.data;
+  const kind = submittableKind(request, context);
+  if (typeof kind !== 'string') {
+    return { decision: 'propose', reason: kind.reason, request };
+  }
+  if (!context.allowed.has(kind)) {
+    return { decision: 'propose', reason: `HELM_ADVISOR_SUBMIT does not allow ${kind}`, request };
+  }
+  return { decision: 'submit', kind, request };
+}
+
+/** The kind of a request the advisor could submit, or why it can only be proposed. */
+function submittableKind(
+  request: ActionRequest,
+  context: SubmitContext,
+): SubmittableKind | { reason: string } {
+  switch (request.action) {
+    case 'restart':
+    case 'health_check':
+    case 'logs':
+      return request.action;
+    case 'rollback': {
+      const to = request.params?.to ?? context.previousReleaseId;
+      if (to === null) return { reason: 'Helm has no previous release recorded to roll back to' };
+      return context.recordedReleaseIds.includes(to)
+        ? 'rollback'
+        : { reason: 'the rollback names a release Helm has no record of' };
+    }
+    case 'scale':
+      if (context.currentReplicas === null) return { reason: 'Helm could not read the replicas running now' };
+      return request.params.replicas > context.currentReplicas
+        ? 'scale_up'
+        : { reason: 'only a scale up is submitted by the advisor' };
+    default:
+      return { reason: `the advisor only proposes ${request.action}` };
+  }
+}
