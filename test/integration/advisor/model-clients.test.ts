@@ -1,6 +1,6 @@
 // The real `ollama` and `@anthropic-ai/sdk` clients against fakes on 127.0.0.1 that speak their wire
 // formats: what Helm sends, what it makes of the answers, and how each failure is named.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AnthropicModelClient } from '../../../src/advisor/anthropic-client.js';
 import { type ChatRequest, ModelCallError, type ToolCall } from '../../../src/advisor/model-client.js';
 import { OllamaModelClient } from '../../../src/advisor/ollama-client.js';
@@ -12,17 +12,9 @@ import {
   rateLimited,
 } from '../../helpers/fake-anthropic.js';
 import { FakeOllama, ollamaText, ollamaToolCalls } from '../../helpers/fake-ollama.js';
+import { logsTool, OUTPUT, started } from './advisor-harness.js';
 
-const OUTPUT = {
-  name: 'submit_advice',
-  description: 'The advice',
-  schema: { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'] },
-};
-const LOGS_TOOL = {
-  name: 'read_logs',
-  description: 'Last log lines of a container',
-  inputSchema: { type: 'object', properties: { target: { type: 'string' } }, required: ['target'] },
-};
+const { runs: _runs, run: _run, ...LOGS_TOOL } = logsTool();
 
 function request(over: Partial<ChatRequest> = {}): ChatRequest {
   return {
@@ -47,15 +39,6 @@ function afterToolCall(call: ToolCall, said: string): ChatRequest {
     ],
   });
 }
-
-const fakes: Array<{ close(): Promise<void> }> = [];
-async function started<T extends { start(): Promise<T>; close(): Promise<void> }>(fake: T): Promise<T> {
-  fakes.push(fake);
-  return fake.start();
-}
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.close()));
-});
 
 async function failureOf(promise: Promise<unknown>): Promise<ModelCallError> {
   const error = await promise.then(
