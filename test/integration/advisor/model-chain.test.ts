@@ -1,11 +1,14 @@
 // The fallback chain with the real clients against loopback fakes: escalation → default → no model,
 // the degraded signal, and what every call leaves in the log.
 import { describe, expect, it } from 'vitest';
-import { type ChainOutcome, ModelChain } from '../../../src/advisor/model-call.js';
+import type { ModelClient } from '../../../src/advisor/model-client.js';
+import { type ChainOutcome, ModelChain, modelChainFromConfig } from '../../../src/advisor/model-call.js';
+import { loadConfig } from '../../../src/config/config.js';
 import { type LoopResult, runModelLoop } from '../../../src/advisor/model-loop.js';
 import { anthropicToolUse, FakeAnthropic, overloaded, rateLimited } from '../../helpers/fake-anthropic.js';
 import { FakeOllama, ollamaError, ollamaText } from '../../helpers/fake-ollama.js';
 import {
+  API_KEY,
   anthropicClient,
   capturedLogger,
   logsTool,
@@ -159,5 +162,40 @@ describe('model fallback chain', () => {
     expect(all).not.toContain('sk-ant-test-key');
     // The request did carry the evidence: the fakes saw it.
     expect(ollama.everythingReceived()).toContain(CANARY);
+  });
+});
+
+describe('modelChainFromConfig', () => {
+  it('builds the chain from Helm’s configuration: OLLAMA_HOST, ANTHROPIC_BASE_URL, the key and the model names', async () => {
+    const anthropic = await started(
+      new FakeAnthropic([
+        anthropicToolUse([{ name: 'submit_advice', input: { summary: 'x' } }], { model: 'claude-x' }),
+      ]),
+    );
+    const ollama = await started(new FakeOllama([qwenAnswer()]));
+    const config = loadConfig({
+      OLLAMA_HOST: ollama.url,
+      ANTHROPIC_BASE_URL: anthropic.url,
+      ANTHROPIC_API_KEY: API_KEY,
+      HELM_MODEL_DEFAULT: 'qwen3-coder:30b',
+      HELM_MODEL_ESCALATION: 'claude-x',
+      HELM_ADVISOR_NUM_CTX: '4096',
+    });
+    const chain = modelChainFromConfig(config, capturedLogger().logger);
+    const call = ({ client }: { client: ModelClient }) =>
+      client.chat({
+        system: 's',
+        messages: [{ role: 'user', content: 'q' }],
+        tools: [],
+        output: OUTPUT,
+        mustAnswer: true,
+        maxTokens: 64,
+        deadline: Date.now() + 5000,
+      });
+    expect(await chain.run(true, call)).toMatchObject({ model: 'claude-x', escalated: true });
+    expect(await chain.run(false, call)).toMatchObject({ model: 'qwen3-coder:30b' });
+    expect(anthropic.calls[0]?.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(anthropic.calls[0]?.body).toMatchObject({ model: 'claude-x' });
+    expect(ollama.calls[0]?.body).toMatchObject({ model: 'qwen3-coder:30b', options: { num_ctx: 4096 } });
   });
 });
