@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Action } from '../contracts/identifiers.js';
 
 /**
  * Every setting Helm reads from its environment, in one place. Parsed once at start-up
@@ -58,7 +59,13 @@ const workerKinds = ['gate', 'executor', 'monitor'] as const;
  * The actions the advisor may ever submit by itself (issue 10): everything else (deploy, stop, remove,
  * set_env, prune) is only proposed in an alert. `scale` here means scale up; the advisor checks that.
  */
-export const ADVISOR_SUBMITTABLE = ['restart', 'rollback', 'scale', 'health_check', 'logs'] as const;
+export const ADVISOR_SUBMITTABLE = [
+  'restart',
+  'rollback',
+  'scale',
+  'health_check',
+  'logs',
+] as const satisfies ReadonlyArray<Action>;
 export type AdvisorSubmittable = (typeof ADVISOR_SUBMITTABLE)[number];
 
 const onOff = z
