@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Action } from '../contracts/identifiers.js';
 
 /**
  * Every setting Helm reads from its environment, in one place. Parsed once at start-up
@@ -54,6 +55,47 @@ const commaList = <T extends z.ZodType<string, string>>(item: T) =>
 
 const workerKinds = ['gate', 'executor', 'monitor'] as const;
 
+/**
+ * The actions the advisor may ever submit by itself (issue 10): everything else (deploy, stop, remove,
+ * set_env, prune) is only proposed in an alert. `scale` here means scale up; the advisor checks that.
+ */
+export const ADVISOR_SUBMITTABLE = [
+  'restart',
+  'rollback',
+  'scale',
+  'health_check',
+  'logs',
+] as const satisfies ReadonlyArray<Action>;
+export type AdvisorSubmittable = (typeof ADVISOR_SUBMITTABLE)[number];
+
+const onOff = z
+  .enum(['on', 'off', '1', '0', 'true', 'false', 'yes', 'no'], { message: 'must be on or off' })
+  .transform((v) => v === 'on' || v === '1' || v === 'true' || v === 'yes');
+
+// Ollama tags (qwen3-coder:30b, library/x:latest) and Anthropic model ids: no spaces, no URL parts.
+const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, {
+  message: 'must be a model name such as qwen3-coder or claude-sonnet-4-6',
+});
+
+// `none`: the advisor submits nothing by itself, only proposes.
+const advisorSubmit = z
+  .string()
+  .transform((s) =>
+    s.trim() === 'none'
+      ? []
+      : s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+  )
+  .pipe(
+    z.array(
+      z.enum(ADVISOR_SUBMITTABLE, {
+        message: `must list actions among: ${ADVISOR_SUBMITTABLE.join(', ')} (or none); the advisor only proposes the others`,
+      }),
+    ),
+  );
+
 export const envSchema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   DOCKER_HOST: dockerHost.optional(),
@@ -83,6 +125,22 @@ export const envSchema = z.object({
     .url({ message: 'must be a URL such as http://127.0.0.1:11434' })
     .default('http://127.0.0.1:11434'),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** Where the escalation model is asked (an Anthropic Messages API endpoint). */
+  ANTHROPIC_BASE_URL: z
+    .url({ message: 'must be a URL such as https://api.anthropic.com' })
+    .default('https://api.anthropic.com'),
+  /** The advisor (model-backed diagnosis and advice): on by default; off: Helm runs without any model. */
+  HELM_ADVISOR: onOff.default(true),
+  /** The default model, asked through Ollama. */
+  HELM_MODEL_DEFAULT: modelName.default('qwen3-coder'),
+  /** The escalation model, asked through the Anthropic API on the three escalation triggers. */
+  HELM_MODEL_ESCALATION: modelName.default('claude-sonnet-4-6'),
+  /** One model call ends within this (then the next model in the fallback chain is asked). */
+  HELM_ADVISOR_TIMEOUT_MS: intIn(1000, 600_000).default(90_000),
+  /** Ollama's context window, sent explicitly on every call (Ollama's own default silently cuts prompts). */
+  HELM_ADVISOR_NUM_CTX: intIn(2048, 1_048_576).default(32_768),
+  /** The actions the advisor may submit by itself (comma-separated, or none); the rest are proposed. */
+  HELM_ADVISOR_SUBMIT: advisorSubmit.default(['restart', 'rollback']),
   LOG_LEVEL: logLevel.default('info'),
   HELM_ALLOW_VOLATILE_REDIS: boolFlag.default(false),
   /** Which workers this process runs (comma-separated); all of them by default. */

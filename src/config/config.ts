@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ALL_WORKERS, envSchema, type WorkerKind } from './config-schema.js';
+import { ALL_WORKERS, type AdvisorSubmittable, envSchema, type WorkerKind } from './config-schema.js';
 
 export interface Scope {
   /** Containers carrying any one of these label pairs are managed. */
@@ -28,6 +28,7 @@ export interface Config {
   scope: Scope;
   ollamaHost: string;
   anthropicApiKey: string | undefined;
+  advisor: AdvisorConfig;
   logLevel: string;
   allowVolatileRedis: boolean;
   workers: ReadonlyArray<WorkerKind>;
@@ -58,6 +59,17 @@ export interface Config {
   maxAttempts: number;
   heartbeatIntervalMs: number;
   queueWatchIntervalMs: number;
+}
+
+/** The advisor's models and limits (issue 10); the API key stays in Config.anthropicApiKey (redacted by name). */
+export interface AdvisorConfig {
+  enabled: boolean;
+  defaultModel: string;
+  escalationModel: string;
+  anthropicBaseUrl: string;
+  timeoutMs: number;
+  numCtx: number;
+  submit: ReadonlyArray<AdvisorSubmittable>;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +140,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scope: Object.freeze({ labels, allServices, composeProjects: e.HELM_SCOPE_COMPOSE_PROJECTS }),
     ollamaHost: e.OLLAMA_HOST,
     anthropicApiKey: e.ANTHROPIC_API_KEY,
+    advisor: Object.freeze({
+      enabled: e.HELM_ADVISOR,
+      defaultModel: e.HELM_MODEL_DEFAULT,
+      escalationModel: e.HELM_MODEL_ESCALATION,
+      anthropicBaseUrl: e.ANTHROPIC_BASE_URL,
+      timeoutMs: e.HELM_ADVISOR_TIMEOUT_MS,
+      numCtx: e.HELM_ADVISOR_NUM_CTX,
+      submit: Object.freeze([...e.HELM_ADVISOR_SUBMIT]),
+    }),
     logLevel: e.LOG_LEVEL,
     allowVolatileRedis: e.HELM_ALLOW_VOLATILE_REDIS,
     workers: Object.freeze([...e.HELM_WORKERS]),

@@ -89,3 +89,60 @@ describe('loadConfig', () => {
     expect(loadConfig({ REDIS_URL: '', LOG_LEVEL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
   });
 });
+
+describe('advisor configuration', () => {
+  it('defaults: on, qwen3-coder by default, claude-sonnet-4-6 on escalation, restart and rollback submitted', () => {
+    const { advisor } = loadConfig({});
+    expect(advisor).toEqual({
+      enabled: true,
+      defaultModel: 'qwen3-coder',
+      escalationModel: 'claude-sonnet-4-6',
+      anthropicBaseUrl: 'https://api.anthropic.com',
+      timeoutMs: 90_000,
+      numCtx: 32_768,
+      submit: ['restart', 'rollback'],
+    });
+    expect(Object.isFrozen(advisor)).toBe(true);
+  });
+
+  it('reads every advisor variable', () => {
+    const c = loadConfig({
+      HELM_ADVISOR: 'off',
+      HELM_MODEL_DEFAULT: 'qwen3-coder:30b',
+      HELM_MODEL_ESCALATION: 'claude-opus-4-1',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999',
+      HELM_ADVISOR_TIMEOUT_MS: '5000',
+      HELM_ADVISOR_NUM_CTX: '8192',
+      HELM_ADVISOR_SUBMIT: 'restart, logs,health_check',
+    });
+    expect(c.advisor).toMatchObject({
+      enabled: false,
+      defaultModel: 'qwen3-coder:30b',
+      escalationModel: 'claude-opus-4-1',
+      anthropicBaseUrl: 'http://127.0.0.1:9999',
+      timeoutMs: 5000,
+      numCtx: 8192,
+      submit: ['restart', 'logs', 'health_check'],
+    });
+    expect(loadConfig({ HELM_ADVISOR_SUBMIT: 'none' }).advisor.submit).toEqual([]);
+  });
+
+  it('refuses what the advisor may never submit by itself, one line per problem', () => {
+    const problems = problemsOf({
+      HELM_ADVISOR: 'maybe',
+      HELM_ADVISOR_SUBMIT: 'restart,deploy',
+      HELM_MODEL_DEFAULT: 'qwen coder',
+      ANTHROPIC_BASE_URL: 'not a url',
+      HELM_ADVISOR_NUM_CTX: '10',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.find((p) => p.startsWith('HELM_ADVISOR_SUBMIT:'))).toMatch(/only proposes the others/);
+    expect(problems.find((p) => p.startsWith('HELM_ADVISOR:'))).toBe('HELM_ADVISOR: must be on or off');
+  });
+
+  it('keeps the API key out of the advisor block (it is redacted by name where it is)', () => {
+    const c = loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-canary-123456' });
+    expect(JSON.stringify(c.advisor)).not.toContain('sk-ant-canary');
+    expect(c.anthropicApiKey).toBe('sk-ant-canary-123456');
+  });
+});
