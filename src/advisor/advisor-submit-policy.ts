@@ -6,53 +6,13 @@
 // (deploy of any image, stop, remove, set_env, prune, scale down or to the same count, a rollback to a
 // release Helm has no record of) is only proposed: listed in the alert with the ready ActionRequest
 // for the owner to submit. Input that is not a valid ActionRequest is refused outright.
-import { type ActionRequest, ActionRequestSchema, listInWords } from '../contracts/index.js';
+import { type ActionRequest, ActionRequestSchema } from '../contracts/index.js';
 
 export const SUBMITTABLE_KINDS = ['restart', 'rollback', 'scale_up', 'health_check', 'logs'] as const;
 export type SubmittableKind = (typeof SUBMITTABLE_KINDS)[number];
 
+/** HELM_ADVISOR_SUBMIT's default; config parses the variable (ADVISOR_SUBMITTABLE there is this list). */
 export const DEFAULT_ADVISOR_SUBMIT: readonly SubmittableKind[] = ['restart', 'rollback'];
-
-/** Words the owner might write that the advisor can never be allowed to submit. */
-const NEVER_SUBMITTED = ['deploy', 'stop', 'remove', 'set_env', 'prune', 'scale', 'scale_down'];
-
-export type ParsedAdvisorSubmit =
-  | { ok: true; allowed: ReadonlySet<SubmittableKind> }
-  | { ok: false; problem: string };
-
-function isSubmittableKind(word: string): word is SubmittableKind {
-  return (SUBMITTABLE_KINDS as readonly string[]).includes(word);
-}
-
-/**
- * HELM_ADVISOR_SUBMIT: a list separated by commas or blanks; unset means the default, "none" or an empty
- * value means nothing. A word outside the list is an error, not ignored: an owner who wrote "deploy"
- * must learn that it is never allowed rather than believe it is.
- */
-export function parseAdvisorSubmit(raw: string | undefined): ParsedAdvisorSubmit {
-  if (raw === undefined) return { ok: true, allowed: new Set(DEFAULT_ADVISOR_SUBMIT) };
-  const words = raw
-    .split(/[\s,]+/)
-    .map((w) => w.trim().toLowerCase())
-    .filter((w) => w !== '');
-  if (words.length === 0 || (words.length === 1 && words[0] === 'none'))
-    return { ok: true, allowed: new Set() };
-  const allowed = new Set<SubmittableKind>();
-  for (const word of words) {
-    if (isSubmittableKind(word)) {
-      allowed.add(word);
-      continue;
-    }
-    const why = NEVER_SUBMITTED.includes(word)
-      ? `the advisor never submits ${word === 'scale' ? 'a scale down (write scale_up)' : word}: it only proposes it`
-      : 'it is not a kind the advisor can submit';
-    return {
-      ok: false,
-      problem: `HELM_ADVISOR_SUBMIT: "${word.slice(0, 40)}" is refused (${why}); allowed: ${listInWords([...SUBMITTABLE_KINDS], 'and')}, or none`,
-    };
-  }
-  return { ok: true, allowed };
-}
 
 export interface SubmitContext {
   allowed: ReadonlySet<SubmittableKind>;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Action } from '../contracts/identifiers.js';
 
 /**
  * Every setting Helm reads from its environment, in one place. Parsed once at start-up
@@ -56,16 +55,12 @@ const commaList = <T extends z.ZodType<string, string>>(item: T) =>
 const workerKinds = ['gate', 'executor', 'monitor'] as const;
 
 /**
- * The actions the advisor may ever submit by itself (issue 10): everything else (deploy, stop, remove,
- * set_env, prune) is only proposed in an alert. `scale` here means scale up; the advisor checks that.
+ * What the advisor may ever submit by itself (issue 10): everything else (deploy, stop, remove, set_env,
+ * prune, a scale down) is only proposed in an alert. `scale_up` says in its name that a scale down is
+ * never submitted; the advisor's own list (src/advisor/advisor-submit-policy.ts) is the same, a unit
+ * test holds them together (config sits below the advisor and may not import it).
  */
-export const ADVISOR_SUBMITTABLE = [
-  'restart',
-  'rollback',
-  'scale',
-  'health_check',
-  'logs',
-] as const satisfies ReadonlyArray<Action>;
+export const ADVISOR_SUBMITTABLE = ['restart', 'rollback', 'scale_up', 'health_check', 'logs'] as const;
 export type AdvisorSubmittable = (typeof ADVISOR_SUBMITTABLE)[number];
 
 const onOff = z
@@ -91,7 +86,7 @@ const advisorSubmit = z
   .pipe(
     z.array(
       z.enum(ADVISOR_SUBMITTABLE, {
-        message: `must list actions among: ${ADVISOR_SUBMITTABLE.join(', ')} (or none); the advisor only proposes the others`,
+        message: `must list among: ${ADVISOR_SUBMITTABLE.join(', ')} (or none); the advisor only proposes the others`,
       }),
     ),
   );

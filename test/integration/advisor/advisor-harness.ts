@@ -1,10 +1,10 @@
 // Shared pieces of the advisor's model tests: the real clients pointed at loopback fakes, a logger
 // whose lines the test reads back, the answer shape and a validator standing in for validateAdvice.
 import { afterEach } from 'vitest';
-import { AnthropicModelClient } from '../../../src/advisor/anthropic-client.js';
+import { AnthropicModelClient } from '../../../src/models/anthropic-client.js';
 import type { OutputSpec } from '../../../src/advisor/model-client.js';
 import type { ReadOnlyTool, Validation } from '../../../src/advisor/model-loop.js';
-import { OllamaModelClient } from '../../../src/advisor/ollama-client.js';
+import { OllamaModelClient } from '../../../src/models/ollama-client.js';
 import { type Logger, makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';
 

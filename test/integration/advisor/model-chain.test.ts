@@ -2,7 +2,7 @@
 // the degraded signal, and what every call leaves in the log.
 import { describe, expect, it } from 'vitest';
 import type { ModelClient } from '../../../src/advisor/model-client.js';
-import { type ChainOutcome, ModelChain, modelChainFromConfig } from '../../../src/advisor/model-call.js';
+import { type ChainOutcome, ModelChain, modelChainFromConfig } from '../../../src/models/model-call.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { type LoopResult, runModelLoop } from '../../../src/advisor/model-loop.js';
 import { anthropicToolUse, FakeAnthropic, overloaded, rateLimited } from '../../helpers/fake-anthropic.js';

@@ -1,9 +1,9 @@
 // The real `ollama` and `@anthropic-ai/sdk` clients against fakes on 127.0.0.1 that speak their wire
 // formats: what Helm sends, what it makes of the answers, and how each failure is named.
 import { describe, expect, it } from 'vitest';
-import { AnthropicModelClient } from '../../../src/advisor/anthropic-client.js';
+import { AnthropicModelClient } from '../../../src/models/anthropic-client.js';
 import { type ChatRequest, ModelCallError, type ToolCall } from '../../../src/advisor/model-client.js';
-import { OllamaModelClient } from '../../../src/advisor/ollama-client.js';
+import { OllamaModelClient } from '../../../src/models/ollama-client.js';
 import {
   anthropicMessage,
   anthropicToolUse,

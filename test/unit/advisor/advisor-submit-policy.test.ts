@@ -2,11 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decideAdvisorSubmission,
-  parseAdvisorSubmit,
+  DEFAULT_ADVISOR_SUBMIT,
   SUBMITTABLE_KINDS,
   type SubmitContext,
   type SubmittableKind,
 } from '../../../src/advisor/advisor-submit-policy.js';
+import { ADVISOR_SUBMITTABLE } from '../../../src/config/config-schema.js';
+import { loadConfig } from '../../../src/config/config.js';
 import { ACTIONS, ENVIRONMENTS } from '../../../src/contracts/index.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -67,20 +69,10 @@ describe('decideAdvisorSubmission', () => {
   });
 });
 
-describe('parseAdvisorSubmit', () => {
-  it.each<[string | undefined, string[] | RegExp]>([
-    [undefined, ['restart', 'rollback']],
-    ['', []],
-    ['none', []],
-    ['restart', ['restart']],
-    ['Restart, scale_up  logs,health_check', ['restart', 'scale_up', 'logs', 'health_check']],
-    ['restart,deploy', /"deploy" is refused \(the advisor never submits deploy: it only proposes it\)/],
-    ['scale', /never submits a scale down \(write scale_up\)/],
-    ['reboot', /"reboot" is refused \(it is not a kind the advisor can submit\); allowed: restart, rollback/],
-  ])('%j', (raw, expected) => {
-    const parsed = parseAdvisorSubmit(raw);
-    if (Array.isArray(expected)) expect(parsed).toEqual({ ok: true, allowed: new Set(expected) });
-    else expect(!parsed.ok && parsed.problem).toMatch(expected);
+describe('the allow-list', () => {
+  it('is the same list config parses from HELM_ADVISOR_SUBMIT, with the same default', () => {
+    expect([...ADVISOR_SUBMITTABLE]).toEqual([...SUBMITTABLE_KINDS]);
+    expect(loadConfig({}).advisor.submit).toEqual([...DEFAULT_ADVISOR_SUBMIT]);
   });
 });
 
@@ -150,8 +142,7 @@ describe('decideAdvisorSubmission: a hostile model', () => {
   });
 
   it('with the default allow-list only restart and rollback are ever submitted', () => {
-    const defaults = parseAdvisorSubmit(undefined);
-    if (!defaults.ok) throw new Error('default must parse');
+    const defaults = { allowed: new Set<SubmittableKind>(loadConfig({}).advisor.submit) };
     fc.assert(
       fc.property(hostileProposal, contextArb, (proposal, context) => {
         const result = decideAdvisorSubmission(proposal, { ...context, allowed: defaults.allowed });

@@ -113,7 +113,7 @@ describe('advisor configuration', () => {
       ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999',
       HELM_ADVISOR_TIMEOUT_MS: '5000',
       HELM_ADVISOR_NUM_CTX: '8192',
-      HELM_ADVISOR_SUBMIT: 'restart, logs,health_check',
+      HELM_ADVISOR_SUBMIT: 'restart, logs,health_check,scale_up',
     });
     expect(c.advisor).toMatchObject({
       enabled: false,
@@ -122,7 +122,7 @@ describe('advisor configuration', () => {
       anthropicBaseUrl: 'http://127.0.0.1:9999',
       timeoutMs: 5000,
       numCtx: 8192,
-      submit: ['restart', 'logs', 'health_check'],
+      submit: ['restart', 'logs', 'health_check', 'scale_up'],
     });
     expect(loadConfig({ HELM_ADVISOR_SUBMIT: 'none' }).advisor.submit).toEqual([]);
   });

@@ -1,8 +1,8 @@
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ContentBlockParam, Message, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { isPlainObject } from '../contracts/json-value.js';
-import type { ChatMessage, ChatRequest, ChatResult, ModelClient, ToolCall } from './model-client.js';
-import { deadlineSignal, ModelCallError, tokenCount } from './model-client.js';
+import type { ChatMessage, ChatRequest, ChatResult, ModelClient, ToolCall } from '../advisor/model-client.js';
+import { deadlineSignal, ModelCallError, tokenCount } from '../advisor/model-client.js';
 
 export interface AnthropicClientOptions {
   /** ANTHROPIC_API_KEY; undefined: every call fails at once as `no_key` (the chain falls back). */

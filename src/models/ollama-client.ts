@@ -10,8 +10,8 @@ import {
   type ModelClient,
   type ToolCall,
   tokenCount,
-} from './model-client.js';
-import { parseLeakedToolCalls } from './ollama-client-leaked-calls.js';
+} from '../advisor/model-client.js';
+import { parseLeakedToolCalls } from '../advisor/leaked-tool-calls.js';
 
 export interface OllamaClientOptions {
   /** OLLAMA_HOST */

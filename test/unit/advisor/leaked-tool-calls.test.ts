@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLeakedToolCalls } from '../../../src/advisor/ollama-client-leaked-calls.js';
+import { parseLeakedToolCalls } from '../../../src/advisor/leaked-tool-calls.js';
 
 const offered = new Set(['read_logs', 'inspect']);
 

@@ -7,7 +7,7 @@ import {
   ModelCallError,
   type ModelClient,
   type ModelFailureKind,
-} from './model-client.js';
+} from '../advisor/model-client.js';
 import { OllamaModelClient } from './ollama-client.js';
 
 /**
