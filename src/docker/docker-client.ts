@@ -597,6 +597,57 @@ export function makeDockerEvents(dockerHost: string | undefined): DockerEvents {
   };
 }
 
+/** A container's past events, for the advisor's evidence (a bounded read, not a subscription). */
+export interface DockerEventHistory {
+  /**
+   * The container's events between `sinceMs` and `untilMs` (ms since the epoch; `untilMs` at most now,
+   * so Docker ends the stream by itself), oldest first, at most `limit` (the newest kept).
+   */
+  containerEventsBetween(
+    id: string,
+    window: { sinceMs: number; untilMs: number; limit: number },
+  ): Promise<ContainerEvent[]>;
+}
+
+export function makeDockerEventHistory(dockerHost: string | undefined): DockerEventHistory {
+  const docker = new Dockerode(dockerOptions(dockerHost));
+  return {
+    async containerEventsBetween(id, { sinceMs, untilMs, limit }) {
+      // dockerode sends these as query strings; its types allow only numbers, which lose the fraction.
+      const options = {
+        since: dockerTimestamp(sinceMs),
+        until: dockerTimestamp(untilMs),
+        filters: { type: ['container'], container: [id], event: [...MONITOR_EVENT_ACTIONS] },
+      } as unknown as Dockerode.GetEventsOptions;
+      const stream = (await guard(() => docker.getEvents(options))) as NodeJS.ReadableStream & {
+        destroy(): void;
+      };
+      const events: ContainerEvent[] = [];
+      await new Promise<void>((resolve, reject) => {
+        followJsonLines(
+          stream,
+          (raw) => {
+            const event = toContainerEvent(raw);
+            if (event) events.push(event);
+            if (events.length > limit) events.shift();
+          },
+          (error) => (error ? reject(new DockerUnavailableError(error)) : resolve()),
+        );
+      });
+      return events;
+    },
+  };
+}
+
+/**
+ * Docker's "seconds.nanoseconds" (the fraction is read as a count of nanoseconds, so it has 9 digits):
+ * whole seconds would drop the events of the current second.
+ */
+function dockerTimestamp(ms: number): string {
+  const whole = Math.floor(ms);
+  return `${Math.floor(whole / 1000)}.${String(whole % 1000).padStart(3, '0')}000000`;
+}
+
 /** Reads newline-delimited JSON from a stream; chunks may split or join lines. */
 function followJsonLines(
   stream: NodeJS.ReadableStream & { destroy(): void },
