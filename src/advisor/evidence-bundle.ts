@@ -54,6 +54,16 @@ export interface ReleaseDiffEvidence {
   previous: ReleaseFacts | null;
 }
 
+/** One resource sample of the running container (none when it is not running). */
+export interface StatsEvidence {
+  id: string;
+  /** Percent of one core; null when Docker gave no earlier sample to compare with. */
+  cpuPercent: number | null;
+  memoryBytes: number;
+  /** The container's memory limit (the host's memory when it has none). */
+  memoryLimitBytes: number;
+}
+
 export interface RunLogEvidence {
   id: string;
   at: string;
@@ -72,6 +82,8 @@ export interface EvidenceBundle {
   events: readonly DockerEventEvidence[];
   releaseDiff: ReleaseDiffEvidence | null;
   runLog: readonly RunLogEvidence[];
+  /** Absent or null when the container was not running or Docker gave no sample. */
+  stats?: StatsEvidence | null;
 }
 
 /** Every id the bundle offers: what validateAdvice accepts as cited evidence. */
@@ -82,5 +94,6 @@ export function evidenceIds(bundle: EvidenceBundle): string[] {
     ...bundle.events.map((e) => e.id),
     ...(bundle.releaseDiff ? [bundle.releaseDiff.id] : []),
     ...bundle.runLog.map((r) => r.id),
+    ...(bundle.stats ? [bundle.stats.id] : []),
   ];
 }

@@ -38,6 +38,12 @@ export function evidenceForModel(
       }
     }
   }
+  const stats = bundle.stats;
+  if (stats) {
+    lines.push(
+      `[${stats.id}] CPU ${stats.cpuPercent === null ? 'unknown' : `${stats.cpuPercent.toFixed(1)}% of one core`}, memory ${stats.memoryBytes} of ${stats.memoryLimitBytes} bytes.`,
+    );
+  }
   lines.push(`Last ${bundle.logs.length} log lines:`);
   for (const log of bundle.logs) lines.push(`[${log.id}] ${data(log.id, log.line)}`);
   lines.push(`Docker events (${bundle.events.length}):`);

@@ -597,8 +597,8 @@ export function makeDockerEvents(dockerHost: string | undefined): DockerEvents {
   };
 }
 
-/** A container's past events, for the advisor's evidence (a bounded read, not a subscription). */
-export interface DockerEventHistory {
+/** A container's past events and one stats sample, for the advisor's evidence (bounded reads). */
+export interface DockerEvidenceReads {
   /**
    * The container's events between `sinceMs` and `untilMs` (ms since the epoch; `untilMs` at most now,
    * so Docker ends the stream by itself), oldest first, at most `limit` (the newest kept).
@@ -607,9 +607,11 @@ export interface DockerEventHistory {
     id: string,
     window: { sinceMs: number; untilMs: number; limit: number },
   ): Promise<ContainerEvent[]>;
+  /** One stats sample of a running container (Docker takes about a second, for the CPU delta). */
+  containerStatsOnce(id: string): Promise<ContainerStatsSample>;
 }
 
-export function makeDockerEventHistory(dockerHost: string | undefined): DockerEventHistory {
+export function makeDockerEvidenceReads(dockerHost: string | undefined): DockerEvidenceReads {
   const docker = new Dockerode(dockerOptions(dockerHost));
   return {
     async containerEventsBetween(id, { sinceMs, untilMs, limit }) {
@@ -635,6 +637,13 @@ export function makeDockerEventHistory(dockerHost: string | undefined): DockerEv
         );
       });
       return events;
+    },
+    async containerStatsOnce(id) {
+      const raw = await guard(
+        () => docker.getContainer(id).stats({ stream: false }) as unknown as Promise<Record<string, unknown>>,
+        `container ${id}`,
+      );
+      return toStatsSample(raw);
     },
   };
 }

@@ -11,17 +11,18 @@ import type {
   LogLineEvidence,
   ReleaseFacts,
   RunLogEvidence,
+  StatsEvidence,
 } from '../advisor/evidence-bundle.js';
 import type { Clock } from '../clock.js';
 import { takeCodePoints } from '../contracts/index.js';
-import type { ContainerInspect, DockerEventHistory, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect, DockerEvidenceReads, DockerReads } from '../docker/docker-client.js';
 import { demuxDockerLogs } from '../docker/logs-demux.js';
 import type { ReleaseRecord, ReleaseStore } from '../releases/release-store.js';
 import type { RunLogEntry } from '../runlog/index.js';
 
 export interface EvidenceDeps {
   docker: Pick<DockerReads, 'inspectContainer' | 'containerLogs'>;
-  eventHistory: DockerEventHistory;
+  evidenceReads: DockerEvidenceReads;
   releases: Pick<ReleaseStore, 'currentRelease' | 'getRelease'>;
   /** Every run-log entry Helm can read (e.g. mergeRunLogs' entries), oldest first. */
   runLogEntries: () => Promise<readonly RunLogEntry[]>;
@@ -84,7 +85,7 @@ export async function gatherEvidence(deps: EvidenceDeps, req: EvidenceRequest): 
   const containerId = info?.Id ?? container;
   const nowMs = deps.clock.now().getTime();
 
-  const [logs, events, releaseDiff, runLog] = await Promise.all([
+  const [logs, events, releaseDiff, runLog, stats] = await Promise.all([
     attempt('logs', [], () => lastLogLines(deps, containerId, req.maxLogLines ?? 50)),
     attempt('events', [], () =>
       recentEvents(deps, containerId, {
@@ -95,6 +96,13 @@ export async function gatherEvidence(deps: EvidenceDeps, req: EvidenceRequest): 
     ),
     attempt('releases', null, () => releaseDiffOf(deps, req.target, secrets)),
     attempt('run log', [], () => runLogOf(deps, req.target, req.maxRunLogEntries ?? 20)),
+    // A stopped container has no stats worth reading (Docker answers zeros).
+    info?.State.Running
+      ? attempt<StatsEvidence | null>('stats', null, async () => ({
+          id: 'stats',
+          ...(await deps.evidenceReads.containerStatsOnce(containerId)),
+        }))
+      : null,
   ]);
 
   return {
@@ -107,6 +115,7 @@ export async function gatherEvidence(deps: EvidenceDeps, req: EvidenceRequest): 
       events,
       releaseDiff,
       runLog,
+      stats,
     },
     secretsToMask: [...secrets],
     publicValues: [...publicValues],
@@ -152,7 +161,7 @@ async function recentEvents(
   id: string,
   window: { sinceMs: number; untilMs: number; limit: number },
 ): Promise<DockerEventEvidence[]> {
-  const events = await deps.eventHistory.containerEventsBetween(id, window);
+  const events = await deps.evidenceReads.containerEventsBetween(id, window);
   return events.map((e, i) => {
     const exitCode = Number(e.attributes['exitCode']);
     return {

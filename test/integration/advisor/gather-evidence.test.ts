@@ -13,7 +13,7 @@ import { createModelRedactor } from '../../../src/advisor/redact-for-model.js';
 import { systemClock } from '../../../src/clock.js';
 import {
   type ContainerInspect,
-  makeDockerEventHistory,
+  makeDockerEvidenceReads,
   makeDockerReads,
 } from '../../../src/docker/docker-client.js';
 import { Redactor } from '../../../src/log/redactor.js';
@@ -41,7 +41,7 @@ afterAll(async () => {
 function deps(memoryDir: string): EvidenceDeps {
   return {
     docker: makeDockerReads(undefined),
-    eventHistory: makeDockerEventHistory(undefined),
+    evidenceReads: makeDockerEvidenceReads(undefined),
     releases: makeReleaseStore(memoryDir),
     runLogEntries: async () => (await mergeRunLogs(memoryDir, KEY)).entries,
     clock: systemClock,
@@ -92,6 +92,7 @@ describe('gatherEvidence', () => {
     });
 
     expect(gaps).toEqual([]);
+    expect(bundle.stats).toBeNull();
     expect(bundle.inspect).toMatchObject({ running: false, exitCode: 1, restartCount: 2, oomKilled: false });
     expect(bundle.logs.length).toBeGreaterThan(0);
     expect(bundle.logs.length).toBeLessThanOrEqual(50);
@@ -127,7 +128,6 @@ describe('gatherEvidence', () => {
 
     expect(gathered.bundle.logs.some((l) => l.line.includes(canary))).toBe(true);
     expect(JSON.stringify(gathered.bundle)).not.toContain(`CANARY_TOKEN=${canary}`);
-    expect(gathered.secretsToMask).toContain(canary);
     const redactor = createModelRedactor({
       envValues: gathered.secretsToMask,
       publicValues: gathered.publicValues,
@@ -136,6 +136,10 @@ describe('gatherEvidence', () => {
     expect(prompt).not.toContain(canary);
     expect(prompt).toContain('CANARY_TOKEN');
     expect(prompt).toContain('connecting with [masked-');
+    expect(gathered.secretsToMask).toContain(canary);
+    expect(gathered.bundle.stats?.memoryBytes).toBeGreaterThan(0);
+    expect(gathered.bundle.stats?.memoryLimitBytes).toBeGreaterThan(0);
+    expect(prompt).toContain('[stats] CPU ');
   });
 
   it('two recorded releases differing in an env name: the missing env name finding', async () => {
