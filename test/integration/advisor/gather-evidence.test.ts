@@ -168,6 +168,27 @@ describe('gatherEvidence', () => {
     expect(missing?.statement).toContain('DATABASE_URL');
     expect(missing?.evidence_ids).toEqual(['release-diff']);
   });
+
+  it('a container that does not exist: no throw, the parts it could not read named as gaps, the rest gathered', async () => {
+    const service = `helm-test-evidence-gone-${randomBytes(4).toString('hex')}`;
+    const dir = memoryDir();
+    const log = await openRunLog({ dir, key: KEY, clock: systemClock });
+    await log.append({ event: 'failed', target: service, message: 'deploy failed' });
+    await log.close();
+
+    const { bundle, gaps } = await gatherEvidence(deps(dir), {
+      target: service,
+      environment: 'dev',
+      incidentKind: 'downtime',
+    });
+
+    expect(bundle.inspect).toBeNull();
+    expect(bundle.logs).toEqual([]);
+    expect(bundle.stats).toBeNull();
+    expect(gaps.map((g) => g.split(':')[0])).toEqual(expect.arrayContaining(['inspect', 'logs']));
+    expect(bundle.runLog.map((r) => r.outcome)).toEqual(['failed']);
+    expect(summariseEvidence(bundle)).toContain('Helm could not inspect it');
+  });
 });
 
 function record(id: string, service: string, info: ContainerInspect, previous: string | null): ReleaseRecord {
