@@ -4,15 +4,15 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import { type Keyring, planHash, verifyDecisionText } from '../approval/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { Clock } from '../clock.js';
-import { type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
+import { type ActionRequest, type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
 import type { DockerReads } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ApprovalLedger } from '../runlog/approval-ledger.js';
 import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../exec-job/exec-job.js';
-import { observeHost, observeTarget } from '../observe/observe-target.js';
+import { observeAndPlan, type Seen } from '../observe/observe-and-plan.js';
 import type { Logger } from '../log/logger.js';
-import { buildPlan, PlanError, policyInputOf } from '../plan/build-plan.js';
-import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../observe/plan-inputs.js';
+import { policyInputOf } from '../plan/build-plan.js';
+import type { PlanInputSources } from '../observe/plan-inputs.js';
 import {
   outOfScopeSecrets,
   type SecretScopeSources,
@@ -133,50 +133,26 @@ export function makeExecJobHandler(deps: ExecDeps) {
     const decision = checkApproval(data);
     if (!decision.ok) return securityRefusal(data, decision.code, decision.message);
 
-    const seen =
-      plan.action === 'prune'
-        ? await observeHost(deps.docker, plan.service, deps.scope ?? DEFAULT_SCOPE, deps.policy().classify)
-        : await observeTarget(
-            deps.docker,
-            plan.service,
-            deps.policy().classify,
-            data.request.action === 'deploy' ? deps.definedEnvironment : undefined,
-          );
-    if (!seen.ok) return { ok: false, code: seen.code, message: `${seen.message}; nothing was changed` };
-    // The gate refused references outside their scope; a scope the owner narrowed since holds too.
-    const outOfScope = await outOfScopeSecrets(data.request, seen, deps);
-    if (outOfScope.length > 0)
-      return {
-        ok: false,
-        code: 'denied',
-        message: `${summariseScopeProblems(outOfScope)}; nothing was changed`,
-      };
-    let now: Plan;
-    try {
-      now = buildPlan({
-        request: data.request,
-        host: plan.host,
-        service: seen.service.name,
-        environment: seen.environment,
-        containers: seen.containers,
-        configKey: deps.configKey,
-        // plan-inputs.ts (scale/remove/set_env/prune executors): secret HMACs, prune items, releases
-        ...(await planInputs({
-          request: data.request,
-          service: seen.service.name,
-          containers: seen.containers,
-          docker: deps.docker,
-          ...planSources(deps),
-        })),
-      });
-    } catch (err) {
-      if (!(err instanceof PlanError)) throw err;
+    const observed = await observeAndPlan(deps, {
+      request: data.request,
+      target: plan.service,
+      host: plan.host,
+      classification: deps.policy().classify,
+      beforePlanning: (seen) => secretsOutOfScope(data.request, seen),
+    });
+    if (!observed.ok) {
+      if (observed.stage === 'observe') {
+        const { code, message } = observed.unseen;
+        return { ok: false, code, message: `${message}; nothing was changed` };
+      }
+      if (observed.stage === 'check') return observed.refusal;
       return {
         ok: false,
         code: 'stale_plan',
-        message: `the plan can no longer be made (${err.message}); nothing was changed`,
+        message: `the plan can no longer be made (${observed.error.message}); nothing was changed`,
       };
     }
+    const { seen, plan: now } = observed;
     // A change that needed no approval is simply planned again on what runs now (say, the second of
     // two deploys queued for one service), as long as the new plan needs no approval either. An
     // approved plan is the plan Warden signed: if the target changed, it is stale.
@@ -293,6 +269,17 @@ export function makeExecJobHandler(deps: ExecDeps) {
     } finally {
       await deps.intents.done(op);
     }
+  }
+
+  /** The gate refused references outside their scope; a scope the owner narrowed since holds too. */
+  async function secretsOutOfScope(request: ActionRequest, seen: Seen): Promise<ExecResult | null> {
+    const outOfScope = await outOfScopeSecrets(request, seen, deps);
+    if (outOfScope.length === 0) return null;
+    return {
+      ok: false,
+      code: 'denied',
+      message: `${summariseScopeProblems(outOfScope)}; nothing was changed`,
+    };
   }
 
   /** A deploy or rollback that failed pages the owner: rolled back (warning) or not restorable (critical). */

@@ -13,12 +13,13 @@ import {
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { failedResult, resultWithStatus, type ResultSubject } from '../results/result-builder.js';
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../results/publish-status.js';
-import { buildPlan, PlanError, planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
+import { planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';
 import type { ReleaseStore } from '../releases/release-store.js';
 import { stopWaitOf, stopWaitText } from '../observe/stop-timeout.js';
 import { cannotDo, type ScaleSource } from '../observe/cannot-do.js';
 import { scaleChanges } from '../plan/scale-choice.js';
-import { DEFAULT_SCOPE, type PlanInputSources, planInputs, planSources } from '../observe/plan-inputs.js';
+import type { PlanInputSources } from '../observe/plan-inputs.js';
+import { observeAndPlan, type Seen } from '../observe/observe-and-plan.js';
 import {
   outOfScopeSecrets,
   type SecretScopeSources,
@@ -26,7 +27,7 @@ import {
 } from '../secrets/secret-scope-check.js';
 import { decide, type Policy } from '../policy/policy.js';
 import { type ExecJobData, type ExecResult, signExecJob } from '../exec-job/exec-job.js';
-import { ENVIRONMENT_RANK, observeHost, observeTarget } from '../observe/observe-target.js';
+import { ENVIRONMENT_RANK } from '../observe/observe-target.js';
 import type { ParkedStore } from './parked-store.js';
 import type { RequestState, RequestStateStore } from './request-state.js';
 
@@ -85,20 +86,56 @@ export function makeGate(deps: GateDeps): Gate {
 
   async function start(job: Job, token: string | undefined, request: ActionRequest, subject: ResultSubject) {
     const policy = deps.policy();
-    const seen =
-      request.action === 'prune'
-        ? await observeHost(deps.docker, request.target, deps.scope ?? DEFAULT_SCOPE, policy.classify)
-        : await observeTarget(
-            deps.docker,
-            request.target,
-            policy.classify,
-            request.action === 'deploy' ? deps.definedEnvironment : undefined,
-          );
-    if (!seen.ok)
-      return finish(
-        job,
-        failedResult(subject, now(), seen.code, seen.message, seen.data ? { data: seen.data } : {}),
-      );
+    const observed = await observeAndPlan(deps, {
+      request,
+      target: request.target,
+      host: deps.host,
+      classification: policy.classify,
+      beforePlanning: (seen) => refusalBeforePlanning(job, request, subject, seen),
+    });
+    if (!observed.ok) {
+      if (observed.stage === 'observe') {
+        const { code, message, data } = observed.unseen;
+        return finish(job, failedResult(subject, now(), code, message, data ? { data } : {}));
+      }
+      if (observed.stage === 'check') return observed.refusal;
+      const err = observed.error;
+      return finish(job, failedResult(subject, now(), err.code, `${err.message}; nothing was changed`));
+    }
+    const { seen, plan } = observed;
+    const hash = planHash(plan);
+    const verdict = decide(policyInputOf(plan), policy);
+    if (verdict.decision === 'deny')
+      return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
+    if (verdict.decision === 'needs_approval') {
+      // The steps name the containers (and volumes) the plan's preconditions bind, as Docker shows them,
+      // and how long each stop may wait (the container's own stop wait).
+      const context = stepContextOf(seen.containers);
+      const stopWaits = Object.fromEntries(seen.containers.map((c) => [c.Id, stopWaitText(stopWaitOf(c))]));
+      const steps = planSteps(plan, context.names, context.volumes, stopWaits);
+      const waitMs = policy.approvalDeadlineS * 1000;
+      return park(job, token, request, subject, plan, hash, steps, verdict.reason, waitMs);
+    }
+
+    await publishStatus(
+      deps,
+      job,
+      resultWithStatus(subject, now(), 'approved', `no approval needed: ${verdict.reason}`),
+      { event: 'approved', final: false },
+    );
+    return handOff(job, token, request, subject, plan, hash, null);
+  }
+
+  /**
+   * The gate's own checks on what it saw, in this order, before the plan reads any secret: Helm's own
+   * containers, the stated environment, secret scopes, and what this Helm cannot do. null: none refuses.
+   */
+  async function refusalBeforePlanning(
+    job: Job,
+    request: ActionRequest,
+    subject: ResultSubject,
+    seen: Seen,
+  ): Promise<ActionResult | null> {
     if (seen.protectedBy) {
       return finish(
         job,
@@ -151,50 +188,7 @@ export function makeGate(deps: GateDeps): Gate {
     );
     if (impossible) return finish(job, failedResult(subject, now(), impossible.code, impossible.message));
 
-    let plan: Plan;
-    try {
-      plan = buildPlan({
-        request,
-        host: deps.host,
-        service: seen.service.name,
-        environment: seen.environment,
-        containers: seen.containers,
-        configKey: deps.configKey,
-        // plan-inputs.ts (scale/remove/set_env/prune executors): secret HMACs, prune items, releases
-        ...(await planInputs({
-          request,
-          service: seen.service.name,
-          containers: seen.containers,
-          docker: deps.docker,
-          ...planSources(deps),
-        })),
-      });
-    } catch (err) {
-      if (err instanceof PlanError)
-        return finish(job, failedResult(subject, now(), err.code, `${err.message}; nothing was changed`));
-      throw err;
-    }
-    const hash = planHash(plan);
-    const verdict = decide(policyInputOf(plan), policy);
-    if (verdict.decision === 'deny')
-      return finish(job, failedResult(subject, now(), 'denied', `${verdict.reason}; nothing was changed`));
-    if (verdict.decision === 'needs_approval') {
-      // The steps name the containers (and volumes) the plan's preconditions bind, as Docker shows them,
-      // and how long each stop may wait (the container's own stop wait).
-      const context = stepContextOf(seen.containers);
-      const stopWaits = Object.fromEntries(seen.containers.map((c) => [c.Id, stopWaitText(stopWaitOf(c))]));
-      const steps = planSteps(plan, context.names, context.volumes, stopWaits);
-      const waitMs = policy.approvalDeadlineS * 1000;
-      return park(job, token, request, subject, plan, hash, steps, verdict.reason, waitMs);
-    }
-
-    await publishStatus(
-      deps,
-      job,
-      resultWithStatus(subject, now(), 'approved', `no approval needed: ${verdict.reason}`),
-      { event: 'approved', final: false },
-    );
-    return handOff(job, token, request, subject, plan, hash, null);
+    return null;
   }
 
   /** A secret reference outside its scope: someone may be reaching for a secret; alerted, never asked. */
