@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { DestinationStream } from 'pino';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, systemClock } from './base/clock.js';
 import type { Config } from './config/config.js';
 import { makeAlertSender } from './bus/alert-sender.js';
 import { startHeartbeat } from './bus/heartbeat.js';
@@ -42,7 +42,7 @@ import { Redactor } from './log/redactor.js';
 import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
 import { readSecretScopes, type SecretScopes, secretScopeProblem } from './secrets/secret-scopes.js';
-import { HELM_VERSION } from './version.js';
+import { HELM_VERSION } from './base/version.js';
 import { startExecutorWorker } from '../workers/executor.js';
 import { startGateWorkers } from '../workers/gate.js';
 import { makeIntentStore } from './intents/intent-store.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertSender } from '../src/bus/alert-sender.js';
-import type { Clock } from '../src/clock.js';
+import type { Clock } from '../src/base/clock.js';
 import type { Scope } from '../src/config/config.js';
 import type { DockerEvents, DockerOps, DockerReads } from '../src/docker/docker-client.js';
 import type { LeaseManager } from '../src/executor/lease.js';

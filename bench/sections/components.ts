@@ -10,7 +10,7 @@ import { open, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { systemClock } from '../../src/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import { makeRequestRecords } from '../../src/bus/request-records.js';
 import { deriveRunLogKeys, signHead } from '../../src/runlog/chain.js';
 import { writeHeadRecord } from '../../src/runlog/head-file.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { ActionRequest } from '../contracts/index.js';
 import type { DockerReads } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Alert } from '../contracts/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import { type Heartbeat, heartbeatKeys } from '../contracts/index.js';
 

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { AlertSender } from './alert-sender.js';
 import { judgeQueue, type QueueSample, type QueueVerdict } from './queue-health.js';

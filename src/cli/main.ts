@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
-import { HELM_VERSION } from '../version.js';
+import { HELM_VERSION } from '../base/version.js';
 import { runDecideCommand } from './decide-command.js';
 import { runDoctor } from './doctor.js';
 import { cancelPending, describeParked, listPending } from './pending-command.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { DockerOps, RegistryAuth } from '../docker/docker-client.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';

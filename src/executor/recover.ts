@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { planHash } from '../approval/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Plan } from '../contracts/index.js';
 import { resolveTarget } from '../docker/target-resolution.js';
 import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../exec-job/exec-job.js';

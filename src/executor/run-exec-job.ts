@@ -3,7 +3,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { ActionOutcome } from '../actions/action-types.js';
 import { type Keyring, planHash, verifyDecisionText } from '../approval/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import { type ActionRequest, type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
 import type { DockerReads } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';

@@ -2,7 +2,7 @@ import type { Environment } from '../contracts/index.js';
 import { randomUUID } from 'node:crypto';
 import { DelayedError, type Job, type Queue, WaitingChildrenError } from 'bullmq';
 import { planHash } from '../approval/index.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import {
   type ActionRequest,
   type ActionResult,

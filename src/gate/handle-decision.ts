@@ -2,7 +2,7 @@ import { Job, type Queue } from 'bullmq';
 import { acceptDecision, type DecisionVerdict, type Keyring, verifyDecisionText } from '../approval/index.js';
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { JobDataText } from '../bus/job-data-text.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
 import type { ApprovalLedger } from '../runlog/approval-ledger.js';

@@ -1,6 +1,6 @@
 import { type FileHandle, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import { listRunLogChains, parseEntryLine, readSegmentText } from '../runlog/index.js';
 import { type ApprovalLedger, makeApprovalLedger } from '../runlog/approval-ledger.js';
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import { describeSpec, healthCheckSpec } from './health-check-spec.js';
 import { probeHttp, probeTcp } from './probe.js';

@@ -1,5 +1,5 @@
 import { Job, type Queue, type QueueEvents } from 'bullmq';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import { failedResult, subjectFromRawData } from '../results/result-builder.js';
 import { publishStatus, type StatusSinks } from '../results/publish-status.js';

@@ -1,7 +1,7 @@
 import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import { parseJsonWithoutDuplicateKeys } from '../approval/json-text.js';
 import type { JobDataText } from '../bus/job-data-text.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Config } from '../config/config.js';
 import {
   type ActionRequest,

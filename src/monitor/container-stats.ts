@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type {
   ContainerInspect,
   ContainerStatsSample,

@@ -1,5 +1,5 @@
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Scope } from '../config/config.js';
 import {
   type ContainerEvent,

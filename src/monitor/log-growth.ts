@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { Scope } from '../config/config.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { isManaged } from '../docker/scope.js';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { helmKey } from '../bus/queue-names.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { ContainerUsage } from './container-stats.js';
 import type { WatcherLogger } from './event-watcher.js';
 import type { PingState } from './pings.js';

@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
 import { DockerNotFoundError } from '../docker/docker-client.js';
 import { helmKey } from '../bus/queue-names.js';

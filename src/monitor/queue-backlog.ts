@@ -1,6 +1,6 @@
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
 import { BACKLOG_FLOOR, judgeQueue, type QueueSample } from '../bus/queue-health.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { RunLog } from '../runlog/index.js';
 import type { WatcherLogger } from './event-watcher.js';
 

@@ -2,7 +2,7 @@ import { stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import si from 'systeminformation';
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import type { RunLog, RunLogEntryInput } from '../runlog/index.js';
 import { formatDuration } from './monitor-alerts.js';
 import {

@@ -13,7 +13,7 @@ import type {
   RunLogEvidence,
   StatsEvidence,
 } from '../advisor/evidence-bundle.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../base/clock.js';
 import { takeCodePoints } from '../contracts/index.js';
 import type { ContainerInspect, DockerEvidenceReads, DockerReads } from '../docker/docker-client.js';
 import { demuxDockerLogs } from '../docker/logs-demux.js';

@@ -10,7 +10,7 @@ import { analyzeEvidence, summariseEvidence } from '../../../src/advisor/evidenc
 import { evidenceForModel } from '../../../src/advisor/evidence-for-model.js';
 import { createFence } from '../../../src/advisor/fence-untrusted.js';
 import { createModelRedactor } from '../../../src/advisor/redact-for-model.js';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/base/clock.js';
 import {
   type ContainerInspect,
   makeDockerEvidenceReads,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'vitest';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/base/clock.js';
 import { type DockerOps, makeDockerOps, makeDockerReads } from '../../../src/docker/docker-client.js';
 import { type ResolvedService, resolveTarget } from '../../../src/docker/target-resolution.js';
 import type { ExecContext } from '../../../src/executor/exec-context.js';

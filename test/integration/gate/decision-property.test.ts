@@ -31,7 +31,7 @@ import {
 } from '../../../src/approval/index.js';
 import type { Alert } from '../../../src/contracts/index.js';
 import type { AlertInput, AlertSender } from '../../../src/bus/alert-sender.js';
-import { makeManualClock } from '../../../src/clock.js';
+import { makeManualClock } from '../../../src/base/clock.js';
 import {
   type ApprovalRequest,
   ApprovalRequestSchema,

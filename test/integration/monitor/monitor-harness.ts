@@ -10,7 +10,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { makeAlertSender } from '../../../src/bus/alert-sender.js';
-import { systemClock } from '../../../src/clock.js';
+import { systemClock } from '../../../src/base/clock.js';
 import { type Alert, AlertSchema } from '../../../src/contracts/index.js';
 import { makeDockerEvents, makeDockerOps } from '../../../src/docker/docker-client.js';
 import { makeIntentStore } from '../../../src/intents/intent-store.js';

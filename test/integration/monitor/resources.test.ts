@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAlertSender } from '../../../src/bus/alert-sender.js';
-import { makeManualClock } from '../../../src/clock.js';
+import { makeManualClock } from '../../../src/base/clock.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import {
   defaultDiskPaths,

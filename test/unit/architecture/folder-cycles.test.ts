@@ -11,13 +11,14 @@ const SRC = join(ROOT, 'src');
 const WORKERS = join(ROOT, 'workers');
 
 /**
- * A folder directly under src/ is one unit; a file directly in src/ (helm.ts, clock.ts) is its own;
- * the top-level workers/ (one starter per queue, wired by src/helm.ts) is one unit.
+ * A folder directly under src/ is one unit; the files directly in src/ are one unit together, `src/`
+ * (the composition root: helm.ts, main.ts), which nothing may import back; the top-level workers/ (one
+ * starter per queue, wired by src/helm.ts) is one unit.
  */
 function unitOf(file: string): string {
   const [top, first, ...rest] = relative(ROOT, file).split('/');
   if (top === 'workers') return 'workers/';
-  return rest.length > 0 ? `${first}/` : first!.replace(/\.js$/, '.ts');
+  return rest.length > 0 ? `${first}/` : 'src/';
 }
 
 function sourceFiles(dir: string): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/bus/alert-sender.js';
-import { makeManualClock } from '../../../src/clock.js';
+import { makeManualClock } from '../../../src/base/clock.js';
 import type { ContainerStatsSample } from '../../../src/docker/docker-client.js';
 import { cpuAllowance, startContainerStats, usagePercent } from '../../../src/monitor/container-stats.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/bus/alert-sender.js';
-import { makeManualClock } from '../../../src/clock.js';
+import { makeManualClock } from '../../../src/base/clock.js';
 import type { RunLogEntryInput } from '../../../src/runlog/index.js';
 import {
   defaultDiskPaths,

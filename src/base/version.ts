@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 // Read once from package.json so the heartbeat and doctor report what is actually running.
 function readVersion(): string {
-  for (const rel of ['../package.json', '../../package.json']) {
+  for (const rel of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
         name?: string;
@@ -10,7 +10,7 @@ function readVersion(): string {
       };
       if (pkg.name === 'helm' && typeof pkg.version === 'string') return pkg.version;
     } catch {
-      // try the next candidate: the layout differs between tsx (src/) and the build (dist/src/)
+      // try the next candidate: the layout differs between tsx (src/base/) and the build (dist/src/base/)
     }
   }
   return '0.0.0-unknown';
