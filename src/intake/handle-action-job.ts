@@ -12,7 +12,8 @@ import {
 } from '../contracts/index.js';
 import type { ActionOutcome } from '../actions/action-types.js';
 import { isSafeRead, SAFE_READS } from '../actions/registry.js';
-import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
+import { DockerNotFoundError, DockerUnavailableError } from '../docker/docker-errors.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { resolveTarget } from '../docker/target-resolution.js';
 import {
   failedResult,

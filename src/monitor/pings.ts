@@ -1,8 +1,9 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
-import { DockerNotFoundError } from '../docker/docker-client.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { helmKey } from '../bus/queue-names.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
