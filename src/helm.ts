@@ -18,8 +18,11 @@ import { makeBlockingConnection, makeCommandConnection } from './bus/redis-conne
 import { judgeDurability, readRedisDurability } from './bus/redis-durability.js';
 import { makeRequestRecords } from './bus/request-records.js';
 import { makeJobDataText } from './bus/job-data-text.js';
-import { type DockerReads, makeDockerEvents, makeDockerOps } from './docker/docker-client.js';
-import { makeIntendedCheck, makeLeaseProbe } from './monitor/intended.js';
+import type { DockerReads } from './docker/docker-ports.js';
+import { makeDockerEvents } from './docker/dockerode-events.js';
+import { makeDockerOps } from './docker/dockerode-ops.js';
+import { makeIntendedCheck } from './monitor/intended.js';
+import { makeLeaseProbe } from './bus/lease-probe.js';
 import { DEFAULT_RESOURCE_RULES } from './monitor/resource-rules.js';
 import { startMonitor } from '../workers/monitor.js';
 import { withDiskCleanup } from './monitor/disk-cleanup.js';

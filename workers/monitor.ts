@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AlertSender } from '../src/bus/alert-sender.js';
 import type { Clock } from '../src/base/clock.js';
 import type { Scope } from '../src/config/config.js';
-import type { DockerEvents, DockerOps, DockerReads } from '../src/docker/docker-client.js';
+import type { DockerEvents, DockerOps, DockerReads } from '../src/docker/docker-ports.js';
 import type { LeaseManager } from '../src/executor/lease.js';
 import {
   type EventWatcher,

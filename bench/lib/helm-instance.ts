@@ -4,7 +4,8 @@
 // log's appendMany (append goes through it) on the instance Helm returns. Neither changes behaviour.
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/config.js';
-import { type DockerReads, makeDockerReads } from '../../src/docker/docker-client.js';
+import type { DockerReads } from '../../src/docker/docker-ports.js';
+import { makeDockerReads } from '../../src/docker/dockerode-reads.js';
 import { type Helm, startHelm } from '../../src/helm.js';
 
 export interface Timings {

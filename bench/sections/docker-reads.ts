@@ -2,7 +2,7 @@
 // alternate between the two so drift on the machine hits both alike.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { DockerReads } from '../../src/docker/docker-client.js';
+import type { DockerReads } from '../../src/docker/docker-ports.js';
 import { Budget, ratio, type Summary, summarize } from '../lib/stats.js';
 
 const run = promisify(execFile);

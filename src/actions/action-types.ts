@@ -1,6 +1,6 @@
 import type { Clock } from '../base/clock.js';
 import type { ActionRequest } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';

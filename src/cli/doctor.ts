@@ -7,7 +7,7 @@ import { queueWatchKey, type QueueWatchReport } from '../bus/queue-watch.js';
 import { makeCommandConnection, redactUrl } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
 import { judgeQueue } from '../bus/queue-health.js';
-import { makeDockerReads } from '../docker/docker-client.js';
+import { makeDockerReads } from '../docker/dockerode-reads.js';
 import { describeScope, listManagedContainers } from '../docker/scope.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { verifyRunLogChains } from '../runlog/index.js';

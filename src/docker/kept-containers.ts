@@ -1,4 +1,4 @@
-import type { ContainerSummary } from './docker-client.js';
+import type { ContainerSummary } from './docker-ports.js';
 
 /**
  * A replaced container is kept, stopped, under `<name>-helm-<release>` so that a rollback can start

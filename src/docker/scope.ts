@@ -1,5 +1,5 @@
 import type { Scope } from '../config/config.js';
-import type { ContainerSummary, DockerReads } from './docker-client.js';
+import type { ContainerSummary, DockerReads } from './docker-ports.js';
 import { LABEL } from './labels.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainerSummary } from './docker-client.js';
+import type { ContainerSummary } from './docker-ports.js';
 import { isKeptContainer } from './kept-containers.js';
 import { LABEL } from './labels.js';
 

@@ -1,4 +1,5 @@
-import { DockerPullError, type ImageInspect } from '../docker/docker-client.js';
+import { DockerPullError } from '../docker/docker-errors.js';
+import type { ImageInspect } from '../docker/docker-objects.js';
 import { announce, type ExecContext } from './exec-context.js';
 import { loggedStep } from './step-log.js';
 import { STEP } from './steps.js';

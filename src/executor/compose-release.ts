@@ -1,5 +1,5 @@
 import type { ActionOutcome } from '../actions/action-types.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { LogLine } from '../docker/logs-demux.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { strategyRefusal } from '../observe/cannot-do.js';
 import { checkNewRelease } from './artifact.js';

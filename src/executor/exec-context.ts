@@ -1,5 +1,5 @@
 import type { Clock } from '../base/clock.js';
-import type { DockerOps, RegistryAuth } from '../docker/docker-client.js';
+import type { DockerOps, RegistryAuth } from '../docker/docker-ports.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redactor.js';
 import type { SecretStore } from '../secrets/secret-store.js';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { lookAtContainer } from '../health/container-health.js';
 import type { ExecContext } from './exec-context.js';
 

@@ -1,6 +1,6 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import type { PlanFor } from '../contracts/index.js';
-import type { ContainerSummary } from '../docker/docker-client.js';
+import type { ContainerSummary } from '../docker/docker-ports.js';
 import { announce, type ExecContext, rethrowAbort } from './exec-context.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import {

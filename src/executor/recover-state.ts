@@ -1,5 +1,5 @@
-import type { ContainerInspect } from '../docker/docker-client.js';
-import { DockerNotFoundError } from '../docker/docker-client.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { LABEL } from '../docker/labels.js';
 import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';

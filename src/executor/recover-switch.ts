@@ -1,5 +1,5 @@
 import type { Plan } from '../contracts/index.js';
-import type { ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
+import type { ContainerInspect, RestartPolicy } from '../docker/docker-objects.js';
 import { resolveTarget } from '../docker/target-resolution.js';
 import type { ExecResult } from '../exec-job/exec-job.js';
 import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';

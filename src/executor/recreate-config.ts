@@ -1,4 +1,4 @@
-import type { ContainerCreateOptions, ContainerInspect, ImageInspect } from '../docker/docker-client.js';
+import type { ContainerCreateOptions, ContainerInspect, ImageInspect } from '../docker/docker-objects.js';
 import { isIdentityLabel } from '../docker/helm-labels.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { RegistryAuth } from '../docker/docker-client.js';
+import type { RegistryAuth } from '../docker/docker-ports.js';
 import type { Redactor } from '../log/redactor.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { announce, type ExecContext, type ExecMeta } from './exec-context.js';
 import { captureConfig, configDigest } from '../releases/release-config.js';
 import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';

@@ -1,4 +1,4 @@
-import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
+import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-objects.js';
 import type { LogLine } from '../docker/logs-demux.js';
 import { ChangeAbortedError, type ExecContext } from './exec-context.js';
 import { healthGate } from './health-gate.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RestartPolicy } from '../docker/docker-client.js';
+import type { RestartPolicy } from '../docker/docker-objects.js';
 import { rollbackComposeService } from './compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './release-outcome.js';

@@ -5,7 +5,7 @@ import { type Keyring, planHash, verifyDecisionText } from '../approval/index.js
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { Clock } from '../base/clock.js';
 import { type ActionRequest, type ApprovalDecision, parseRfc3339Utc, type Plan } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ApprovalLedger } from '../runlog/approval-ledger.js';
 import { type ExecResult, isGenuineExecJob, type SignedExecJob } from '../exec-job/exec-job.js';

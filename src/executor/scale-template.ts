@@ -1,6 +1,6 @@
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RestartPolicy } from '../docker/docker-client.js';
+import type { RestartPolicy } from '../docker/docker-objects.js';
 import { writeFileDurably } from '../releases/release-store.js';
 
 /**

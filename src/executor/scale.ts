@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionOutcome } from '../actions/action-types.js';
-import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
+import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import {
   announce,

@@ -1,4 +1,4 @@
-import type { ContainerCreateOptions } from '../docker/docker-client.js';
+import type { ContainerCreateOptions } from '../docker/docker-objects.js';
 import { LABEL } from '../docker/labels.js';
 
 /**

@@ -1,12 +1,12 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import {
-  type ContainerInspect,
   ContainerCreateRefusedError,
   DockerNotFoundError,
   DockerOperationError,
   DockerPullError,
   DockerUnavailableError,
-} from '../docker/docker-client.js';
+} from '../docker/docker-errors.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ExecContext } from './exec-context.js';

@@ -1,4 +1,4 @@
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { announce, type ExecContext } from './exec-context.js';
 import { stopWaitOf, stopWaitText } from '../observe/stop-timeout.js';
 

@@ -1,4 +1,5 @@
-import type { ContainerInspect, ContainerSummary } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { ContainerSummary } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { COMPOSE_LABEL } from './compose-project.js';

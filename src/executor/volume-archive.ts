@@ -4,7 +4,7 @@ import { mkdir, open, rename, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DockerOps } from '../docker/docker-client.js';
+import type { DockerOps } from '../docker/docker-ports.js';
 
 /**
  * A volume's content saved as a tar archive before Helm deletes the volume, through Docker's archive

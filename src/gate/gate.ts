@@ -10,7 +10,8 @@ import {
   ApprovalRequestSchema,
   type Plan,
 } from '../contracts/index.js';
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { failedResult, resultWithStatus, type ResultSubject } from '../results/result-builder.js';
 import { publishStatus, type RunLogEvent, type StatusSinks } from '../results/publish-status.js';
 import { planSteps, policyInputOf, stepContextOf } from '../plan/build-plan.js';

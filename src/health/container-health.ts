@@ -1,5 +1,5 @@
 import type { Clock } from '../base/clock.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { describeSpec, healthCheckSpec } from './health-check-spec.js';
 import { probeHttp, probeTcp } from './probe.js';
 

@@ -1,8 +1,7 @@
-import { Job, type Queue, type QueueEvents } from 'bullmq';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import { failedResult, subjectFromRawData } from '../results/result-builder.js';
-import { publishStatus, type StatusSinks } from '../results/publish-status.js';
+import { type ProgressTarget, publishStatus, type StatusSinks } from '../results/publish-status.js';
 
 /**
  * Every request ends with a final ActionResult and a run-log entry, even one that BullMQ failed by
@@ -10,11 +9,22 @@ import { publishStatus, type StatusSinks } from '../results/publish-status.js';
  * failures on helm.actions and, at start-up, sweeps the failed jobs it has not finished yet.
  */
 export interface FailureWatchDeps {
-  queue: Queue;
-  events: QueueEvents;
+  queue: FailedJobsQueue;
+  events: FailureEvents;
   sinks: StatusSinks;
   clock: Clock;
   logger: Logger;
+}
+
+/** The queue's failed jobs, and one job by id (a BullMQ Queue is one). */
+export interface FailedJobsQueue {
+  getFailed(start: number, end: number): Promise<Array<{ id?: string | undefined; failedReason: string }>>;
+  getJob(id: string): Promise<(ProgressTarget & { data: unknown }) | undefined>;
+}
+
+/** The queue's failure events (a BullMQ QueueEvents is one). */
+export interface FailureEvents {
+  on(event: 'failed', listener: (args: { jobId: string; failedReason: string }) => void): unknown;
 }
 
 /** How many failed jobs the start-up sweep looks at; older ones were swept by earlier starts. */
@@ -43,7 +53,7 @@ export async function ensureFinal(
   failedReason: string | undefined,
 ): Promise<boolean> {
   if (await deps.sinks.records.isFinal(jobId)) return false;
-  const job = await Job.fromId(deps.queue, jobId);
+  const job = await deps.queue.getJob(jobId);
   if (!job) return false;
   // Claim it first: with several Helm processes listening, exactly one writes the final result.
   if (!(await deps.sinks.records.markFinal(jobId))) return false;

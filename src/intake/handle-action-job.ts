@@ -1,6 +1,6 @@
-import { DelayedError, type Job, WaitingChildrenError } from 'bullmq';
 import { parseJsonWithoutDuplicateKeys } from '../approval/json-text.js';
 import type { JobDataText } from '../bus/job-data-text.js';
+import { type BusJob as Job, isBullmqControlFlow, waitsFor } from '../bus/job-control-flow.js';
 import type { Clock } from '../base/clock.js';
 import type { Config } from '../config/config.js';
 import {
@@ -12,7 +12,8 @@ import {
 } from '../contracts/index.js';
 import type { ActionOutcome } from '../actions/action-types.js';
 import { isSafeRead, SAFE_READS } from '../actions/registry.js';
-import { type DockerReads, DockerNotFoundError, DockerUnavailableError } from '../docker/docker-client.js';
+import { DockerNotFoundError, DockerUnavailableError } from '../docker/docker-errors.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { resolveTarget } from '../docker/target-resolution.js';
 import {
   failedResult,
@@ -351,13 +352,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-/** What a request that left the worker waits for: a decision (parked) or the executor's result. */
-function waitsFor(err: unknown): 'warden' | 'executor' {
-  return err instanceof DelayedError ? 'warden' : 'executor';
-}
-
-function isBullmqControlFlow(err: unknown): boolean {
-  return err instanceof DelayedError || err instanceof WaitingChildrenError;
 }

@@ -1,4 +1,5 @@
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import { type ClassificationRule, environmentOf } from '../policy/environment-of.js';
 import type { ContainerFacts } from './container-state.js';

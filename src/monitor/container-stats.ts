@@ -1,13 +1,13 @@
 import os from 'node:os';
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
 import type { Clock } from '../base/clock.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import type {
-  ContainerInspect,
   ContainerStatsSample,
   DockerEvents,
   DockerReads,
   EventSubscription,
-} from '../docker/docker-client.js';
+} from '../docker/docker-ports.js';
 import type { RunLog, RunLogEntryInput } from '../runlog/index.js';
 import type { EventWatcher, WatcherLogger } from './event-watcher.js';
 import { alertTarget, formatDuration } from './monitor-alerts.js';

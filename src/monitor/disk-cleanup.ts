@@ -1,6 +1,6 @@
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
 import type { Environment } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import type { Logger } from '../log/logger.js';
 
 /**

@@ -1,14 +1,9 @@
 import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
 import type { Clock } from '../base/clock.js';
 import type { Scope } from '../config/config.js';
-import {
-  type ContainerEvent,
-  type ContainerInspect,
-  type DockerEvents,
-  type DockerReads,
-  DockerNotFoundError,
-  type EventSubscription,
-} from '../docker/docker-client.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { ContainerEvent, DockerEvents, DockerReads, EventSubscription } from '../docker/docker-ports.js';
 import { isManaged } from '../docker/scope.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import type { ClassificationRule } from '../policy/environment-of.js';

@@ -1,5 +1,3 @@
-import type { Redis } from 'ioredis';
-import { helmKey } from '../bus/queue-names.js';
 import type { Clock } from '../base/clock.js';
 import type { Intent } from '../intents/intent-store.js';
 
@@ -15,7 +13,7 @@ export type IsIntended = (containerId: string, service: string, op: string | nul
 
 export interface IntendedCheckDeps {
   intents: { list(): Promise<Intent[]> };
-  /** Whether the executor's lease on this service is held (see makeLeaseProbe). */
+  /** Whether the executor's lease on this service is held (bus/lease-probe.ts asks Redis). */
   leaseHeld(service: string): Promise<boolean>;
   clock: Clock;
   /** @defaultValue 3000 */
@@ -40,10 +38,4 @@ export function makeIntendedCheck(deps: IntendedCheckDeps): IsIntended {
     if (yes) recent.set(service, now + lingerMs);
     return yes;
   };
-}
-
-/** The executor's lease key for a service (src/executor/lease.ts: `<host>/<service>`, host "local"). */
-export function makeLeaseProbe(redis: Pick<Redis, 'exists'>, prefix: string, host = 'local') {
-  return async (service: string): Promise<boolean> =>
-    (await redis.exists(helmKey(prefix, 'lease', `${host}/${service}`))) === 1;
 }

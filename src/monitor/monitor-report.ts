@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { helmKey } from '../bus/queue-names.js';
 import type { Clock } from '../base/clock.js';
 import type { ContainerUsage } from './container-stats.js';
@@ -19,12 +18,17 @@ export interface MonitorReport {
   queues: { actions: 'ok' | 'degraded' } | null;
 }
 
+/** Where the report is kept: a key with an expiry in ms (Redis's `SET key value PX ms`; an ioredis client is one). */
+export interface ReportStore {
+  set(key: string, value: string, expiry: 'PX', ttlMs: number): Promise<unknown>;
+}
+
 export function monitorReportKey(prefix: string, host: string): string {
   return helmKey(prefix, 'monitor', host);
 }
 
 export function startMonitorReport(deps: {
-  redis: Pick<Redis, 'set'>;
+  redis: ReportStore;
   prefix: string;
   host: string;
   clock: Clock;

@@ -1,9 +1,9 @@
-import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
-import { DockerNotFoundError } from '../docker/docker-client.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { helmKey } from '../bus/queue-names.js';
+import { openPingQueue, type PingConnection } from '../bus/ping-queue.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
@@ -112,9 +112,9 @@ export function pingHandover(
 }
 
 export interface HealthPingsDeps {
-  /** A command connection (BullMQ Queue) and a blocking one (Worker). */
-  connection: Redis;
-  blockingConnection: Redis;
+  /** A command connection (the ping queue's) and a blocking one (its worker's): see bus/ping-queue.ts. */
+  connection: PingConnection;
+  blockingConnection: PingConnection;
   prefix: string;
   host: string;
   docker: Pick<DockerReads, 'inspectContainer'>;
@@ -146,7 +146,6 @@ interface Known {
 export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPings> {
   const rules: PingRules = { ...DEFAULT_PING_RULES, ...deps.rules };
   const prefix = pingsPrefix(deps.prefix, deps.host);
-  const queue = new Queue(PINGS_QUEUE, { connection: deps.connection, prefix });
   const schedulerPrefix = `ping:${deps.host}:`;
   const known = new Map<string, Known>();
   const scheduled = new Map<string, number>();
@@ -197,19 +196,24 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
     );
   }
 
-  const worker = new Worker(
-    PINGS_QUEUE,
-    async (job) => {
-      const data = job.data as { host?: string; service?: string };
+  const queue = openPingQueue({
+    name: PINGS_QUEUE,
+    prefix,
+    connection: deps.connection,
+    blockingConnection: deps.blockingConnection,
+    concurrency: 8,
+    async onPing(raw) {
+      const data = raw as { host?: string; service?: string };
       if (data.host !== deps.host || typeof data.service !== 'string') return;
       await ping(data.service);
     },
-    { connection: deps.blockingConnection, prefix, concurrency: 8 },
-  );
-  worker.on('error', (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'));
-  worker.on('failed', (job, err) =>
-    deps.logger.warn({ err, service: job?.data?.service }, 'monitor: a health ping failed'),
-  );
+    onError: (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'),
+    onFailed: (err, data) =>
+      deps.logger.warn(
+        { err, service: (data as { service?: unknown } | undefined)?.service },
+        'monitor: a health ping failed',
+      ),
+  });
 
   async function doSync() {
     const snap = deps.watcher.snapshot();
@@ -237,20 +241,12 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
     for (const [id, d] of desired) {
       if (closed) return;
       if (scheduled.get(id) === d.every) continue;
-      await queue.upsertJobScheduler(
-        id,
-        { every: d.every },
-        {
-          name: 'ping',
-          data: { host: deps.host, service: d.service },
-          opts: { removeOnComplete: true, removeOnFail: true },
-        },
-      );
+      await queue.upsertScheduler(id, d.every, { host: deps.host, service: d.service });
       scheduled.set(id, d.every);
     }
     for (const id of [...scheduled.keys()]) {
       if (desired.has(id) || closed) continue;
-      await queue.removeJobScheduler(id);
+      await queue.removeScheduler(id);
       scheduled.delete(id);
     }
   }
@@ -263,9 +259,8 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
   }
 
   // Schedulers a previous run of this host left behind are replaced by what runs now.
-  for (const s of await queue.getJobSchedulers(0, -1)) {
-    const id = s.key;
-    if (id.startsWith(schedulerPrefix)) await queue.removeJobScheduler(id);
+  for (const id of await queue.schedulerIds()) {
+    if (id.startsWith(schedulerPrefix)) await queue.removeScheduler(id);
   }
   await sync().catch((err) => deps.logger.warn({ err }, 'monitor: could not schedule the health pings'));
   const timer = setInterval(() => {
@@ -283,9 +278,8 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
       clearInterval(timer);
       await syncing?.catch(() => undefined);
       // The schedulers are this process's: another run of this host starts its own.
-      for (const id of scheduled.keys()) await queue.removeJobScheduler(id).catch(() => undefined);
+      for (const id of scheduled.keys()) await queue.removeScheduler(id).catch(() => undefined);
       scheduled.clear();
-      await worker.close();
       await queue.close();
     },
   };

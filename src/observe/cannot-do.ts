@@ -4,7 +4,7 @@
 // When Helm learns one of these (say start-first, issue 11), its rule here goes with it.
 import type { ActionRequest } from '../contracts/action-request.js';
 import type { ErrorCode } from '../contracts/error-codes.js';
-import type { ContainerInspect, ImageInspect } from '../docker/docker-client.js';
+import type { ContainerInspect, ImageInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { bindsFixedHostPort } from './fixed-port.js';
 

@@ -1,4 +1,4 @@
-import type { ContainerInspect, ImageInspect } from '../docker/docker-client.js';
+import type { ContainerInspect, ImageInspect } from '../docker/docker-objects.js';
 import { parseHealthLabel } from '../health/health-check-spec.js';
 import { LABEL } from '../docker/labels.js';
 

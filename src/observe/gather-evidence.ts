@@ -15,7 +15,8 @@ import type {
 } from '../advisor/evidence-bundle.js';
 import type { Clock } from '../base/clock.js';
 import { takeCodePoints } from '../contracts/index.js';
-import type { ContainerInspect, DockerEvidenceReads, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerEvidenceReads, DockerReads } from '../docker/docker-ports.js';
 import { demuxDockerLogs } from '../docker/logs-demux.js';
 import type { ReleaseRecord, ReleaseStore } from '../releases/release-store.js';
 import type { RunLogEntry } from '../runlog/index.js';

@@ -1,5 +1,5 @@
 import type { ActionRequest, Environment, Plan } from '../contracts/index.js';
-import type { DockerReads } from '../docker/docker-client.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { buildPlan, PlanError } from '../plan/build-plan.js';
 import type { ClassificationRule } from '../policy/environment-of.js';
 import { type Observation, observeHost, observeTarget } from './observe-target.js';

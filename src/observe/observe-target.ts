@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import type { Scope } from '../config/config.js';
 import { listManagedContainers } from '../docker/scope.js';

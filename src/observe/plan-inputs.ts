@@ -1,6 +1,7 @@
 import type { Scope } from '../config/config.js';
 import type { ActionRequest } from '../contracts/action-request.js';
-import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import type { DockerReads } from '../docker/docker-ports.js';
 import { isManaged } from '../docker/scope.js';
 import { pruneCandidates } from './prune-candidates.js';
 import type { ReleaseStore } from '../releases/release-store.js';

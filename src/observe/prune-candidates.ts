@@ -1,5 +1,5 @@
 import type { PlanFor } from '../contracts/index.js';
-import type { ContainerSummary, DockerReads, ImageSummary } from '../docker/docker-client.js';
+import type { ContainerSummary, DockerReads, ImageSummary } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { keptRelease } from '../docker/kept-containers.js';

@@ -1,4 +1,4 @@
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { LABEL } from '../docker/labels.js';
 
 /** Stop timeout for a replaced container when its own config names none (Docker's default). */

@@ -7,7 +7,7 @@ import type { Environment } from '../contracts/identifiers.js';
 import { type DecideInput, type Direction, isChangingAction } from '../policy/policy.js';
 import { type Plan, type PlanContainer, PlanSchema } from '../contracts/plan.js';
 import { describeIssues, plainWordsErrorMap } from '../contracts/validation-errors.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { configHmac } from './config-hmac.js';
 import { type DesiredInput, desiredFor, type ReleaseInfo } from './desired-state.js';
 import { PlanError } from './plan-error.js';

@@ -3,7 +3,7 @@
 // (running, restarts, PIDs, times) is not part of it: a container that merely restarted keeps it.
 import { createHmac } from 'node:crypto';
 import { CanonicalJsonError, canonicalJson } from '../contracts/canonical.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 
 export class ConfigHmacError extends Error {
   constructor(message: string) {

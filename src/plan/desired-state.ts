@@ -3,7 +3,7 @@
 import type { ActionRequest, ActionRequestFor } from '../contracts/action-request.js';
 import type { PlanFor, PlannedAction } from '../contracts/plan.js';
 import { quoteForMessage } from '../contracts/message-text.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import { PlanError } from './plan-error.js';
 import { scaleChanges } from './scale-choice.js';
 

@@ -2,7 +2,7 @@
 // judges the plan alone (anyone who can write to warden.requests can write steps), so these lines only
 // restate the plan; they never carry a value the plan does not (no env value, no secret).
 import type { Plan, PlanContainer, PlanFor } from '../contracts/plan.js';
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 
 /** Container id → name (without Docker's slash), when the caller knows them. */
 export type ContainerNames = Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@
 // (desired.remove_containers), so Warden signs exactly that choice, and the executor, which makes the
 // same choice from what Docker shows when it runs, finds the plan stale if the choice came out
 // different (a container stopped or crashed meanwhile).
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 
 const nameOf = (info: ContainerInspect) => info.Name.replace(/^\//, '');
 

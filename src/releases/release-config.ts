@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { ContainerCreateOptions, ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerCreateOptions, ContainerInspect } from '../docker/docker-objects.js';
 import type { Redactor } from '../log/redactor.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';

@@ -1,4 +1,4 @@
-import type { ContainerInspect } from '../docker/docker-client.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ReleaseRecord, ReleaseStore } from './release-store.js';
 import type { ReleaseInfo } from '../plan/desired-state.js';
 

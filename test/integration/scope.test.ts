@@ -2,7 +2,7 @@
 // files (and other people's containers) are never touched by another test's Helm.
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { makeDockerReads } from '../../src/docker/docker-client.js';
+import { makeDockerReads } from '../../src/docker/dockerode-reads.js';
 import { listManagedContainers } from '../../src/docker/scope.js';
 import { removeTestContainers } from '../helpers/docker.js';
 import { runScriptContainer, uniqueName } from '../helpers/containers.js';

@@ -11,11 +11,9 @@ import { evidenceForModel } from '../../../src/advisor/evidence-for-model.js';
 import { createFence } from '../../../src/advisor/fence-untrusted.js';
 import { createModelRedactor } from '../../../src/advisor/redact-for-model.js';
 import { systemClock } from '../../../src/base/clock.js';
-import {
-  type ContainerInspect,
-  makeDockerEvidenceReads,
-  makeDockerReads,
-} from '../../../src/docker/docker-client.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
+import { makeDockerEvidenceReads } from '../../../src/docker/dockerode-evidence.js';
+import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import { type EvidenceDeps, gatherEvidence } from '../../../src/observe/gather-evidence.js';
 import { captureConfig } from '../../../src/releases/release-config.js';

@@ -5,14 +5,11 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ContainerCreateOptions,
-  ContainerCreateRefusedError,
-  type DockerOps,
-  type HostConfig,
-  makeDockerOps,
-  type PrivilegeKind,
-} from '../../../src/docker/docker-client.js';
+import { ContainerCreateRefusedError } from '../../../src/docker/docker-errors.js';
+import type { ContainerCreateOptions, HostConfig } from '../../../src/docker/docker-objects.js';
+import type { DockerOps } from '../../../src/docker/docker-ports.js';
+import type { PrivilegeKind } from '../../../src/docker/privileges.js';
+import { makeDockerOps } from '../../../src/docker/dockerode-ops.js';
 import { removeTestContainers, testDocker, testLabels, WEB_IMAGE_V1 } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';
 import { exists, inspect } from './exec-harness.js';

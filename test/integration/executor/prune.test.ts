@@ -6,7 +6,8 @@
 // item that no longer qualifies is skipped; nothing else is touched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRequestSchema } from '../../../src/contracts/index.js';
-import { type DockerOps, makeDockerReads } from '../../../src/docker/docker-client.js';
+import type { DockerOps } from '../../../src/docker/docker-ports.js';
+import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import { deployService } from '../../../src/executor/deploy.js';
 import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.js';
 import {

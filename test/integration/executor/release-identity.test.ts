@@ -5,7 +5,7 @@
 // container which is not the new release of the service: the change must fail with the truth and be
 // rolled back, the service serving what it served before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DockerOps } from '../../../src/docker/docker-client.js';
+import type { DockerOps } from '../../../src/docker/docker-ports.js';
 import { deployService } from '../../../src/executor/deploy.js';
 import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.js';
 import { rollbackService } from '../../../src/executor/rollback.js';

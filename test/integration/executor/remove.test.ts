@@ -5,7 +5,7 @@
 // Archives are the owner's: this file never deletes one (they stay in the test's temp memory folder).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DockerOps } from '../../../src/docker/docker-client.js';
+import type { DockerOps } from '../../../src/docker/docker-ports.js';
 import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.js';
 import {
   METHOD_OF_MAINTENANCE_STEP,

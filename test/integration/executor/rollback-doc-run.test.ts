@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ContainerInspect } from '../../../src/docker/docker-client.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
 import { captureConfig } from '../../../src/releases/release-config.js';
 import type { ReleaseRecord } from '../../../src/releases/release-store.js';
 import { renderRollbackDoc } from '../../../src/executor/rollback-doc.js';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRequestSchema, type Plan } from '../../../src/contracts/index.js';
-import { makeDockerReads } from '../../../src/docker/docker-client.js';
+import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.js';
 import { rollbackService } from '../../../src/executor/rollback.js';
 import { setEnvService } from '../../../src/executor/set-env.js';

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/bus/alert-sender.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { makeDockerReads } from '../../../src/docker/docker-client.js';
+import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import { observeHost } from '../../../src/observe/observe-target.js';
 import { withDiskCleanup } from '../../../src/monitor/disk-cleanup.js';
 import { removeTestContainers, startWebService } from '../../helpers/docker.js';

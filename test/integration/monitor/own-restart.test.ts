@@ -5,7 +5,7 @@
 // the monitor judged after its lease was released and reported as "(docker stop) outside Helm". The
 // owner's real `docker stop` in the same loop is still stopped_by_owner, and stays stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeDockerOps } from '../../../src/docker/docker-client.js';
+import { makeDockerOps } from '../../../src/docker/dockerode-ops.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { freePort, removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { type MonitorHarness, startMonitorHarness } from './monitor-harness.js';

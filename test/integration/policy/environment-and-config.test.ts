@@ -3,7 +3,7 @@
 // come back as integer nanoseconds, and a restart leaves config_hmac as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActionRequestSchema, PlanSchema } from '../../../src/contracts/index.js';
-import type { ContainerInspect } from '../../../src/docker/docker-client.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
 import { deriveKey } from '../../../src/keys/helm-key.js';
 import { buildPlan } from '../../../src/plan/build-plan.js';
 import { configHmac } from '../../../src/plan/config-hmac.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerSummary } from '../../../src/docker/docker-client.js';
+import type { ContainerSummary } from '../../../src/docker/docker-ports.js';
 import { resolveTarget } from '../../../src/docker/target-resolution.js';
 
 const c = (name: string, labels: Record<string, string> = {}): ContainerSummary => ({

@@ -1,6 +1,7 @@
 // privilegeProblems (the pure core of createContainer's refusal), case by case.
 import { describe, expect, it } from 'vitest';
-import { type HostConfig, privilegeProblems } from '../../../src/docker/docker-client.js';
+import type { HostConfig } from '../../../src/docker/docker-objects.js';
+import { privilegeProblems } from '../../../src/docker/privileges.js';
 import { containerInspect } from './fixtures.js';
 
 const create = (hc: HostConfig) => ({ name: 'x', Image: 'i', HostConfig: hc });

@@ -1,5 +1,5 @@
 // Minimal inspect objects for the executor's pure functions: only the fields they read.
-import type { ContainerInspect, ImageInspect } from '../../../src/docker/docker-client.js';
+import type { ContainerInspect, ImageInspect } from '../../../src/docker/docker-objects.js';
 
 export function containerInspect(over: {
   id?: string;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ContainerSummary, DockerReads, ImageSummary } from '../../../src/docker/docker-client.js';
+import type { ContainerSummary, DockerReads, ImageSummary } from '../../../src/docker/docker-ports.js';
 import { applyEnvChange, effectiveEnv, sameEnv } from '../../../src/executor/env-change.js';
 import {
   type PruneInput,

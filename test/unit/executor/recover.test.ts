@@ -10,12 +10,9 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/base/clock.js';
 import type { Plan } from '../../../src/contracts/index.js';
-import {
-  type ContainerCreateOptions,
-  type ContainerInspect,
-  type DockerOps,
-  DockerNotFoundError,
-} from '../../../src/docker/docker-client.js';
+import { DockerNotFoundError } from '../../../src/docker/docker-errors.js';
+import type { ContainerCreateOptions, ContainerInspect } from '../../../src/docker/docker-objects.js';
+import type { DockerOps } from '../../../src/docker/docker-ports.js';
 import type { ExecContext } from '../../../src/executor/exec-context.js';
 import { type Intent, makeIntentStore } from '../../../src/intents/intent-store.js';
 import type { LeaseManager } from '../../../src/executor/lease.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/bus/alert-sender.js';
 import { makeManualClock } from '../../../src/base/clock.js';
-import type { ContainerStatsSample } from '../../../src/docker/docker-client.js';
+import type { ContainerStatsSample } from '../../../src/docker/docker-ports.js';
 import { cpuAllowance, startContainerStats, usagePercent } from '../../../src/monitor/container-stats.js';
 
 describe('cpuAllowance: the CPUs a container may use', () => {

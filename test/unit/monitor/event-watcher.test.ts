@@ -4,13 +4,9 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/bus/alert-sender.js';
 import { systemClock } from '../../../src/base/clock.js';
-import {
-  type ContainerEventHandlers,
-  type ContainerInspect,
-  type ContainerSummary,
-  DockerNotFoundError,
-  DockerUnavailableError,
-} from '../../../src/docker/docker-client.js';
+import { DockerNotFoundError, DockerUnavailableError } from '../../../src/docker/docker-errors.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
+import type { ContainerEventHandlers, ContainerSummary } from '../../../src/docker/docker-ports.js';
 import { type EventWatcher, startEventWatcher } from '../../../src/monitor/event-watcher.js';
 import type { RunLogEntryInput } from '../../../src/runlog/index.js';
 

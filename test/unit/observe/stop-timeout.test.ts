@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerInspect } from '../../../src/docker/docker-client.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
 import { stopWaitOf, stopWaitText } from '../../../src/observe/stop-timeout.js';
 
 function container(labels: Record<string, string>, stopTimeout?: number): Pick<ContainerInspect, 'Config'> {

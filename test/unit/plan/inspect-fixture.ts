@@ -1,4 +1,4 @@
-import type { ContainerInspect } from '../../../src/docker/docker-client.js';
+import type { ContainerInspect } from '../../../src/docker/docker-objects.js';
 
 export const hex64 = (c: string) => c.repeat(64).slice(0, 64);
 export const IMAGE_A = `sha256:${hex64('a')}`;
