@@ -1,15 +1,15 @@
-import type { Plan } from '../contracts/index.js';
-import type { ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
-import { resolveTarget } from '../docker/target-resolution.js';
-import type { ExecResult } from '../exec-job/exec-job.js';
-import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
-import { healthGate } from './health-gate.js';
-import { HELM_LABEL } from '../docker/helm-labels.js';
-import { keptName } from '../docker/kept-containers.js';
-import { createOptionsFromRecord } from '../releases/release-config.js';
-import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
-import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
-import { stopTimeout } from './replica-switch.js';
+import type { Plan } from '../../contracts/index.js';
+import type { ContainerInspect, RestartPolicy } from '../../docker/docker-client.js';
+import { resolveTarget } from '../../docker/target-resolution.js';
+import type { ExecResult } from '../../exec-job/exec-job.js';
+import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from '../exec-context.js';
+import { healthGate } from '../health-gate.js';
+import { HELM_LABEL } from '../../docker/helm-labels.js';
+import { keptName } from '../../docker/kept-containers.js';
+import { createOptionsFromRecord } from '../../releases/release-config.js';
+import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from '../release-records.js';
+import { type ReleaseRecord, releaseSummary } from '../../releases/release-store.js';
+import { stopTimeout } from '../replica-switch.js';
 import {
   crashStep,
   createdBy,
@@ -21,10 +21,10 @@ import {
   replicaNameOf,
   serviceContainers,
   stoppedSince,
-} from './recover-state.js';
-import { healthWords, nameOf, secondsText } from './service-state.js';
-import { STEP } from './steps.js';
-import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from './verify-release-identity.js';
+} from './interrupted-state.js';
+import { healthWords, nameOf, secondsText } from '../service-state.js';
+import { STEP } from '../steps.js';
+import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from '../verify-release-identity.js';
 
 /**
  * Recovery of an interrupted deploy or rollback (a release switch), from what Docker shows:
