@@ -35,6 +35,13 @@ export interface DecisionOutcome {
   approval_id: string | null;
 }
 
+/** A decision Helm does not act on: for which approval (when it can tell), why, and the detail. */
+interface Refusal {
+  approvalId: string | null;
+  reason: string;
+  detail: string;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function makeDecisionHandler(deps: DecisionDeps) {
@@ -59,14 +66,19 @@ export function makeDecisionHandler(deps: DecisionDeps) {
         now: deps.clock.now(),
         skewMs: deps.skewMs,
       });
-      if (acceptance.outcome === 'info') return info(approvalId, acceptance.reason, acceptance.detail, job);
+      if (acceptance.outcome === 'info')
+        return info(job, { approvalId, reason: acceptance.reason, detail: acceptance.detail });
       // The request's own deadline counts too, even before its timer has fired (Helm was down or busy).
       const requestDeadline = parked ? Date.parse(parked.approval_request.expires_at) : Number.NaN;
       if (acceptance.outcome === 'accept' && !(deps.clock.now().getTime() < requestDeadline)) {
-        return info(approvalId, 'late', `the request expired at ${parked?.approval_request.expires_at}`, job);
+        return info(job, {
+          approvalId,
+          reason: 'late',
+          detail: `the request expired at ${parked?.approval_request.expires_at}`,
+        });
       }
       if (acceptance.outcome === 'security')
-        return security(approvalId, acceptance.reason, acceptance.detail, job);
+        return security(job, { approvalId, reason: acceptance.reason, detail: acceptance.detail });
 
       const d = acceptance.decision;
       const consumed = await deps.parked.consume(
@@ -77,10 +89,18 @@ export function makeDecisionHandler(deps: DecisionDeps) {
         deps.clock.now(),
       );
       if (consumed === 'repeat' || consumed === 'ended') {
-        return info(d.approval_id, consumed, `approval ${d.approval_id} was decided or ended meanwhile`, job);
+        return info(job, {
+          approvalId: d.approval_id,
+          reason: consumed,
+          detail: `approval ${d.approval_id} was decided or ended meanwhile`,
+        });
       }
       if (consumed === 'plan_mismatch')
-        return security(d.approval_id, 'plan_mismatch', 'the parked plan changed', job);
+        return security(job, {
+          approvalId: d.approval_id,
+          reason: 'plan_mismatch',
+          detail: 'the parked plan changed',
+        });
 
       // parked is non-null here: consume() succeeded on its record.
       const request = parked!.approval_request.request as { action?: string; target?: string };
@@ -132,12 +152,8 @@ export function makeDecisionHandler(deps: DecisionDeps) {
     await parkedJob?.promote().catch(() => undefined);
   }
 
-  async function info(
-    approvalId: string | null,
-    reason: string,
-    detail: string,
-    job: Job,
-  ): Promise<DecisionOutcome> {
+  /** A decision that changes nothing and is no attack (late, repeated, for a request that ended): logged. */
+  async function info(job: Job, { approvalId, reason, detail }: Refusal): Promise<DecisionOutcome> {
     deps.logger.info(
       { approval_id: approvalId, reason, decision_job: job.id },
       `decision ignored: ${detail}`,
@@ -148,12 +164,8 @@ export function makeDecisionHandler(deps: DecisionDeps) {
     return { outcome: 'info', reason, approval_id: approvalId };
   }
 
-  async function security(
-    approvalId: string | null,
-    reason: string,
-    detail: string,
-    job: Job,
-  ): Promise<DecisionOutcome> {
+  /** A decision that may be an attack (forged, wrong plan): logged as security and alerted. */
+  async function security(job: Job, { approvalId, reason, detail }: Refusal): Promise<DecisionOutcome> {
     deps.logger.warn(
       { approval_id: approvalId, reason, decision_job: job.id },
       `decision refused: ${detail}`,
