@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployService } from '../../../src/executor/deploy.js';
 import type { ExecContext, ExecMeta } from '../../../src/executor/exec-context.js';
 import type { Intent } from '../../../src/intents/intent-store.js';
-import { recoverOperation } from '../../../src/executor/recover.js';
+import { recoverOperation } from '../../../src/executor/recovery/recover-interrupted-operation.js';
 import { STEP } from '../../../src/executor/steps.js';
 import { uniqueName } from '../../helpers/containers.js';
 import { removeTestContainers, testDocker, WEB_IMAGE_V1, WEB_IMAGE_V2 } from '../../helpers/docker.js';

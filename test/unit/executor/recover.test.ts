@@ -16,8 +16,17 @@ import type { DockerOps } from '../../../src/docker/docker-ports.js';
 import type { ExecContext } from '../../../src/executor/exec-context.js';
 import { type Intent, makeIntentStore } from '../../../src/intents/intent-store.js';
 import type { LeaseManager } from '../../../src/executor/lease.js';
-import { makeRecovery, recoverOperation, recoverOrphanedIntents } from '../../../src/executor/recover.js';
-import { crashStep, createdBy, replicaNameOf, stoppedSince } from '../../../src/executor/recover-state.js';
+import { recoverOrphanedIntents } from '../../../src/executor/recovery/orphan-sweep.js';
+import {
+  makeRecovery,
+  recoverOperation,
+} from '../../../src/executor/recovery/recover-interrupted-operation.js';
+import {
+  crashStep,
+  createdBy,
+  replicaNameOf,
+  stoppedSince,
+} from '../../../src/executor/recovery/interrupted-state.js';
 import { recordOf } from '../../../src/executor/release-records.js';
 import { makeReleaseStore } from '../../../src/releases/release-store.js';
 import { crashPointFrom } from '../../../src/executor/test-fault.js';

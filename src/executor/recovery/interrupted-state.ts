@@ -1,11 +1,12 @@
-import { DockerNotFoundError } from '../docker/docker-errors.js';
-import type { ContainerInspect } from '../docker/docker-objects.js';
-import { LABEL } from '../docker/labels.js';
-import type { ExecContext } from './exec-context.js';
-import { HELM_LABEL } from '../docker/helm-labels.js';
-import type { Intent } from '../intents/intent-store.js';
-import { isKeptContainer, keptRelease } from '../docker/kept-containers.js';
-import { nameOf } from './service-state.js';
+import type { ContainerInspect } from '../../docker/docker-objects.js';
+import { DockerNotFoundError } from '../../docker/docker-errors.js';
+import { LABEL } from '../../docker/labels.js';
+import type { ExecContext } from '../exec-context.js';
+import { HELM_LABEL } from '../../docker/helm-labels.js';
+import type { Intent } from '../../intents/intent-store.js';
+import { isKeptContainer, keptRelease } from '../../docker/kept-containers.js';
+import { resolveTarget } from '../../docker/target-resolution.js';
+import { inspectActive, nameOf } from '../service-state.js';
 
 /**
  * What recovery reads about a service after a crash, always from what Docker shows now: every
@@ -19,6 +20,20 @@ export type RecoveringIntent = Intent & { recovering_from?: string };
 /** The step at which the operation stopped (not a step recovery itself recorded since). */
 export function crashStep(intent: RecoveringIntent): string {
   return intent.recovering_from ?? intent.step;
+}
+
+/** How a recovery's outcome says when it happened: "after a crash at step <step>". */
+export function afterCrashWords(intent: RecoveringIntent): string {
+  return `after a crash at step ${crashStep(intent)}`;
+}
+
+/** The service's active containers (no kept ones), resolved as a request's target is now; gone: none. */
+export async function activeContainersOf(
+  ctx: Pick<ExecContext, 'docker'>,
+  service: string,
+): Promise<ContainerInspect[]> {
+  const resolved = resolveTarget(service, await ctx.docker.listContainers());
+  return resolved.ok ? inspectActive(ctx, resolved.service) : [];
 }
 
 /**

@@ -1,0 +1,78 @@
+import type { ExecResult } from '../../exec-job/exec-job.js';
+import { announce, type ExecContext } from '../exec-context.js';
+import { waitHealthy } from '../health-gate.js';
+import { healthWords, nameOf, plural } from '../service-state.js';
+import {
+  activeContainersOf,
+  afterCrashWords,
+  crashStep,
+  isRunning,
+  type RecoveringIntent,
+  startedSince,
+} from './interrupted-state.js';
+
+/**
+ * Recovery of an interrupted restart: every container must be running and healthy (one that is
+ * stopped half-way through its restart is started); the outcome says which were restarted after
+ * the operation began and which it had not reached (those are left as they were).
+ */
+export async function finishInterruptedRestart(
+  ctx: ExecContext,
+  intent: RecoveringIntent,
+  startedAt: Date | null,
+): Promise<ExecResult> {
+  const words = afterCrashWords(intent);
+  const infos = await activeContainersOf(ctx, intent.service);
+  if (infos.length === 0)
+    return {
+      ok: false,
+      code: 'unknown_target',
+      message: `recovered ${words}: ${intent.service} has no container any more`,
+    };
+  const restarted: string[] = [];
+  const notRestarted: string[] = [];
+  const started: string[] = [];
+  const healthy: string[] = [];
+  const data = {
+    recovered: true,
+    crashed_at_step: crashStep(intent),
+    restarted,
+    started,
+    not_restarted: notRestarted,
+  };
+  for (const info of infos) {
+    const name = nameOf(info);
+    if (!isRunning(info)) {
+      // Stopped half-way through its restart: finish it.
+      await announce(ctx, 'start_container', { replica: name, container: info.Id });
+      await ctx.docker.startContainer(info.Id);
+      started.push(name);
+    } else if (startedSince(info, startedAt) === false) notRestarted.push(name);
+    else restarted.push(name);
+    const gate = await waitHealthy(ctx, info.Id, ctx.healthTimeoutMs);
+    if (!gate.ok)
+      return {
+        ok: false,
+        code: 'health_check_failed',
+        message: ctx.redactor.redact(`recovered ${words}: ${name} ${gate.reason}`),
+        data,
+      };
+    healthy.push(healthWords(gate.detail));
+  }
+  const all = `${plural(infos.length, 'container')} running and healthy (${healthy[0]})`;
+  if (notRestarted.length > 0) {
+    const one = notRestarted.length === 1;
+    return {
+      ok: false,
+      code: 'internal',
+      message: `recovered ${words}: ${notRestarted.join(', ')} had not been restarted when Helm stopped and ${one ? 'was' : 'were'} left as ${one ? 'it was' : 'they were'}; ${all}. Send the request again to restart ${one ? 'it' : 'them'}`,
+      data,
+    };
+  }
+  const how = startedAt ? 'restarted' : 'running';
+  return {
+    ok: true,
+    outcome: `recovered ${words}: ${intent.service} ${how}${started.length > 0 ? ` (${started.join(', ')} started by recovery)` : ''}; ${all}`,
+    data,
+  };
+}

@@ -1,0 +1,89 @@
+import type { Plan } from '../../contracts/index.js';
+import type { ExecResult } from '../../exec-job/exec-job.js';
+import type { Intent } from '../../intents/intent-store.js';
+import { type ExecContext, rethrowAbort } from '../exec-context.js';
+import { errorOutcome } from '../service-state.js';
+import { finishInterruptedRestart } from './finish-interrupted-restart.js';
+import { finishInterruptedStop } from './finish-interrupted-stop.js';
+import { crashStep } from './interrupted-state.js';
+import { recoverSwitch } from './recover-interrupted-switch.js';
+
+/**
+ * Crash recovery of the executors (issue 4, "Write-ahead intent"). An intent file on disk
+ * (`<memoryDir>/intents/<op>.json`) means an operation began its change and has not ended. That is
+ * found in two places:
+ *  - an exec job that comes back after its worker died (BullMQ's stalled check): run-exec-job.ts
+ *    hands it to `recoverExecJob` (recover-exec-job.ts) instead of checking and running it again;
+ *  - the start-up sweep `recoverOrphanedIntents` (orphan-sweep.ts), for intents whose exec job is
+ *    gone or finished.
+ * Both run it under a lease through run-recovery.ts. Either way `recoverOperation` (here)
+ * reconciles from what Docker shows, never from what it assumes:
+ *  - deploy / rollback (recover-interrupted-switch.ts): the new release is running → its health
+ *    gate runs again (health check and stability window), Docker must show the service's identity
+ *    on it (the operations' own check, verify-release-identity.ts) and, passing, it is recorded as
+ *    executed; anything else goes back to the release that ran before (for production: only the
+ *    release the signed plan names). Nothing of the new release is created again: the same op is
+ *    never applied twice.
+ *  - restart (finish-interrupted-restart.ts): every container must be running and healthy (one
+ *    that is stopped is started); the outcome says which were restarted after the operation began.
+ *  - stop (finish-interrupted-stop.ts): every container must be stopped (one still running is
+ *    stopped: finishing the change).
+ * Recovery announces its own Docker changes like any operation (lease checked, the intent's step
+ * recorded as `recover_<step>`), so a crash during recovery is recovered the same way.
+ */
+export interface RecoverDeps {
+  /** The plan the operation ran (from its exec job, when it hashes to the intent's plan_hash); null: the intent alone. */
+  plan: Plan | null;
+  /** When the operation began (its exec job was added), to tell what it changed; null when unknown. */
+  startedAt: Date | null;
+}
+
+export async function recoverOperation(
+  ctx: ExecContext,
+  intent: Intent,
+  deps: RecoverDeps,
+): Promise<ExecResult> {
+  const plan = deps.plan && deps.plan.action === intent.action ? deps.plan : null;
+  try {
+    switch (intent.action) {
+      case 'deploy':
+      case 'rollback':
+        return await recoverSwitch(ctx, { intent, plan, startedAt: deps.startedAt });
+      case 'restart':
+        return await finishInterruptedRestart(ctx, intent, deps.startedAt);
+      case 'stop':
+        return await finishInterruptedStop(
+          ctx,
+          intent,
+          plan?.action === 'stop' ? plan.desired.timeout_s : null,
+        );
+      default:
+        return {
+          ok: false,
+          code: 'internal',
+          message: `Helm stopped during ${intent.action} of ${intent.service} (step ${crashStep(intent)}) and has no recovery for ${intent.action}: look at ${intent.service} and send the request again if needed`,
+          data: { recovered: false, crashed_at_step: crashStep(intent) },
+        };
+    }
+  } catch (err) {
+    rethrowAbort(err);
+    return errorOutcome(
+      err,
+      `recovery of ${intent.action} ${intent.service} after a crash at step ${crashStep(intent)} failed`,
+    );
+  }
+}
+
+export interface ExecRecovery {
+  recover(
+    intent: Intent,
+    opts: RecoverDeps & { beforeChange: ExecContext['beforeChange'] },
+  ): Promise<ExecResult>;
+}
+
+/** The recovery an executor runs, on the same Docker surface and settings as its operations. */
+export function makeRecovery(base: Omit<ExecContext, 'beforeChange'>): ExecRecovery {
+  return {
+    recover: (intent, { beforeChange, ...deps }) => recoverOperation({ ...base, beforeChange }, intent, deps),
+  };
+}

@@ -1,0 +1,45 @@
+import type { ExecResult } from '../../exec-job/exec-job.js';
+import type { ExecContext } from '../exec-context.js';
+import { completeInterruptedSwitch } from './complete-interrupted-switch.js';
+import {
+  newReleaseIsUp,
+  readInterruptedSwitch,
+  type SwitchRecoveryInput,
+  wasUndoing,
+} from './read-interrupted-switch.js';
+import { undoInterruptedSwitch } from './undo-interrupted-switch.js';
+
+/**
+ * Recovery of an interrupted deploy or rollback (a release switch), from what Docker shows
+ * (read-interrupted-switch.ts):
+ *  - the new release is up: every replica name runs a container of the new release, none of the
+ *    replaced containers runs, and the operation was not already undoing a failure. Then its health
+ *    gate runs again (health check and the stability window) and, as the operation itself would,
+ *    Docker must show the containers carrying the service's identity on the new release
+ *    (verify-release-identity.ts); passing both, the release is recorded as executed (record
+ *    current, Helm's tag, rollback document), exactly as the deploy would have. Failing, it goes back.
+ *    (complete-interrupted-switch.ts)
+ *  - anything else goes back to what ran before: the containers this operation created are stopped
+ *    and removed (a rollback's kept containers are stopped and renamed back to their kept names),
+ *    and the replaced containers are renamed back, their restart policy restored, started (when
+ *    this operation had stopped them) and health-checked. A replaced container that is gone is
+ *    created again from its release record. In production, only the release the signed plan names
+ *    is restored (its preconditions, or the intent's from_release); nothing else is improvised.
+ *    (undo-interrupted-switch.ts, restore-previous-release.ts)
+ * Nothing of the new release is ever created here: the same operation is never applied twice.
+ */
+export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput): Promise<ExecResult> {
+  const started = performance.now();
+  const sw = await readInterruptedSwitch(ctx, input);
+  let failure: string;
+  if (newReleaseIsUp(sw)) {
+    const completed = await completeInterruptedSwitch(ctx, sw, started);
+    if ('result' in completed) return completed.result;
+    failure = completed.failure;
+  } else if (wasUndoing(sw)) {
+    failure = `Helm had already found ${sw.target} failing and was rolling it back`;
+  } else {
+    failure = `${sw.target} was not up when Helm stopped`;
+  }
+  return undoInterruptedSwitch(ctx, sw, failure, started);
+}
