@@ -14,37 +14,28 @@ import {
   type Alert,
   DIAGNOSED_INCIDENT_KINDS,
 } from '../contracts/index.js';
-import { ADVICE_JSON_SCHEMA, type Advice, validateAdvice } from './advice-schema.js';
-import { ANSWER_NAME, advisorSystemPrompt, diagnosisPrompt, PROMPT_VERSION } from './advisor-prompt.js';
+import {
+  adviseOnEvidence,
+  type EvidenceAdvice,
+  type GatheredEvidence,
+  type ModelAsk,
+} from './advise-on-evidence.js';
+import { diagnosisPrompt, PROMPT_VERSION } from './advisor-prompt.js';
 import {
   decideAdvisorSubmission,
   type SubmitContext,
   type SubmittableKind,
 } from './advisor-submit-policy.js';
-import { type DiagnosedIncident, type DiagnosisSource, diagnosisAlert } from './diagnosis-alert.js';
-import { deterministicAdvice } from './deterministic-advice.js';
-import { type EvidenceBundle, evidenceIds } from './evidence-bundle.js';
-import { evidenceForModel } from './evidence-for-model.js';
-import { createFence } from './fence-untrusted.js';
-import { runModelLoop, type ReadOnlyTool, type Validation } from './model-loop.js';
+import { type DiagnosedIncident, diagnosisAlert } from './diagnosis-alert.js';
+import type { EvidenceBundle } from './evidence-bundle.js';
 import { routeModel } from './model-router.js';
-import type { AdvisorLog, AlertToSend, ModelRunner } from './model-runner.js';
-import { createModelRedactor } from './redact-for-model.js';
+import { type AdvisorLog, type AlertToSend, backgroundWork } from './model-runner.js';
 
-export interface GatheredForDiagnosis {
-  bundle: EvidenceBundle;
-  /** Env values to mask (never in a prompt). */
-  secretsToMask: readonly string[];
-  publicValues: readonly string[];
-  gaps: readonly string[];
-}
+export type GatheredForDiagnosis = GatheredEvidence;
 
-export interface DiagnoseDeps {
+export interface DiagnoseDeps extends ModelAsk {
   gather(req: { target: string; environment: string; incidentKind: string }): Promise<GatheredForDiagnosis>;
-  models: ModelRunner;
   modelNames: { default: string; escalation: string };
-  /** The owner's secret-store values: masked in every prompt whatever they look like. */
-  secretValues(): Promise<Iterable<string>>;
   /** What the submit policy needs to know about the target (recorded releases, replicas). */
   submitContext(target: string): Promise<Omit<SubmitContext, 'allowed'>>;
   /** HELM_ADVISOR_SUBMIT. */
@@ -54,10 +45,6 @@ export interface DiagnoseDeps {
   /** Sends to sentinel.alerts. */
   send(alert: AlertToSend): Promise<unknown>;
   log: AdvisorLog;
-  /** The whole diagnosis's wall-clock bound. */
-  timeoutMs: number;
-  /** One model call's bound. @defaultValue timeoutMs / 3 */
-  callTimeoutMs?: number;
   /** @defaultValue 64 */
   cacheSize?: number;
 }
@@ -76,17 +63,14 @@ export interface IncidentDiagnoser {
   idle(): Promise<void>;
 }
 
-type Answer = { advice: Advice; requests: ActionRequest[] };
-interface Cached extends Answer {
-  source: DiagnosisSource;
-}
+type Cached = EvidenceAdvice;
 
 const ENDS_INCIDENT = new Set(['recovered', 'resolved']);
 
 export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
   const diagnosed = new Set<string>();
   const cache = new Map<string, Cached>();
-  const pending = new Set<Promise<unknown>>();
+  const background = backgroundWork(deps.log);
 
   const diagnose = async (alert: Alert): Promise<Diagnosis | null> => {
     if (ENDS_INCIDENT.has(alert.kind)) {
@@ -111,7 +95,15 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
     const escalate = route.model === 'escalation';
     const key = cacheKey(escalate ? deps.modelNames.escalation : deps.modelNames.default, gathered.bundle);
     const hit = cache.get(key);
-    const answer = hit ?? (await askModels(deps, incident, gathered, escalate, route.trigger));
+    const answer =
+      hit ??
+      (await adviseOnEvidence(deps, gathered, {
+        escalate,
+        trigger: route.trigger,
+        environment: incident.environment,
+        prompt: (evidence) => diagnosisPrompt(incident, evidence),
+        description: 'Your diagnosis.',
+      }));
     if (!hit && answer.source.model !== null) {
       cache.set(key, answer);
       bound(cache, deps.cacheSize ?? 64);
@@ -135,19 +127,8 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
 
   return {
     diagnose,
-    onAlert(alert) {
-      const run = diagnose(alert).catch((err: unknown) =>
-        deps.log.error(
-          { err: err instanceof Error ? err.message : String(err), dedup_key: alert.dedup_key },
-          'advisor: diagnosis failed',
-        ),
-      );
-      pending.add(run);
-      void run.finally(() => pending.delete(run));
-    },
-    async idle() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    },
+    onAlert: (alert) => background.start('diagnosis', { dedup_key: alert.dedup_key }, () => diagnose(alert)),
+    idle: () => background.idle(),
   };
 }
 
@@ -181,79 +162,6 @@ function bound(collection: Set<string> | Map<string, unknown>, max: number): voi
     if (collection.size <= max) return;
     collection.delete(oldest);
   }
-}
-
-async function askModels(
-  deps: DiagnoseDeps,
-  incident: DiagnosedIncident,
-  gathered: GatheredForDiagnosis,
-  escalate: boolean,
-  trigger: DiagnosisSource['trigger'],
-): Promise<Cached> {
-  const fence = createFence();
-  const redactor = createModelRedactor({
-    envValues: gathered.secretsToMask,
-    secretValues: await deps.secretValues(),
-    publicValues: gathered.publicValues,
-  });
-  const evidence = evidenceForModel(gathered.bundle, { fence, redactor });
-  const ids = evidenceIds(gathered.bundle);
-  const started = Date.now();
-  const outcome = await deps.models.run(escalate, ({ client, escalated }) =>
-    runModelLoop<Answer>({
-      client,
-      escalated,
-      system: advisorSystemPrompt(fence),
-      prompt: diagnosisPrompt(incident, evidence),
-      tools: [evidenceTool(evidence)],
-      output: { name: ANSWER_NAME, description: 'Your diagnosis.', schema: ADVICE_SCHEMA },
-      validate: (raw) => adviceValidation(raw, ids, incident.environment),
-      deadline: started + deps.timeoutMs,
-      callTimeoutMs: deps.callTimeoutMs ?? Math.ceil(deps.timeoutMs / 3),
-    }),
-  );
-  if (outcome.model === null) {
-    return {
-      advice: deterministicAdvice(gathered.bundle, 'No model answered'),
-      requests: [],
-      source: { model: null, escalated: false, trigger, note: outcome.note },
-    };
-  }
-  const source = { model: outcome.model, escalated: outcome.escalated, trigger, note: outcome.note };
-  const loop = outcome.value;
-  if (loop.outcome === 'answered') return { ...loop.value, source };
-  return {
-    advice: deterministicAdvice(gathered.bundle, `${outcome.model} was inconclusive (${loop.reason})`),
-    requests: [],
-    source: { ...source, note: `${outcome.note} Its answer was inconclusive (${loop.reason}).` },
-  };
-}
-
-const ADVICE_SCHEMA = ADVICE_JSON_SCHEMA as Record<string, unknown>;
-
-function adviceValidation(
-  raw: unknown,
-  ids: readonly string[],
-  environment: DiagnosedIncident['environment'],
-): Validation<Answer> {
-  const checked = validateAdvice(raw, { evidenceIds: ids, environment });
-  return checked.ok
-    ? { ok: true, value: { advice: checked.advice, requests: checked.requests } }
-    : { ok: false, errors: checked.problems };
-}
-
-/** The one read-only tool: an evidence item again, by id (as fenced in the prompt). */
-function evidenceTool(evidence: string): ReadOnlyTool {
-  return {
-    name: 'read_evidence',
-    description: 'The lines of the evidence with this id, as given above.',
-    inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-    async run(args) {
-      const id = String(args['id'] ?? '');
-      const lines = evidence.split('\n').filter((l) => l.startsWith(`[${id}]`));
-      return lines.length > 0 ? lines.join('\n') : `No evidence item has the id ${JSON.stringify(id)}.`;
-    },
-  };
 }
 
 async function proposalsOf(

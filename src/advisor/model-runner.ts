@@ -59,3 +59,31 @@ export function advisorHealthAlerts(send: (alert: AlertToSend) => unknown): {
       }),
   };
 }
+
+/**
+ * Work that must never hold up its caller (an alert, a parked request): started and forgotten, its
+ * failure logged, never thrown. idle() waits for everything started so far (tests, shutdown).
+ */
+export function backgroundWork(log: AdvisorLog): {
+  start(what: string, fields: object, work: () => Promise<unknown>): void;
+  idle(): Promise<void>;
+} {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    start(what, fields, work) {
+      const run = Promise.resolve()
+        .then(work)
+        .catch((err: unknown) =>
+          log.error(
+            { ...fields, err: err instanceof Error ? err.message : String(err) },
+            `advisor: ${what} failed`,
+          ),
+        );
+      pending.add(run);
+      void run.finally(() => pending.delete(run));
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
