@@ -38,6 +38,8 @@ export interface EvidenceAdvice {
   advice: Advice;
   requests: ActionRequest[];
   source: DiagnosisSource;
+  /** A model's own valid answer (not Helm's summary standing in for none or an inconclusive one). */
+  answered: boolean;
 }
 
 export async function adviseOnEvidence(
@@ -63,7 +65,7 @@ export async function adviseOnEvidence(
   const ids = evidenceIds(gathered.bundle);
   const started = Date.now();
   const outcome = await deps.models.run(o.escalate, ({ client, escalated }) =>
-    runModelLoop<Omit<EvidenceAdvice, 'source'>>({
+    runModelLoop<Pick<EvidenceAdvice, 'advice' | 'requests'>>({
       client,
       escalated,
       system: advisorSystemPrompt(fence),
@@ -81,15 +83,17 @@ export async function adviseOnEvidence(
       advice: deterministicAdvice(gathered.bundle, 'No model answered'),
       requests: [],
       source: { model: null, escalated: false, trigger, note: outcome.note },
+      answered: false,
     };
   }
   const source = { model: outcome.model, escalated: outcome.escalated, trigger, note: outcome.note };
   const loop = outcome.value;
-  if (loop.outcome === 'answered') return { ...loop.value, source };
+  if (loop.outcome === 'answered') return { ...loop.value, source, answered: true };
   return {
     advice: deterministicAdvice(gathered.bundle, `${outcome.model} was inconclusive (${loop.reason})`),
     requests: [],
     source: { ...source, note: `${outcome.note} Its answer was inconclusive (${loop.reason}).` },
+    answered: false,
   };
 }
 
@@ -99,7 +103,7 @@ function adviceValidation(
   raw: unknown,
   ids: readonly string[],
   environment: Environment | undefined,
-): Validation<Omit<EvidenceAdvice, 'source'>> {
+): Validation<Pick<EvidenceAdvice, 'advice' | 'requests'>> {
   const checked = validateAdvice(raw, { evidenceIds: ids, ...(environment ? { environment } : {}) });
   return checked.ok
     ? { ok: true, value: { advice: checked.advice, requests: checked.requests } }

@@ -93,7 +93,8 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
       outageActive: outageActive(gathered.bundle),
     });
     const escalate = route.model === 'escalation';
-    const key = cacheKey(escalate ? deps.modelNames.escalation : deps.modelNames.default, gathered.bundle);
+    const asked = escalate ? deps.modelNames.escalation : deps.modelNames.default;
+    const key = cacheKey(asked, gathered.bundle);
     const hit = cache.get(key);
     const answer =
       hit ??
@@ -104,7 +105,8 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
         prompt: (evidence) => diagnosisPrompt(incident, evidence),
         description: 'Your diagnosis.',
       }));
-    if (!hit && answer.source.model !== null) {
+    // Only the asked model's own answer is kept: a fallback's or Helm's summary is asked again next time.
+    if (!hit && answer.answered && answer.source.model === asked) {
       cache.set(key, answer);
       bound(cache, deps.cacheSize ?? 64);
     }

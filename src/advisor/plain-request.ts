@@ -42,16 +42,7 @@ export async function answerPlainRequest(
   request: PlainRequest,
   jobId: string,
 ): Promise<PlainRequestAnswer> {
-  const services = await deps.knownServices();
-  const named = services.filter((s) => mentions(request.text, s));
-  const first = routeModel({ task: 'request', environment: null, servicesTouched: named });
-  let outcome = await mapText(deps, request.text, services, first.model === 'escalation');
-  let trigger = first.trigger;
-  // A request the default model read as touching several services is a plan: the escalation model's.
-  if (outcome.model !== null && first.trigger === null && isAnsweredMulti(outcome)) {
-    outcome = await mapText(deps, request.text, services, true);
-    trigger = 'multi_service';
-  }
+  const { outcome, trigger } = await consult(deps, request.text);
   const at = deps.now().toISOString();
   const base = { type: 'helm.request-answer.v1' as const, request_id: request.request_id ?? null, at };
   if (outcome.model === null) {
@@ -138,6 +129,18 @@ export function invalidPlainRequestAnswer(problems: readonly string[], now: Date
     requests: [],
     at: now.toISOString(),
   });
+}
+
+/** Routes on the services the text names; a reading that touches several is asked again, escalated. */
+async function consult(deps: PlainRequestDeps, text: string) {
+  const services = await deps.knownServices();
+  const named = services.filter((s) => mentions(text, s));
+  const first = routeModel({ task: 'request', environment: null, servicesTouched: named });
+  const outcome = await mapText(deps, text, services, first.model === 'escalation');
+  // A request the default model read as touching several services is a plan: the escalation model's.
+  if (outcome.model !== null && first.trigger === null && isAnsweredMulti(outcome))
+    return { outcome: await mapText(deps, text, services, true), trigger: 'multi_service' as const };
+  return { outcome, trigger: first.trigger };
 }
 
 function mentions(text: string, service: string): boolean {
