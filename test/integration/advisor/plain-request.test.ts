@@ -10,7 +10,7 @@ import { PLAIN_REQUEST_QUEUE } from '../../../src/contracts/index.js';
 import { ModelChain } from '../../../src/models/model-call.js';
 import { makePlainRequestHandler } from '../../../workers/requests.js';
 import { uniqueName } from '../../helpers/containers.js';
-import { removeTestContainers, startWebService } from '../../helpers/docker.js';
+import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import { anthropicToolUse, FakeAnthropic } from '../../helpers/fake-anthropic.js';
 import { FakeOllama, ollamaText } from '../../helpers/fake-ollama.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
@@ -27,7 +27,7 @@ const ollama = new FakeOllama([]);
 const anthropic = new FakeAnthropic([]);
 
 beforeAll(async () => {
-  h = await startTestHelm();
+  h = await startTestHelm({ HELM_STABILITY_WINDOW_S: '1', HELM_HEALTH_TIMEOUT_S: '15' });
   bus = await busClient(h.prefix);
   config = loadConfig(h.env);
   staging = uniqueName('ask-web-s');
@@ -111,6 +111,37 @@ describe('helm ask', () => {
     await waitForStatus(bus.actions, await actionJob(p.requests[0]!.request_id!), 'pending_approval');
     expect(describeAnswer(p).exitCode).toBe(0);
   }, 60_000);
+
+  it('"roll back <web> in staging" after a deploy: the rollback is submitted and Helm executes it', async () => {
+    const name = uniqueName('ask-web-rb');
+    const web = await startWebService({
+      labels: { ...h.scopeLabel, 'ghost.service': name, 'ghost.environment': 'staging' },
+      healthcheck: true,
+    });
+    const deployed = await bus.request({
+      action: 'deploy',
+      target: name,
+      environment: 'staging',
+      reason: 'ship v2',
+      params: { image: WEB_IMAGE_V2, image_id: (await testDocker().getImage(WEB_IMAGE_V2).inspect()).Id },
+    });
+    expect(deployed.status).toBe('executed');
+    expect(await (await fetch(`${web.url}/`)).text()).toContain('version 2');
+    const rollback = {
+      action: 'rollback',
+      target: name,
+      environment: 'staging',
+      rationale: 'asked',
+      evidence_ids: [],
+    };
+    ollama.answer([ollamaText(JSON.stringify(mapping('Roll it back.', [rollback])))]);
+
+    const answer = await ask(`roll back ${name} in staging`);
+
+    expect(answer.outcome).toBe('submitted');
+    await waitForStatus(bus.actions, await actionJob(answer.requests[0]!.request_id!), 'executed', 60_000);
+    expect(await (await fetch(`${web.url}/`)).text()).toContain('version 1');
+  }, 120_000);
 
   it('an ambiguous request gets a clear question back, and nothing is submitted', async () => {
     ollama.answer([
