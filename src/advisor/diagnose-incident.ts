@@ -81,6 +81,16 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
     if (!incident || diagnosed.has(incident.dedup_key)) return null;
     diagnosed.add(incident.dedup_key);
     bound(diagnosed, 1000);
+    try {
+      return await diagnoseOnce(incident);
+    } catch (err) {
+      // A diagnosis that failed (Docker, the bus) may be tried again on the incident's next alert.
+      diagnosed.delete(incident.dedup_key);
+      throw err;
+    }
+  };
+
+  const diagnoseOnce = async (incident: DiagnosedIncident): Promise<Diagnosis> => {
     const gathered = await deps.gather({
       target: incident.target,
       environment: incident.environment,
