@@ -5,25 +5,9 @@ import { cacheKey, makeIncidentDiagnoser, outageActive } from '../../../src/advi
 import type { EvidenceBundle } from '../../../src/advisor/evidence-bundle.js';
 import type { AlertToSend } from '../../../src/advisor/model-runner.js';
 import type { Alert } from '../../../src/contracts/index.js';
+import { oomBundle } from './oom-bundle.js';
 
-const bundle: EvidenceBundle = {
-  target: 'web',
-  environment: 'dev',
-  incidentKind: 'crash_loop',
-  inspect: {
-    id: 'inspect',
-    status: 'exited',
-    running: false,
-    exitCode: 137,
-    oomKilled: true,
-    restartCount: 3,
-    health: null,
-  },
-  logs: [],
-  events: [],
-  releaseDiff: null,
-  runLog: [],
-};
+const bundle: EvidenceBundle = oomBundle(3);
 
 function rig(failFirstGather = false) {
   const sent: AlertToSend[] = [];
