@@ -26,7 +26,8 @@ export function deterministicAdvice(bundle: EvidenceBundle, why: string): Advice
   };
 }
 
-function cut(text: string, max: number): string {
+/** The text cut to `max` code points, an ellipsis marking the cut. */
+export function cut(text: string, max: number): string {
   const kept = takeCodePoints(text, max);
   return kept === text ? text : `${takeCodePoints(text, max - 1)}…`;
 }

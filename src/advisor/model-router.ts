@@ -13,7 +13,7 @@
 // model choice it means giving a maybe-production outage or zero-downtime deploy the stronger reviewer.
 // The cost of guessing wrong that way is one more expensive call; the other way, a weaker diagnosis of
 // a production outage. The advisor never acts by itself either way, so the choice changes no guarantee.
-import { ENVIRONMENTS, type Environment } from '../contracts/index.js';
+import { DIAGNOSED_INCIDENT_KINDS, ENVIRONMENTS, type Environment } from '../contracts/index.js';
 
 export const ADVISOR_TASKS = ['diagnosis', 'deploy_review', 'request', 'plan'] as const;
 export type AdvisorTask = (typeof ADVISOR_TASKS)[number];
@@ -25,13 +25,7 @@ export type EscalationTrigger = 'zero_downtime_deploy' | 'active_outage' | 'mult
 export const ZERO_DOWNTIME_LABEL = 'ghost.zero-downtime';
 
 /** The incident kinds whose diagnosis escalates while a production service is not serving. */
-export const OUTAGE_INCIDENT_KINDS = [
-  'downtime',
-  'crash_loop',
-  'unhealthy',
-  'deploy_failed',
-  'rolled_back',
-] as const;
+export const OUTAGE_INCIDENT_KINDS = DIAGNOSED_INCIDENT_KINDS;
 
 export interface RouteInput {
   task: AdvisorTask;

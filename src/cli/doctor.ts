@@ -12,6 +12,7 @@ import { describeScope, listManagedContainers } from '../docker/scope.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { verifyRunLogChains } from '../runlog/index.js';
 import { monitorReportKey, type MonitorReport } from '../monitor/monitor-report.js';
+import { advisorModelChecks } from './doctor-models.js';
 
 /**
  * `helm doctor`: what an owner needs to know when something is off, one line per check, and on a
@@ -78,6 +79,7 @@ export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
 
   await runLogChecks(config, add);
   await diskChecks(config, dockerRoot, docker, add);
+  checks.push(...(await advisorModelChecks(config)));
   return checks;
 }
 

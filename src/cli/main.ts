@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../base/version.js';
+import { askInPlainWords, describeAnswer } from './ask-command.js';
 import { runDecideCommand } from './decide-command.js';
 import { runDoctor } from './doctor.js';
 import { cancelPending, describeParked, listPending } from './pending-command.js';
@@ -81,6 +82,26 @@ program
       process.exitCode = result?.status === 'executed' ? 0 : 1;
     },
   );
+
+program
+  .command('ask')
+  .description(
+    'a request in plain words on helm.requests: the advisor derives the requests (each gated); a plan touching several services is only shown unless --submit',
+  )
+  .argument('<text>', 'what to do, e.g. "roll back web in staging"')
+  .option('--submit', 'submit a multi-service plan (each request gated)', false)
+  .option('--request-id <id>', 'a request_id; the derived requests get <id>:1, <id>:2, …')
+  .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 180)
+  .action(async (text: string, opts: { submit: boolean; requestId?: string; timeout: number }) => {
+    const answer = await askInPlainWords(config(), text, {
+      submit: opts.submit,
+      requestId: opts.requestId,
+      timeoutMs: opts.timeout * 1000,
+    });
+    const { text: out, exitCode } = describeAnswer(answer);
+    process.stdout.write(out);
+    process.exitCode = exitCode;
+  });
 
 program
   .command('keys')

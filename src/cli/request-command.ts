@@ -25,8 +25,10 @@ export class RequestTimeoutError extends Error {
 export async function sendRequest(
   config: Readonly<Config>,
   request: Record<string, unknown>,
-  opts: { timeoutMs: number; onProgress?: (p: unknown) => void },
+  opts: { timeoutMs: number; onProgress?: (p: unknown) => void; queue?: string },
 ): Promise<unknown> {
+  // helm.actions by default; `helm ask` sends to helm.requests the same way.
+  const queueName = opts.queue ?? QUEUE.actions;
   // Reconnecting stops once the command is done: BullMQ reconnects a client it was handed while it
   // closes, and a client that retries forever keeps the process alive.
   let done = false;
@@ -38,8 +40,8 @@ export async function sendRequest(
   });
   const eventsConnection = connection.duplicate();
   // skipMetasUpdate: a client must not rewrite the bus's settings (the events-stream bound).
-  const queue = new Queue(QUEUE.actions, { connection, prefix: config.queuePrefix, skipMetasUpdate: true });
-  const events = new QueueEvents(QUEUE.actions, { connection: eventsConnection, prefix: config.queuePrefix });
+  const queue = new Queue(queueName, { connection, prefix: config.queuePrefix, skipMetasUpdate: true });
+  const events = new QueueEvents(queueName, { connection: eventsConnection, prefix: config.queuePrefix });
   // Without listeners every failed reconnect is printed; the last error explains a timeout.
   let redisError: Error | null = null;
   const remember = (err: Error) => {
@@ -60,8 +62,8 @@ export async function sendRequest(
           redisError
             ? `no final result within ${seconds} s: Redis at ${redactUrl(config.redisUrl)} does not answer (${redisError.message})`
             : jobId
-              ? `no final result within ${seconds} s: job ${jobId} is still on ${QUEUE.actions} (is Helm running? \`helm doctor\` says)`
-              : `no final result within ${seconds} s: the request could not be added to ${QUEUE.actions}`,
+              ? `no final result within ${seconds} s: job ${jobId} is still on ${queueName} (is Helm running? \`helm doctor\` says)`
+              : `no final result within ${seconds} s: the request could not be added to ${queueName}`,
         ),
       );
     }, opts.timeoutMs);
@@ -71,7 +73,7 @@ export async function sendRequest(
       deadline,
       (async () => {
         await events.waitUntilReady();
-        const job = await queue.add(String(request.action), request);
+        const job = await queue.add(String(request.action ?? 'request'), request);
         jobId = job.id;
         if (opts.onProgress) {
           events.on('progress', ({ jobId: id, data }) => {

@@ -2,9 +2,12 @@
 // the zod schemas so they cannot drift; rules zod refinements enforce but JSON Schema cannot express
 // are stated in each schema's description. scripts/generate-schemas.ts writes them to schemas/.
 import { z } from 'zod';
+import { AdviceJobSchema } from './advice-job.js';
 import { ActionRequestSchema } from './action-request.js';
 import { ActionResultSchema, ConsumerActionResultSchema } from './action-result.js';
 import { AlertSchema, ConsumerAlertSchema } from './alert.js';
+import { DiagnosisDetailsSchema } from './diagnosis-details.js';
+import { PlainRequestAnswerSchema, PlainRequestSchema } from './plain-request.js';
 import { ApprovalDecisionSchema } from './approval-decision.js';
 import { ApprovalRequestSchema } from './approval-request.js';
 import { HeartbeatSchema } from './heartbeat.js';
@@ -81,6 +84,32 @@ const ENTRIES: Record<string, Entry> = {
     title: 'Plan',
     about:
       'plan_version 1, hashed as a whole; only integers (no floats). Lists are sorted as described below.',
+  },
+  'diagnosis-details': {
+    schema: DiagnosisDetailsSchema,
+    title: 'Diagnosis details',
+    about:
+      'The details of an Alert of kind diagnosis (contract 1.2): advice on one incident, after its alert. ' +
+      'A proposal carries request_id exactly when Helm submitted it; only submitted ones were sent to helm.actions.',
+  },
+  advice: {
+    schema: AdviceJobSchema,
+    title: 'Advice',
+    about:
+      'Job data of the job named advice on warden.requests (contract 1.2): a review of a parked deploy, ' +
+      'linked by approval_id and plan_hash. Advisory: outside the signed plan; Warden decides on the plan alone.',
+  },
+  'plain-request': {
+    schema: PlainRequestSchema,
+    title: 'PlainRequest',
+    about: 'Job data on helm.requests (contract 1.2): a request in plain words. Unknown keys are refused.',
+  },
+  'plain-request-answer': {
+    schema: PlainRequestAnswerSchema,
+    title: 'PlainRequestAnswer',
+    about:
+      'The return value of a helm.requests job (contract 1.2). question is present exactly when outcome is ' +
+      'question; every request is submitted when outcome is submitted; a request carries request_id exactly when submitted.',
   },
   heartbeat: {
     schema: HeartbeatSchema,

@@ -1,5 +1,6 @@
 // Shared pieces of the advisor's model tests: the real clients pointed at loopback fakes, a logger
 // whose lines the test reads back, the answer shape and a validator standing in for validateAdvice.
+import { randomBytes } from 'node:crypto';
 import { afterEach } from 'vitest';
 import { AnthropicModelClient } from '../../../src/models/anthropic-client.js';
 import type { OutputSpec } from '../../../src/advisor/model-client.js';
@@ -7,6 +8,8 @@ import type { ReadOnlyTool, Validation } from '../../../src/advisor/model-loop.j
 import { OllamaModelClient } from '../../../src/models/ollama-client.js';
 import { type Logger, makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';
+import { waitFor } from '../../helpers/containers.js';
+import { testDocker, testLabels, WEB_IMAGE_V1 } from '../../helpers/docker.js';
 
 export const NUM_CTX = 8192;
 export const API_KEY = 'sk-ant-test-key-0123456789';
@@ -71,3 +74,33 @@ export async function started<T extends { start(): Promise<T>; close(): Promise<
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
+
+/**
+ * A container that crashes for real under `on-failure:2` (the image's httpd, or `cmd`) and has given
+ * up: exited, restarted twice. Returns its name.
+ */
+export async function crashLoopContainer(o: {
+  stem: string;
+  env?: string[];
+  cmd?: string[];
+}): Promise<string> {
+  const name = `${o.stem}-${randomBytes(4).toString('hex')}`;
+  const c = await testDocker().createContainer({
+    name,
+    Image: WEB_IMAGE_V1,
+    ...(o.cmd ? { Cmd: o.cmd } : {}),
+    Env: o.env ?? [],
+    Labels: testLabels(),
+    HostConfig: {
+      NetworkMode: 'host',
+      Init: true,
+      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
+    },
+  });
+  await c.start();
+  await waitFor(async () => {
+    const i = await c.inspect();
+    return i.RestartCount === 2 && !i.State.Running && !i.State.Restarting;
+  }, 'the crashing container to give up');
+  return name;
+}

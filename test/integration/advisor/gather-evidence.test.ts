@@ -20,13 +20,8 @@ import { captureConfig } from '../../../src/releases/release-config.js';
 import { makeReleaseStore, type ReleaseRecord } from '../../../src/releases/release-store.js';
 import { mergeRunLogs, openRunLog } from '../../../src/runlog/index.js';
 import { runScriptContainer, waitFor } from '../../helpers/containers.js';
-import {
-  freePort,
-  removeTestContainers,
-  testDocker,
-  testLabels,
-  WEB_IMAGE_V1,
-} from '../../helpers/docker.js';
+import { crashLoopContainer } from './advisor-harness.js';
+import { freePort, removeTestContainers, testDocker, WEB_IMAGE_V1 } from '../../helpers/docker.js';
 
 const KEY = Buffer.alloc(32, 0x3c);
 const servers: Server[] = [];
@@ -60,23 +55,7 @@ describe('gatherEvidence', () => {
   it('a container that crashes on a port already in use: exit code, restarts, last log lines, die events, the analyzer names it', async () => {
     const port = await freePort();
     await holdPort(port);
-    const name = `helm-test-evidence-crash-${randomBytes(4).toString('hex')}`;
-    const c = await testDocker().createContainer({
-      name,
-      Image: WEB_IMAGE_V1,
-      Env: [`PORT=${port}`],
-      Labels: testLabels(),
-      HostConfig: {
-        NetworkMode: 'host',
-        Init: true,
-        RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 },
-      },
-    });
-    await c.start();
-    await waitFor(async () => {
-      const i = await c.inspect();
-      return i.RestartCount === 2 && !i.State.Running && !i.State.Restarting;
-    }, 'the crashing container to give up');
+    const name = await crashLoopContainer({ stem: 'helm-test-evidence-crash', env: [`PORT=${port}`] });
     const dir = memoryDir();
     const log = await openRunLog({ dir, key: KEY, clock: systemClock });
     await log.append({ event: 'alerted', target: name, message: 'crash loop detected' });

@@ -2,25 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { validateAdvice } from '../../../src/advisor/advice-schema.js';
 import { deterministicAdvice } from '../../../src/advisor/deterministic-advice.js';
 import { type EvidenceBundle, evidenceIds } from '../../../src/advisor/evidence-bundle.js';
+import { oomBundle } from './oom-bundle.js';
 
 const LONG_NAMES = Array.from(
   { length: 40 },
   (_, i) => `ENV_${String(i).padStart(3, '0')}_${'X'.repeat(120)}`,
 );
 
-const BUNDLE: EvidenceBundle = {
-  target: 'web',
-  environment: 'dev',
-  incidentKind: 'crash_loop',
-  inspect: {
-    id: 'inspect',
-    status: 'exited',
-    running: false,
-    exitCode: 137,
-    oomKilled: true,
-    restartCount: 7,
-    health: null,
-  },
+const BUNDLE: EvidenceBundle = oomBundle(7, {
   logs: [{ id: 'log-1', line: 'Killed' }],
   events: [{ id: 'ev-1', action: 'oom', time: '2026-12-03T13:00:00Z' }],
   releaseDiff: {
@@ -28,8 +17,7 @@ const BUNDLE: EvidenceBundle = {
     running: { releaseId: 'web:r2', image: 'web:2', envNames: [], mounts: [], ports: [] },
     previous: { releaseId: 'web:r1', image: 'web:1', envNames: LONG_NAMES, mounts: [], ports: [] },
   },
-  runLog: [],
-};
+});
 
 describe('deterministicAdvice', () => {
   it('is a valid answer of the output schema, citing only the bundle ids, with no proposals', () => {

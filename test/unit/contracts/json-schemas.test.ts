@@ -12,11 +12,15 @@ describe('published JSON Schema files', () => {
       'action-request.schema.json',
       'action-result.consumer.schema.json',
       'action-result.schema.json',
+      'advice.schema.json',
       'alert.consumer.schema.json',
       'alert.schema.json',
       'approval-decision.schema.json',
       'approval-request.schema.json',
+      'diagnosis-details.schema.json',
       'heartbeat.schema.json',
+      'plain-request-answer.schema.json',
+      'plain-request.schema.json',
       'plan.schema.json',
     ]);
   });
