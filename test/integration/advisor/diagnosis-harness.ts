@@ -9,7 +9,8 @@ import { makeIncidentDiagnoser } from '../../../src/advisor/diagnose-incident.js
 import { advisorHealthAlerts, type AlertToSend } from '../../../src/advisor/model-runner.js';
 import { systemClock } from '../../../src/base/clock.js';
 import type { ActionRequest, Alert } from '../../../src/contracts/index.js';
-import { makeDockerEvidenceReads, makeDockerReads } from '../../../src/docker/docker-client.js';
+import { makeDockerEvidenceReads } from '../../../src/docker/dockerode-evidence.js';
+import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import { ModelChain } from '../../../src/models/model-call.js';
 import { gatherEvidence } from '../../../src/observe/gather-evidence.js';
 import { makeReleaseStore } from '../../../src/releases/release-store.js';
