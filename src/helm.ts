@@ -43,8 +43,9 @@ import { openRunLog, type RunLog, RunLogLockedError } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
 import { readSecretScopes, type SecretScopes, secretScopeProblem } from './secrets/secret-scopes.js';
 import { HELM_VERSION } from './base/version.js';
-import { startExecutorWorker } from '../workers/executor.js';
-import { startGateWorkers } from '../workers/gate.js';
+import { startActionsWorker } from '../workers/actions.js';
+import { startApprovalsWorker } from '../workers/approvals.js';
+import { startExecWorker } from '../workers/exec.js';
 import { makeIntentStore } from './intents/intent-store.js';
 import { makeLeaseManager } from './executor/lease.js';
 import { makeOperations } from './executor/operations.js';
@@ -289,10 +290,17 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         ...(services ? { definedEnvironment: (name: string) => definedEnvironment(services, name) } : {}),
         ...secretScopeSources,
       });
-      const workers = startGateWorkers(
-        config,
-        { ...sinks, config, clock, docker, jobDataText, gate, policy: () => policy },
-        {
+      const workers = [
+        startActionsWorker(config, {
+          ...sinks,
+          config,
+          clock,
+          docker,
+          jobDataText,
+          gate,
+          policy: () => policy,
+        }),
+        startApprovalsWorker(config, {
           keyring,
           jobDataText,
           parked,
@@ -303,8 +311,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
           clock,
           logger,
           skewMs: config.clockSkewMs,
-        },
-      );
+        }),
+      ];
       for (const w of workers) cleanup.push(() => w.close());
     }
     if (config.workers.includes('executor')) {
@@ -313,7 +321,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       // Crash recovery (src/executor/recover.ts): an exec job that comes back after its worker died
       // is reconciled instead of run again; at start-up, so are intents whose exec job is gone or ended.
       const recovery = execBase ? makeRecovery(execBase) : null;
-      const executor = startExecutorWorker(config, {
+      const executor = startExecWorker(config, {
         internalKey,
         configKey,
         keyring,

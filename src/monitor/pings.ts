@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
 import type { ContainerInspect, DockerReads } from '../docker/docker-client.js';
@@ -11,12 +11,13 @@ import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.
 
 /**
  * Health pings: a BullMQ job scheduler per managed service on the private queue `helm.pings` runs
- * the executor's health check (lookAtContainer: no stability window) on an interval. Only services
- * whose check is a `ghost.healthcheck` label (http/tcp) are pinged: Docker cannot see those, while a
- * Docker HEALTHCHECK already reaches the monitor as health_status events. A failure counts only
- * after `failuresToCount` in a row; a verdict that changes is handed to the event watcher, whose
- * state machine, alerts and run log decide (same incident keys as Docker's health events). Pings
- * change nothing and are not requests: no result records, jobs removed once done.
+ * the executor's health check (lookAtContainer: no stability window) on an interval; its jobs are
+ * consumed by workers/pings.ts, which calls `ping`. Only services whose check is a
+ * `ghost.healthcheck` label (http/tcp) are pinged: Docker cannot see those, while a Docker
+ * HEALTHCHECK already reaches the monitor as health_status events. A failure counts only after
+ * `failuresToCount` in a row; a verdict that changes is handed to the event watcher, whose state
+ * machine, alerts and run log decide (same incident keys as Docker's health events). Pings change
+ * nothing and are not requests: no result records, jobs removed once done.
  */
 export const PINGS_QUEUE = 'helm.pings';
 
@@ -112,9 +113,8 @@ export function pingHandover(
 }
 
 export interface HealthPingsDeps {
-  /** A command connection (BullMQ Queue) and a blocking one (Worker). */
+  /** A command connection (the schedulers' BullMQ Queue; workers/pings.ts consumes the jobs). */
   connection: Redis;
-  blockingConnection: Redis;
   prefix: string;
   host: string;
   docker: Pick<DockerReads, 'inspectContainer'>;
@@ -125,6 +125,8 @@ export interface HealthPingsDeps {
 }
 
 export interface HealthPings {
+  /** Pings one service's running containers; a verdict that changed goes to the event watcher. */
+  ping(service: string): Promise<void>;
   /** Matches the schedulers with the managed containers now (also runs every syncMs). */
   sync(): Promise<void>;
   /** Scheduler id → interval (ms) of the services pinged now. */
@@ -197,20 +199,6 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
     );
   }
 
-  const worker = new Worker(
-    PINGS_QUEUE,
-    async (job) => {
-      const data = job.data as { host?: string; service?: string };
-      if (data.host !== deps.host || typeof data.service !== 'string') return;
-      await ping(data.service);
-    },
-    { connection: deps.blockingConnection, prefix, concurrency: 8 },
-  );
-  worker.on('error', (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'));
-  worker.on('failed', (job, err) =>
-    deps.logger.warn({ err, service: job?.data?.service }, 'monitor: a health ping failed'),
-  );
-
   async function doSync() {
     const snap = deps.watcher.snapshot();
     const ids = new Set(snap.map((c) => c.id));
@@ -274,6 +262,7 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
   timer.unref?.();
 
   return {
+    ping,
     sync,
     scheduled: () => scheduled,
     states: () =>
@@ -285,7 +274,6 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
       // The schedulers are this process's: another run of this host starts its own.
       for (const id of scheduled.keys()) await queue.removeJobScheduler(id).catch(() => undefined);
       scheduled.clear();
-      await worker.close();
       await queue.close();
     },
   };
