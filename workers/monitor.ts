@@ -118,7 +118,7 @@ export interface Monitor {
   close(): Promise<void>;
 }
 
-/** The executor's lease is named `<host>/<service>` with host "local" (helm.ts LOCAL_HOST). */
+/** The executor's lease is named `<host>/<service>` with host "local" (src/wiring/parts.ts LOCAL_HOST). */
 const LEASE_HOST = 'local';
 
 /**
