@@ -253,6 +253,19 @@ export function step(
     }
   };
 
+  /** An exit held for its stop or destroy: Helm's own, or the owner stopping (removing) it. */
+  const settlePendingExit = (action: 'stop' | 'destroy', at: number) => {
+    if (!s.pendingDie) return;
+    if (s.intendedSeen) decisions.push({ kind: 'intended', action, at });
+    else
+      decisions.push({
+        kind: 'stopped_by_owner',
+        at: s.pendingDie.at,
+        exitCode: s.pendingDie.exitCode,
+        removed: action === 'destroy',
+      });
+  };
+
   const maybeRecovered = (now: number) => {
     if (s.phase !== 'recovering' || !s.incident || s.startedAt === null) return;
     if (facts.hasDockerHealthcheck && s.healthyAt === null) return;
@@ -343,14 +356,7 @@ export function step(
     }
     case 'stop': {
       if (s.phase === 'exit_pending' && s.pendingDie) {
-        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'stop', at: e.at });
-        else
-          decisions.push({
-            kind: 'stopped_by_owner',
-            at: s.pendingDie.at,
-            exitCode: s.pendingDie.exitCode,
-            removed: false,
-          });
+        settlePendingExit('stop', e.at);
         s.phase = s.incident ? 'down' : 'stopped';
         s.pendingDie = null;
         s.startedAt = null;
@@ -361,16 +367,7 @@ export function step(
       break;
     }
     case 'destroy': {
-      if (s.phase === 'exit_pending' && s.pendingDie) {
-        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'destroy', at: e.at });
-        else
-          decisions.push({
-            kind: 'stopped_by_owner',
-            at: s.pendingDie.at,
-            exitCode: s.pendingDie.exitCode,
-            removed: true,
-          });
-      }
+      if (s.phase === 'exit_pending' && s.pendingDie) settlePendingExit('destroy', e.at);
       if (s.incident) {
         decisions.push({ kind: 'removed', incidentKey: s.incident.key, intended: s.intendedSeen, at: e.at });
         s.incident = null;

@@ -19,6 +19,7 @@ import {
   type ResourceRule,
   type RuleEmit,
   type RuleState,
+  ruleDetails,
 } from './resource-rules.js';
 
 /**
@@ -162,12 +163,7 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
     const what = `${kind === 'cpu_high' ? 'CPU' : 'memory'} of container ${s.name} on ${deps.host}`;
     const dedup = `${kind}:${deps.host}:${s.name}:${e.since}`;
     const details = {
-      value,
-      threshold: rule.threshold,
-      clear_below: rule.threshold - rule.hysteresis,
-      window_ms: rule.windowMs,
-      since: new Date(e.since).toISOString(),
-      host: deps.host,
+      ...ruleDetails(e, rule, deps.host),
       container: s.name,
       container_id: s.id.slice(0, 12),
       service: s.service,

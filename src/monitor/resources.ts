@@ -15,6 +15,7 @@ import {
   type ResourceRules,
   type RuleEmit,
   type RuleState,
+  ruleDetails,
 } from './resource-rules.js';
 
 /**
@@ -189,15 +190,7 @@ export function startResourceMonitor(deps: ResourceMonitorDeps): ResourceMonitor
   ): { alert: AlertInput; log: RunLogEntryInput } {
     const value = Math.round(emit.value * 10) / 10;
     const dedup = `${KIND[metric]}:${deps.host}:${key === metric ? '' : `${key.slice(metric.length + 1)}:`}${emit.since}`;
-    const details = {
-      value,
-      threshold: rule.threshold,
-      clear_below: rule.threshold - rule.hysteresis,
-      window_ms: rule.windowMs,
-      since: new Date(emit.since).toISOString(),
-      host: deps.host,
-      ...extra,
-    };
+    const details = { ...ruleDetails(emit, rule, deps.host), ...extra };
     if (emit.type === 'resolve') {
       const message = `${what} is back to ${value} % (below ${rule.threshold - rule.hysteresis} %) after ${formatDuration(emit.durationMs)} above ${rule.threshold} %`;
       return {

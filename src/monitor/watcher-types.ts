@@ -46,6 +46,16 @@ export interface WatcherLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** What each of the monitor's watches reports through: alerts, the run log, the clock, a logger, the host. */
+export interface WatchOutputs {
+  alerts: Pick<AlertSender, 'send'>;
+  runLog: Pick<RunLog, 'append'>;
+  clock: Clock;
+  logger: WatcherLogger;
+  /** The host's name, in dedup keys and messages. */
+  host: string;
+}
+
 export type RestartOutcome = 'restarted' | 'busy' | 'running';
 
 /** What a health ping concluded (after its retries). */
