@@ -248,35 +248,28 @@ export function step(
   // Only a stop sequence latches: health events during Helm's own health gate must not make a later
   // crash of this run look intended.
   if (e.intended && STOP_SEQUENCE.has(e.action)) s.intendedSeen = true;
-  switch (e.action) {
-    case 'start':
-      onStart(st, e);
-      break;
-    case 'restart':
-      // Always follows its start, which did the work; it ends a restart of the monitor's own.
-      s.ownRestart = null;
-      break;
-    case 'kill':
-      s.kill = { at: e.at, signal: e.signal ?? null };
-      break;
-    case 'oom':
-      s.oom = true;
-      break;
-    case 'die':
-      onDie(st, e);
-      break;
-    case 'stop':
-      onStop(st, e);
-      break;
-    case 'destroy':
-      onDestroy(st, e);
-      break;
-    case 'health_status':
-      onHealthStatus(st, e);
-      break;
-  }
+  ON_EVENT[e.action](st, e);
   return done(st);
 }
+
+/** What each Docker event does to the state. */
+const ON_EVENT: Readonly<Record<EventInput['action'], (st: Stepping, e: EventInput) => void>> = {
+  start: onStart,
+  // Always follows its start, which did the work; it ends a restart of the monitor's own.
+  restart: ({ s }) => {
+    s.ownRestart = null;
+  },
+  kill: ({ s }, e) => {
+    s.kill = { at: e.at, signal: e.signal ?? null };
+  },
+  oom: ({ s }) => {
+    s.oom = true;
+  },
+  die: onDie,
+  stop: onStop,
+  destroy: onDestroy,
+  health_status: onHealthStatus,
+};
 
 function onStart(st: Stepping, e: EventInput) {
   const { s } = st;

@@ -11,6 +11,7 @@ import type {
 import type { RunLog, RunLogEntryInput } from '../runlog/index.js';
 import type { EventWatcher, WatcherLogger } from './event-watcher.js';
 import { alertTarget, formatDuration } from './monitor-alerts.js';
+import { singleFlight } from './single-flight.js';
 import {
   DEFAULT_RESOURCE_RULES,
   evaluateRule,
@@ -126,13 +127,7 @@ export function startContainerStats(deps: ContainerStatsDeps): ContainerStatsWat
     retryAfter: new Map(),
     closed: false,
   };
-  let syncing: Promise<void> | null = null;
-  function sync(): Promise<void> {
-    syncing ??= syncStreams(st).finally(() => {
-      syncing = null;
-    });
-    return syncing;
-  }
+  const sync = singleFlight(() => syncStreams(st)).run;
 
   const tick = () =>
     void sync().catch((err) => deps.logger.warn({ err }, 'monitor: syncing the container stats failed'));

@@ -8,6 +8,7 @@ import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
 import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.js';
+import { singleFlight } from './single-flight.js';
 
 /**
  * Health pings: a BullMQ job scheduler per managed service on the private queue `helm.pings` runs
@@ -175,13 +176,8 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
     states: new Map(),
     closed: false,
   };
-  let syncing: Promise<void> | null = null;
-  function sync(): Promise<void> {
-    syncing ??= syncSchedulers(p).finally(() => {
-      syncing = null;
-    });
-    return syncing;
-  }
+  const syncing = singleFlight(() => syncSchedulers(p));
+  const sync = syncing.run;
 
   // Schedulers a previous run of this host left behind are replaced by what runs now.
   for (const s of await p.queue.getJobSchedulers(0, -1)) {
@@ -203,7 +199,7 @@ export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPin
     async close() {
       p.closed = true;
       clearInterval(timer);
-      await syncing?.catch(() => undefined);
+      await syncing.current()?.catch(() => undefined);
       // The schedulers are this process's: another run of this host starts its own.
       for (const id of p.scheduled.keys()) await p.queue.removeJobScheduler(id).catch(() => undefined);
       p.scheduled.clear();
