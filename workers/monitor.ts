@@ -14,6 +14,7 @@ import {
 import type { IsIntended } from '../src/monitor/intended.js';
 import { type HealthPings, type PingRules, startHealthPings } from '../src/monitor/pings.js';
 import { makeBlockingConnection, makeCommandConnection } from '../src/bus/redis-connection.js';
+import type { RunningWorker } from '../src/bus/start-worker.js';
 import { QUEUE } from '../src/bus/queue-names.js';
 import { type ContainerStatsWatch, startContainerStats } from '../src/monitor/container-stats.js';
 import { type LogGrowthRules, type LogGrowthWatch, startLogGrowthWatch } from '../src/monitor/log-growth.js';
@@ -30,6 +31,7 @@ import {
 } from '../src/monitor/resources.js';
 import type { ClassificationRule } from '../src/policy/environment-of.js';
 import type { RunLog } from '../src/runlog/index.js';
+import { startPingsWorker } from './pings.js';
 
 /**
  * The monitor: Docker events → downtime/unhealthy/recovered alerts within a second, owner stops as
@@ -116,15 +118,108 @@ export interface Monitor {
   close(): Promise<void>;
 }
 
-/** The executor's lease is named `<host>/<service>` with host "local" (helm.ts LOCAL_HOST). */
+/** The executor's lease is named `<host>/<service>` with host "local" (src/wiring/parts.ts LOCAL_HOST). */
 const LEASE_HOST = 'local';
 
+/**
+ * The monitor's steps, in order: the event watcher (and its first reconcile), host resources, health
+ * pings and their worker, log growth, the helm.actions backlog, per-container stats, the report for
+ * doctor. Each is optional but the watcher; close() stops them in reverse.
+ */
 export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
+  const redis = redisConnections(deps);
+  const watcher = startEventWatcher({
+    events: deps.events,
+    docker: deps.docker,
+    scope: deps.scope,
+    classification: deps.classification,
+    isIntended: deps.isIntended,
+    alerts: deps.alerts,
+    runLog: deps.runLog,
+    clock: deps.clock,
+    logger: deps.logger,
+    restartContainer: guardedRestart(deps),
+    host: deps.host,
+    ...(deps.rules ? { rules: deps.rules } : {}),
+  });
+  await watcher.ready;
+  const resources = await startResources(deps);
+  const pings = await startPings(deps, watcher, redis);
+  const logGrowth = startLogGrowth(deps);
+  const backlog = startBacklog(deps, redis);
+  const containerStats = startStats(deps, watcher);
+  const queueBacklog = backlog?.watch ?? null;
+  const report = startReport(deps, redis, () => ({
+    containers: containerStats?.latest() ?? [],
+    pings: pings ? [...pings.pings.states()].map(([id, s]) => ({ id, ...s })) : [],
+    queues: queueBacklog ? { actions: queueBacklog.phase() } : null,
+  }));
+
+  return {
+    watcher,
+    resources,
+    pings: pings?.pings ?? null,
+    logGrowth,
+    queueBacklog,
+    containerStats,
+    publishReport: report ? report.publishNow : null,
+    async close() {
+      report?.close();
+      resources?.close();
+      logGrowth?.close();
+      queueBacklog?.close();
+      containerStats?.close();
+      await backlog?.queue.close().catch(() => undefined);
+      await pings?.pings
+        .close()
+        .catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
+      await pings?.worker
+        .close()
+        .catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
+      await watcher.close();
+      redis.disconnectAll();
+    },
+  };
+}
+
+interface RedisConnections {
+  command(name: string): ReturnType<typeof makeCommandConnection>;
+  blocking(name: string): ReturnType<typeof makeBlockingConnection>;
+  disconnectAll(): void;
+}
+
+/** The monitor's own Redis connections (named per host), all disconnected when it closes. */
+function redisConnections(deps: MonitorDeps): RedisConnections {
+  const opened: Array<{ disconnect(): void }> = [];
+  const url = deps.bus?.redisUrl ?? '';
+  return {
+    command(name) {
+      const c = makeCommandConnection(url, `${name}-${deps.host}`);
+      opened.push(c);
+      return c;
+    },
+    blocking(name) {
+      const c = makeBlockingConnection(url, `${name}-${deps.host}`);
+      opened.push(c);
+      return c;
+    },
+    disconnectAll() {
+      for (const c of opened) c.disconnect();
+    },
+  };
+}
+
+/**
+ * Dev auto-restart, under the service's lease so that it never runs beside an operation; null with a
+ * read-only Docker or without leases (the monitor then restarts nothing).
+ */
+function guardedRestart(
+  deps: MonitorDeps,
+): ((id: string, service: string) => Promise<RestartOutcome>) | null {
   const restart = deps.docker.restartContainer?.bind(deps.docker);
   const leases = deps.leases;
-
-  async function guardedRestart(id: string, service: string): Promise<RestartOutcome> {
-    if (!restart || !leases) throw new Error('this Helm runs with a read-only Docker: it restarts nothing');
+  if (!restart || !leases) return null;
+  return async (id, service) => {
     const lease = await leases.tryAcquire(`${LEASE_HOST}/${service}`, `monitor-${randomUUID()}`);
     if (!lease) return 'busy';
     try {
@@ -137,159 +232,136 @@ export async function startMonitor(deps: MonitorDeps): Promise<Monitor> {
     } finally {
       await lease.release().catch(() => undefined);
     }
-  }
+  };
+}
 
-  const watcher = startEventWatcher({
-    events: deps.events,
+/** Host CPU, memory and disk (Helm's memory folder and Docker's root among the disks). */
+async function startResources(deps: MonitorDeps): Promise<ResourceMonitor | null> {
+  if (deps.resources === false) return null;
+  const opts = deps.resources ?? {};
+  let source = opts.source;
+  if (!source) {
+    const dockerRootDir = await deps.docker
+      .info()
+      .then((i) => i.dockerRootDir)
+      .catch(() => '/var/lib/docker');
+    source = makeHostMetricsSource(
+      defaultDiskPaths({ hostRoot: deps.hostRoot ?? '/', dockerRootDir, memoryDir: deps.memoryDir }),
+    );
+  }
+  return startResourceMonitor({
+    source,
+    clock: deps.clock,
+    alerts: deps.alerts,
+    runLog: deps.runLog,
+    logger: deps.logger,
+    host: deps.host,
+    ...(opts.rules ? { rules: opts.rules } : {}),
+    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+    ...(opts.diskCriticalPercent !== undefined ? { diskCriticalPercent: opts.diskCriticalPercent } : {}),
+  });
+}
+
+/** The pings' schedulers (src/monitor/pings.ts) and the worker that runs them (workers/pings.ts). */
+async function startPings(
+  deps: MonitorDeps,
+  watcher: EventWatcher,
+  redis: RedisConnections,
+): Promise<{ pings: HealthPings; worker: RunningWorker } | null> {
+  if (!deps.bus || deps.pings === false) return null;
+  const connection = redis.command('helm-pings');
+  const blockingConnection = redis.blocking('helm-pings-w');
+  const pings = await startHealthPings({
+    connection,
+    prefix: deps.bus.prefix,
+    host: deps.host,
+    docker: deps.docker,
+    watcher,
+    clock: deps.clock,
+    logger: deps.logger,
+    ...(deps.pings ? { rules: deps.pings } : {}),
+  });
+  const worker = startPingsWorker({
+    blockingConnection,
+    prefix: deps.bus.prefix,
+    host: deps.host,
+    pings,
+    logger: deps.logger,
+  });
+  return { pings, worker };
+}
+
+function startLogGrowth(deps: MonitorDeps): LogGrowthWatch | null {
+  if (deps.logGrowth === false) return null;
+  return startLogGrowthWatch({
     docker: deps.docker,
     scope: deps.scope,
-    classification: deps.classification,
-    isIntended: deps.isIntended,
     alerts: deps.alerts,
     runLog: deps.runLog,
     clock: deps.clock,
     logger: deps.logger,
-    restartContainer: restart && leases ? guardedRestart : null,
     host: deps.host,
-    ...(deps.rules ? { rules: deps.rules } : {}),
+    hostRoot: deps.hostRoot ?? '/',
+    ...(deps.logGrowth ? { rules: deps.logGrowth } : {}),
   });
-  await watcher.ready;
+}
 
-  let resources: ResourceMonitor | null = null;
-  if (deps.resources !== false) {
-    const opts = deps.resources ?? {};
-    let source = opts.source;
-    if (!source) {
-      const dockerRootDir = await deps.docker
-        .info()
-        .then((i) => i.dockerRootDir)
-        .catch(() => '/var/lib/docker');
-      source = makeHostMetricsSource(
-        defaultDiskPaths({ hostRoot: deps.hostRoot ?? '/', dockerRootDir, memoryDir: deps.memoryDir }),
-      );
-    }
-    resources = startResourceMonitor({
-      source,
-      clock: deps.clock,
-      alerts: deps.alerts,
-      runLog: deps.runLog,
-      logger: deps.logger,
-      host: deps.host,
-      ...(opts.rules ? { rules: opts.rules } : {}),
-      ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-      ...(opts.diskCriticalPercent !== undefined ? { diskCriticalPercent: opts.diskCriticalPercent } : {}),
-    });
-  }
+/** helm.actions' backlog (helm_degraded when it keeps growing), through a Queue of the monitor's own. */
+function startBacklog(
+  deps: MonitorDeps,
+  redis: RedisConnections,
+): { watch: QueueBacklogWatch; queue: Queue } | null {
+  if (!deps.bus || deps.queueBacklog === false) return null;
+  const connection = redis.command('helm-monitor-queues');
+  const queue = new Queue(QUEUE.actions, { connection, prefix: deps.bus.prefix });
+  const watch = startQueueBacklogWatch({
+    queue,
+    alerts: deps.alerts,
+    runLog: deps.runLog,
+    clock: deps.clock,
+    logger: deps.logger,
+    host: deps.host,
+    ...(deps.queueBacklog?.intervalMs !== undefined ? { intervalMs: deps.queueBacklog.intervalMs } : {}),
+  });
+  return { watch, queue };
+}
 
-  const redisConnections: Array<{ disconnect(): void }> = [];
-  let pings: HealthPings | null = null;
-  if (deps.bus && deps.pings !== false) {
-    const connection = makeCommandConnection(deps.bus.redisUrl, `helm-pings-${deps.host}`);
-    const blockingConnection = makeBlockingConnection(deps.bus.redisUrl, `helm-pings-w-${deps.host}`);
-    redisConnections.push(connection, blockingConnection);
-    pings = await startHealthPings({
-      connection,
-      blockingConnection,
-      prefix: deps.bus.prefix,
-      host: deps.host,
-      docker: deps.docker,
-      watcher,
-      clock: deps.clock,
-      logger: deps.logger,
-      ...(deps.pings ? { rules: deps.pings } : {}),
-    });
-  }
-
-  const logGrowth =
-    deps.logGrowth === false
-      ? null
-      : startLogGrowthWatch({
-          docker: deps.docker,
-          scope: deps.scope,
-          alerts: deps.alerts,
-          runLog: deps.runLog,
-          clock: deps.clock,
-          logger: deps.logger,
-          host: deps.host,
-          hostRoot: deps.hostRoot ?? '/',
-          ...(deps.logGrowth ? { rules: deps.logGrowth } : {}),
-        });
-
-  let queueBacklog: QueueBacklogWatch | null = null;
-  let actionsQueue: Queue | null = null;
-  if (deps.bus && deps.queueBacklog !== false) {
-    const connection = makeCommandConnection(deps.bus.redisUrl, `helm-monitor-queues-${deps.host}`);
-    redisConnections.push(connection);
-    actionsQueue = new Queue(QUEUE.actions, { connection, prefix: deps.bus.prefix });
-    queueBacklog = startQueueBacklogWatch({
-      queue: actionsQueue,
-      alerts: deps.alerts,
-      runLog: deps.runLog,
-      clock: deps.clock,
-      logger: deps.logger,
-      host: deps.host,
-      ...(deps.queueBacklog?.intervalMs !== undefined ? { intervalMs: deps.queueBacklog.intervalMs } : {}),
-    });
-  }
-
-  let containerStats: ContainerStatsWatch | null = null;
+/** Per-container CPU and memory through Docker's stats streams; the rules default to the host's. */
+function startStats(deps: MonitorDeps, watcher: EventWatcher): ContainerStatsWatch | null {
   const streamStats = deps.events.streamContainerStats?.bind(deps.events);
-  if (deps.containerStats !== false && streamStats) {
-    const hostRules = deps.resources ? deps.resources.rules : undefined;
-    const own = deps.containerStats ? deps.containerStats.rules : undefined;
-    const cpu = own?.cpu ?? hostRules?.cpu;
-    const memory = own?.memory ?? hostRules?.memory;
-    containerStats = startContainerStats({
-      events: { streamContainerStats: streamStats },
-      docker: deps.docker,
-      watcher,
-      alerts: deps.alerts,
-      runLog: deps.runLog,
-      clock: deps.clock,
-      logger: deps.logger,
-      host: deps.host,
-      rules: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) },
-      ...(deps.containerStats?.syncMs !== undefined ? { syncMs: deps.containerStats.syncMs } : {}),
-    });
-  }
-
-  let report: ReturnType<typeof startMonitorReport> | null = null;
-  if (deps.bus) {
-    const redis = makeCommandConnection(deps.bus.redisUrl, `helm-monitor-report-${deps.host}`);
-    redisConnections.push(redis);
-    report = startMonitorReport({
-      redis,
-      prefix: deps.bus.prefix,
-      host: deps.host,
-      clock: deps.clock,
-      logger: deps.logger,
-      ...(deps.reportIntervalMs !== undefined ? { intervalMs: deps.reportIntervalMs } : {}),
-      read: () => ({
-        containers: containerStats?.latest() ?? [],
-        pings: pings ? [...pings.states()].map(([id, s]) => ({ id, ...s })) : [],
-        queues: queueBacklog ? { actions: queueBacklog.phase() } : null,
-      }),
-    });
-  }
-
-  return {
+  if (deps.containerStats === false || !streamStats) return null;
+  const hostRules = deps.resources ? deps.resources.rules : undefined;
+  const own = deps.containerStats ? deps.containerStats.rules : undefined;
+  const cpu = own?.cpu ?? hostRules?.cpu;
+  const memory = own?.memory ?? hostRules?.memory;
+  return startContainerStats({
+    events: { streamContainerStats: streamStats },
+    docker: deps.docker,
     watcher,
-    resources,
-    pings,
-    logGrowth,
-    queueBacklog,
-    containerStats,
-    publishReport: report ? report.publishNow : null,
-    async close() {
-      report?.close();
-      resources?.close();
-      logGrowth?.close();
-      queueBacklog?.close();
-      containerStats?.close();
-      await actionsQueue?.close().catch(() => undefined);
-      await pings?.close().catch((err) => deps.logger.warn({ err }, 'monitor: closing the pings failed'));
-      await watcher.close();
-      for (const c of redisConnections) c.disconnect();
-    },
-  };
+    alerts: deps.alerts,
+    runLog: deps.runLog,
+    clock: deps.clock,
+    logger: deps.logger,
+    host: deps.host,
+    rules: { ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) },
+    ...(deps.containerStats?.syncMs !== undefined ? { syncMs: deps.containerStats.syncMs } : {}),
+  });
+}
+
+/** The monitor's report in Redis for doctor and the status page (needs `bus`). */
+function startReport(
+  deps: MonitorDeps,
+  redis: RedisConnections,
+  read: Parameters<typeof startMonitorReport>[0]['read'],
+): ReturnType<typeof startMonitorReport> | null {
+  if (!deps.bus) return null;
+  return startMonitorReport({
+    redis: redis.command('helm-monitor-report'),
+    prefix: deps.bus.prefix,
+    host: deps.host,
+    clock: deps.clock,
+    logger: deps.logger,
+    ...(deps.reportIntervalMs !== undefined ? { intervalMs: deps.reportIntervalMs } : {}),
+    read,
+  });
 }

@@ -1,7 +1,7 @@
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-/** A Redis connection the monitor hands through to its ping queue (it never calls Redis itself). */
+/** A Redis connection the monitor hands through to its ping schedulers (it never calls Redis itself). */
 export type PingConnection = Redis;
 
 export interface PingJobData {
@@ -9,40 +9,28 @@ export interface PingJobData {
   service: string;
 }
 
-/** The health pings' repeating jobs (monitor/pings.ts): one scheduler per service, run by `onPing`. */
-export interface PingQueue {
+/**
+ * The health pings' repeating jobs (monitor/pings.ts decides which): one scheduler per service. The
+ * jobs are consumed by workers/pings.ts, through bus/start-worker.ts's makeWorker (the one place a
+ * BullMQ Worker is made).
+ */
+export interface PingSchedulers {
   /** Repeats a `ping` job with `data` every `everyMs` under scheduler `id` (replacing one with that id). */
   upsertScheduler(id: string, everyMs: number, data: PingJobData): Promise<void>;
   removeScheduler(id: string): Promise<void>;
   /** Every scheduler on the queue, this process's or a previous run's. */
   schedulerIds(): Promise<string[]>;
-  /** Stops the worker, then the queue (the connections stay open: they are the caller's). */
+  /** Closes the queue (the connection stays open: it is the caller's). */
   close(): Promise<void>;
 }
 
-export interface PingQueueOptions {
+/** The BullMQ adapter of PingSchedulers: a Queue's job schedulers. */
+export function openPingSchedulers(opts: {
   name: string;
   prefix: string;
-  /** A command connection (the Queue) and a blocking one (the Worker). */
   connection: PingConnection;
-  blockingConnection: PingConnection;
-  concurrency: number;
-  /** Runs one ping job; the data is as stored (unchecked). */
-  onPing(data: unknown): Promise<void>;
-  onError(err: Error): void;
-  onFailed(err: Error, data: unknown): void;
-}
-
-/** The BullMQ adapter of PingQueue: a Queue for the schedulers and a Worker that runs their jobs. */
-export function openPingQueue(opts: PingQueueOptions): PingQueue {
+}): PingSchedulers {
   const queue = new Queue(opts.name, { connection: opts.connection, prefix: opts.prefix });
-  const worker = new Worker(opts.name, async (job) => opts.onPing(job.data), {
-    connection: opts.blockingConnection,
-    prefix: opts.prefix,
-    concurrency: opts.concurrency,
-  });
-  worker.on('error', (err) => opts.onError(err));
-  worker.on('failed', (job, err) => opts.onFailed(err, job?.data));
   return {
     async upsertScheduler(id, everyMs, data) {
       await queue.upsertJobScheduler(
@@ -58,7 +46,6 @@ export function openPingQueue(opts: PingQueueOptions): PingQueue {
       return (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
     },
     async close() {
-      await worker.close();
       await queue.close();
     },
   };

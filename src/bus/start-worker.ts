@@ -1,4 +1,4 @@
-import { type Processor, Worker } from 'bullmq';
+import { type Processor, Worker, type WorkerOptions } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log/logger.js';
 import { makeBlockingConnection } from './redis-connection.js';
@@ -22,7 +22,7 @@ export function startWorker(
 ): RunningWorker {
   const connection = makeBlockingConnection(config.redisUrl, `helm-${queue}-${config.instance}`);
   const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
-  const worker = new Worker(queue, processor, {
+  const worker = makeWorker(queue, processor, {
     connection,
     prefix: config.queuePrefix,
     concurrency: opts.concurrency,
@@ -41,4 +41,13 @@ export function startWorker(
       connection.disconnect();
     },
   };
+}
+
+/**
+ * The one place Helm constructs a BullMQ Worker (the architecture's rule): the public and exec queues
+ * through startWorker above, the monitor's private helm.pings (workers/pings.ts) with its own prefix
+ * and connection.
+ */
+export function makeWorker(queue: string, processor: Processor, options: WorkerOptions): Worker {
+  return new Worker(queue, processor, options);
 }

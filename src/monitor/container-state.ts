@@ -19,6 +19,9 @@
  * then until Docker's `restart` event (or the start that follows the restart's own kill), a `kill` is
  * Helm's, and the die/stop after it are too (never `stopped_by_owner`). A `die` without a kill is
  * still a crash: that is how a crash-looping container dies right after Helm started it.
+ *
+ * Over 400 lines on purpose: one state machine, its inputs, decisions and the step per event are
+ * read together (step() dispatches to onStart, onDie, onStop, onDestroy, onHealthStatus).
  */
 
 export type Environment = 'production' | 'staging' | 'dev';
@@ -199,88 +202,43 @@ export function incidentKey(
   return `${kind}:${facts.service}:${facts.id.slice(0, 12)}:${since}`;
 }
 
+type EventInput = Extract<MonitorInput, { type: 'event' }>;
+
+/** One step in the making: the state it changes, the decisions it collects, whether to forget. */
+interface Stepping {
+  s: ContainerState;
+  facts: ContainerFacts;
+  rules: ContainerRules;
+  decisions: Decision[];
+  forget: boolean;
+}
+
 export function step(
   prev: ContainerState,
   facts: ContainerFacts,
   input: MonitorInput,
   rules: ContainerRules = DEFAULT_CONTAINER_RULES,
 ): StepResult {
-  const s: ContainerState = { ...prev, crashes: [...prev.crashes] };
-  const decisions: Decision[] = [];
-  let forget = false;
-
-  const goDown = (at: number, cause: DownCause, exitCode: number | null, reconciled: boolean) => {
-    s.crashes = [...s.crashes.filter((t) => t > at - rules.crashLoopWindowMs), at];
-    const continued = s.incident !== null;
-    let alert = false;
-    if (!s.incident) {
-      s.incident = {
-        key: incidentKey('downtime', facts, at),
-        opened: 'downtime',
-        downAlerted: true,
-        crashLoopRaised: false,
-        since: at,
-      };
-      alert = true;
-    } else if (!s.incident.downAlerted) {
-      s.incident = { ...s.incident, downAlerted: true };
-      alert = true;
-    }
-    s.phase = 'down';
-    s.pendingDie = null;
-    s.startedAt = null;
-    s.healthyAt = null;
-    const incident = s.incident;
-    decisions.push({
-      kind: 'down',
-      cause,
-      exitCode,
-      since: incident.since,
-      incidentKey: incident.key,
-      continued,
-      alert,
-      crashesInWindow: s.crashes.length,
-      reconciled,
-    });
-    if (s.crashes.length > rules.maxRestarts && !incident.crashLoopRaised) {
-      s.incident = { ...incident, crashLoopRaised: true };
-      decisions.push({
-        kind: 'crash_loop',
-        incidentKey: incident.key,
-        crashesInWindow: s.crashes.length,
-        since: incident.since,
-      });
-    }
+  const st: Stepping = {
+    s: { ...prev, crashes: [...prev.crashes] },
+    facts,
+    rules,
+    decisions: [],
+    forget: false,
   };
-
-  const maybeRecovered = (now: number) => {
-    if (s.phase !== 'recovering' || !s.incident || s.startedAt === null) return;
-    if (facts.hasDockerHealthcheck && s.healthyAt === null) return;
-    if (now < s.startedAt + rules.recoveryStableMs) return;
-    const backAt = facts.hasDockerHealthcheck ? Math.max(s.startedAt, s.healthyAt ?? 0) : s.startedAt;
-    decisions.push({
-      kind: 'recovered',
-      incidentKey: s.incident.key,
-      opened: s.incident.opened,
-      since: s.incident.since,
-      backAt,
-      outageMs: Math.max(0, backAt - s.incident.since),
-    });
-    s.incident = null;
-    s.phase = 'running';
-  };
+  const { s } = st;
 
   if (input.type === 'tick') {
     if (s.phase === 'exit_pending' && s.pendingDie && input.at >= s.pendingDie.at + rules.ownerStopGraceMs) {
-      goDown(s.pendingDie.at, 'killed', s.pendingDie.exitCode, false);
+      goDown(st, s.pendingDie.at, 'killed', s.pendingDie.exitCode, false);
     }
-    maybeRecovered(input.at);
-    return done();
+    maybeRecovered(st, input.at);
+    return done(st);
   }
 
   if (input.type === 'own_restart') {
     s.ownRestart = input.active ? { killed: false } : null;
-    return done();
+    return done(st);
   }
 
   // The kill of the monitor's own restart is Helm's (and so, through the latch, its die and stop).
@@ -290,142 +248,216 @@ export function step(
   // Only a stop sequence latches: health events during Helm's own health gate must not make a later
   // crash of this run look intended.
   if (e.intended && STOP_SEQUENCE.has(e.action)) s.intendedSeen = true;
-  switch (e.action) {
-    case 'start': {
-      s.kill = null;
-      s.oom = false;
-      s.intendedSeen = false;
-      // The start after the restart's own kill ends it; a start before it (the container was started
-      // again just before Helm's restart reached Docker) does not.
-      if (s.ownRestart?.killed) s.ownRestart = null;
-      s.pendingDie = null;
-      s.startedAt = e.at;
-      s.healthyAt = null;
-      if (s.incident) {
-        s.phase = 'recovering';
-        maybeRecovered(e.at);
-      } else {
-        s.phase = 'running';
-      }
-      break;
-    }
-    case 'restart':
-      // Always follows its start, which did the work; it ends a restart of the monitor's own.
-      s.ownRestart = null;
-      break;
-    case 'kill':
-      s.kill = { at: e.at, signal: e.signal ?? null };
-      break;
-    case 'oom':
-      s.oom = true;
-      break;
-    case 'die': {
-      const exitCode = e.exitCode ?? null;
-      if (s.intendedSeen) {
-        decisions.push({ kind: 'intended', action: 'die', at: e.at });
-        // An incident Helm's own change interrupts (restarting an unhealthy service) stays open.
-        s.phase = s.incident ? 'down' : 'stopped';
-        s.startedAt = null;
-        s.healthyAt = null;
-        break;
-      }
-      if (e.reconciled) {
-        goDown(e.at, s.oom ? 'oom' : 'crash', exitCode, true);
-        break;
-      }
-      if (s.kill !== null && !s.oom) {
-        s.phase = 'exit_pending';
-        s.pendingDie = { at: e.at, exitCode };
-        break;
-      }
-      goDown(e.at, s.oom ? 'oom' : 'crash', exitCode, false);
-      break;
-    }
-    case 'stop': {
-      if (s.phase === 'exit_pending' && s.pendingDie) {
-        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'stop', at: e.at });
-        else
-          decisions.push({
-            kind: 'stopped_by_owner',
-            at: s.pendingDie.at,
-            exitCode: s.pendingDie.exitCode,
-            removed: false,
-          });
-        s.phase = s.incident ? 'down' : 'stopped';
-        s.pendingDie = null;
-        s.startedAt = null;
-      } else if (s.phase === 'down' && s.incident && s.kill !== null && !s.intendedSeen) {
-        // The stop came after the grace: the downtime alert is out; the run log says what it was.
-        decisions.push({ kind: 'late_stop', at: e.at });
-      }
-      break;
-    }
-    case 'destroy': {
-      if (s.phase === 'exit_pending' && s.pendingDie) {
-        if (s.intendedSeen) decisions.push({ kind: 'intended', action: 'destroy', at: e.at });
-        else
-          decisions.push({
-            kind: 'stopped_by_owner',
-            at: s.pendingDie.at,
-            exitCode: s.pendingDie.exitCode,
-            removed: true,
-          });
-      }
-      if (s.incident) {
-        decisions.push({ kind: 'removed', incidentKey: s.incident.key, intended: s.intendedSeen, at: e.at });
-        s.incident = null;
-      }
-      s.phase = 'stopped';
-      forget = true;
-      break;
-    }
-    case 'health_status': {
-      if (e.health === 'unhealthy') {
-        if (s.phase !== 'running') break; // down, recovering or stopped: the incident (if any) says it
-        if (s.intendedSeen || e.intended) {
-          decisions.push({ kind: 'intended', action: 'health_status', at: e.at });
-          break;
-        }
-        s.incident = {
-          key: incidentKey('unhealthy', facts, e.at),
-          opened: 'unhealthy',
-          downAlerted: false,
-          crashLoopRaised: false,
-          since: e.at,
-        };
-        s.phase = 'unhealthy';
-        decisions.push({ kind: 'unhealthy', since: e.at, incidentKey: s.incident.key });
-      } else if (e.health === 'healthy') {
-        if (s.phase === 'unhealthy' && s.incident) {
-          decisions.push({
-            kind: 'recovered',
-            incidentKey: s.incident.key,
-            opened: s.incident.opened,
-            since: s.incident.since,
-            backAt: e.at,
-            outageMs: Math.max(0, e.at - s.incident.since),
-          });
-          s.incident = null;
-          s.phase = 'running';
-        } else if (s.phase === 'recovering') {
-          s.healthyAt ??= e.at;
-          maybeRecovered(e.at);
-        }
-      } else if (s.phase === 'recovering') {
-        s.healthyAt = null; // "starting" again: wait for healthy
-      }
-      break;
-    }
-  }
-  return done();
+  ON_EVENT[e.action](st, e);
+  return done(st);
+}
 
-  function done(): StepResult {
-    let wakeAt: number | null = null;
-    if (s.phase === 'exit_pending' && s.pendingDie) wakeAt = s.pendingDie.at + rules.ownerStopGraceMs;
-    else if (s.phase === 'recovering' && s.startedAt !== null && (!facts.hasDockerHealthcheck || s.healthyAt))
-      wakeAt = s.startedAt + rules.recoveryStableMs;
-    return { state: s, decisions, wakeAt, forget };
+/** What each Docker event does to the state. */
+const ON_EVENT: Readonly<Record<EventInput['action'], (st: Stepping, e: EventInput) => void>> = {
+  start: onStart,
+  // Always follows its start, which did the work; it ends a restart of the monitor's own.
+  restart: ({ s }) => {
+    s.ownRestart = null;
+  },
+  kill: ({ s }, e) => {
+    s.kill = { at: e.at, signal: e.signal ?? null };
+  },
+  oom: ({ s }) => {
+    s.oom = true;
+  },
+  die: onDie,
+  stop: onStop,
+  destroy: onDestroy,
+  health_status: onHealthStatus,
+};
+
+function onStart(st: Stepping, e: EventInput) {
+  const { s } = st;
+  s.kill = null;
+  s.oom = false;
+  s.intendedSeen = false;
+  // The start after the restart's own kill ends it; a start before it (the container was started
+  // again just before Helm's restart reached Docker) does not.
+  if (s.ownRestart?.killed) s.ownRestart = null;
+  s.pendingDie = null;
+  s.startedAt = e.at;
+  s.healthyAt = null;
+  if (s.incident) {
+    s.phase = 'recovering';
+    maybeRecovered(st, e.at);
+  } else {
+    s.phase = 'running';
   }
+}
+
+function onDie(st: Stepping, e: EventInput) {
+  const { s } = st;
+  const exitCode = e.exitCode ?? null;
+  if (s.intendedSeen) {
+    st.decisions.push({ kind: 'intended', action: 'die', at: e.at });
+    // An incident Helm's own change interrupts (restarting an unhealthy service) stays open.
+    s.phase = s.incident ? 'down' : 'stopped';
+    s.startedAt = null;
+    s.healthyAt = null;
+    return;
+  }
+  if (e.reconciled) {
+    goDown(st, e.at, s.oom ? 'oom' : 'crash', exitCode, true);
+    return;
+  }
+  if (s.kill !== null && !s.oom) {
+    s.phase = 'exit_pending';
+    s.pendingDie = { at: e.at, exitCode };
+    return;
+  }
+  goDown(st, e.at, s.oom ? 'oom' : 'crash', exitCode, false);
+}
+
+function onStop(st: Stepping, e: EventInput) {
+  const { s } = st;
+  if (s.phase === 'exit_pending' && s.pendingDie) {
+    settlePendingExit(st, 'stop', e.at);
+    s.phase = s.incident ? 'down' : 'stopped';
+    s.pendingDie = null;
+    s.startedAt = null;
+  } else if (s.phase === 'down' && s.incident && s.kill !== null && !s.intendedSeen) {
+    // The stop came after the grace: the downtime alert is out; the run log says what it was.
+    st.decisions.push({ kind: 'late_stop', at: e.at });
+  }
+}
+
+function onDestroy(st: Stepping, e: EventInput) {
+  const { s } = st;
+  if (s.phase === 'exit_pending' && s.pendingDie) settlePendingExit(st, 'destroy', e.at);
+  if (s.incident) {
+    st.decisions.push({ kind: 'removed', incidentKey: s.incident.key, intended: s.intendedSeen, at: e.at });
+    s.incident = null;
+  }
+  s.phase = 'stopped';
+  st.forget = true;
+}
+
+function onHealthStatus(st: Stepping, e: EventInput) {
+  const { s } = st;
+  if (e.health === 'unhealthy') {
+    if (s.phase !== 'running') return; // down, recovering or stopped: the incident (if any) says it
+    if (s.intendedSeen || e.intended) {
+      st.decisions.push({ kind: 'intended', action: 'health_status', at: e.at });
+      return;
+    }
+    s.incident = {
+      key: incidentKey('unhealthy', st.facts, e.at),
+      opened: 'unhealthy',
+      downAlerted: false,
+      crashLoopRaised: false,
+      since: e.at,
+    };
+    s.phase = 'unhealthy';
+    st.decisions.push({ kind: 'unhealthy', since: e.at, incidentKey: s.incident.key });
+  } else if (e.health === 'healthy') {
+    if (s.phase === 'unhealthy' && s.incident) {
+      st.decisions.push({
+        kind: 'recovered',
+        incidentKey: s.incident.key,
+        opened: s.incident.opened,
+        since: s.incident.since,
+        backAt: e.at,
+        outageMs: Math.max(0, e.at - s.incident.since),
+      });
+      s.incident = null;
+      s.phase = 'running';
+    } else if (s.phase === 'recovering') {
+      s.healthyAt ??= e.at;
+      maybeRecovered(st, e.at);
+    }
+  } else if (s.phase === 'recovering') {
+    s.healthyAt = null; // "starting" again: wait for healthy
+  }
+}
+
+function goDown(st: Stepping, at: number, cause: DownCause, exitCode: number | null, reconciled: boolean) {
+  const { s, facts, rules } = st;
+  s.crashes = [...s.crashes.filter((t) => t > at - rules.crashLoopWindowMs), at];
+  const continued = s.incident !== null;
+  let alert = false;
+  if (!s.incident) {
+    s.incident = {
+      key: incidentKey('downtime', facts, at),
+      opened: 'downtime',
+      downAlerted: true,
+      crashLoopRaised: false,
+      since: at,
+    };
+    alert = true;
+  } else if (!s.incident.downAlerted) {
+    s.incident = { ...s.incident, downAlerted: true };
+    alert = true;
+  }
+  s.phase = 'down';
+  s.pendingDie = null;
+  s.startedAt = null;
+  s.healthyAt = null;
+  const incident = s.incident;
+  st.decisions.push({
+    kind: 'down',
+    cause,
+    exitCode,
+    since: incident.since,
+    incidentKey: incident.key,
+    continued,
+    alert,
+    crashesInWindow: s.crashes.length,
+    reconciled,
+  });
+  if (s.crashes.length > rules.maxRestarts && !incident.crashLoopRaised) {
+    s.incident = { ...incident, crashLoopRaised: true };
+    st.decisions.push({
+      kind: 'crash_loop',
+      incidentKey: incident.key,
+      crashesInWindow: s.crashes.length,
+      since: incident.since,
+    });
+  }
+}
+
+/** An exit held for its stop or destroy: Helm's own, or the owner stopping (removing) it. */
+function settlePendingExit(st: Stepping, action: 'stop' | 'destroy', at: number) {
+  const { s } = st;
+  if (!s.pendingDie) return;
+  if (s.intendedSeen) st.decisions.push({ kind: 'intended', action, at });
+  else
+    st.decisions.push({
+      kind: 'stopped_by_owner',
+      at: s.pendingDie.at,
+      exitCode: s.pendingDie.exitCode,
+      removed: action === 'destroy',
+    });
+}
+
+function maybeRecovered(st: Stepping, now: number) {
+  const { s, facts, rules } = st;
+  if (s.phase !== 'recovering' || !s.incident || s.startedAt === null) return;
+  if (facts.hasDockerHealthcheck && s.healthyAt === null) return;
+  if (now < s.startedAt + rules.recoveryStableMs) return;
+  const backAt = facts.hasDockerHealthcheck ? Math.max(s.startedAt, s.healthyAt ?? 0) : s.startedAt;
+  st.decisions.push({
+    kind: 'recovered',
+    incidentKey: s.incident.key,
+    opened: s.incident.opened,
+    since: s.incident.since,
+    backAt,
+    outageMs: Math.max(0, backAt - s.incident.since),
+  });
+  s.incident = null;
+  s.phase = 'running';
+}
+
+function done({ s, facts, rules, decisions, forget }: Stepping): StepResult {
+  let wakeAt: number | null = null;
+  if (s.phase === 'exit_pending' && s.pendingDie) wakeAt = s.pendingDie.at + rules.ownerStopGraceMs;
+  else if (s.phase === 'recovering' && s.startedAt !== null && (!facts.hasDockerHealthcheck || s.healthyAt))
+    wakeAt = s.startedAt + rules.recoveryStableMs;
+  return { state: s, decisions, wakeAt, forget };
 }
 
 /** Whether Docker's own restart policy brings the container back after this exit (reported, not fought). */

@@ -1,14 +1,12 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
-import type { Clock } from '../base/clock.js';
+import type { AlertInput } from '../bus/alert-sender.js';
 import type { Scope } from '../config/config.js';
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { DockerReads } from '../docker/docker-ports.js';
 import { isManaged } from '../docker/scope.js';
-import type { RunLog } from '../runlog/index.js';
 import { serviceOf } from './container-facts.js';
-import type { WatcherLogger } from './event-watcher.js';
+import type { WatchOutputs } from './watcher-types.js';
 import { alertTarget } from './monitor-alerts.js';
 
 /**
@@ -79,14 +77,9 @@ export function logGrowthAlert(
   };
 }
 
-export interface LogGrowthDeps {
+export interface LogGrowthDeps extends WatchOutputs {
   docker: Pick<DockerReads, 'listContainers' | 'inspectContainer'>;
   scope: Scope;
-  alerts: Pick<AlertSender, 'send'>;
-  runLog: Pick<RunLog, 'append'>;
-  clock: Clock;
-  logger: WatcherLogger;
-  host: string;
   /** Where the host's root is mounted (`/`, or `/host` in a container). */
   hostRoot: string;
   rules?: Partial<LogGrowthRules>;

@@ -1,22 +1,24 @@
 import type { Clock } from '../base/clock.js';
-import { DockerNotFoundError } from '../docker/docker-errors.js';
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { DockerReads } from '../docker/docker-ports.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
+import { openPingSchedulers, type PingConnection, type PingSchedulers } from '../bus/ping-queue.js';
 import { helmKey } from '../bus/queue-names.js';
-import { openPingQueue, type PingConnection } from '../bus/ping-queue.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
 import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.js';
+import { singleFlight } from './single-flight.js';
 
 /**
  * Health pings: a BullMQ job scheduler per managed service on the private queue `helm.pings` runs
- * the executor's health check (lookAtContainer: no stability window) on an interval. Only services
- * whose check is a `ghost.healthcheck` label (http/tcp) are pinged: Docker cannot see those, while a
- * Docker HEALTHCHECK already reaches the monitor as health_status events. A failure counts only
- * after `failuresToCount` in a row; a verdict that changes is handed to the event watcher, whose
- * state machine, alerts and run log decide (same incident keys as Docker's health events). Pings
- * change nothing and are not requests: no result records, jobs removed once done.
+ * the executor's health check (lookAtContainer: no stability window) on an interval; its jobs are
+ * consumed by workers/pings.ts, which calls `ping`. Only services whose check is a
+ * `ghost.healthcheck` label (http/tcp) are pinged: Docker cannot see those, while a Docker
+ * HEALTHCHECK already reaches the monitor as health_status events. A failure counts only after
+ * `failuresToCount` in a row; a verdict that changes is handed to the event watcher, whose state
+ * machine, alerts and run log decide (same incident keys as Docker's health events). Pings change
+ * nothing and are not requests: no result records, jobs removed once done.
  */
 export const PINGS_QUEUE = 'helm.pings';
 
@@ -112,9 +114,8 @@ export function pingHandover(
 }
 
 export interface HealthPingsDeps {
-  /** A command connection (the ping queue's) and a blocking one (its worker's): see bus/ping-queue.ts. */
+  /** A command connection for the schedulers (bus/ping-queue.ts); workers/pings.ts consumes the jobs. */
   connection: PingConnection;
-  blockingConnection: PingConnection;
   prefix: string;
   host: string;
   docker: Pick<DockerReads, 'inspectContainer'>;
@@ -125,6 +126,8 @@ export interface HealthPingsDeps {
 }
 
 export interface HealthPings {
+  /** Pings one service's running containers; a verdict that changed goes to the event watcher. */
+  ping(service: string): Promise<void>;
   /** Matches the schedulers with the managed containers now (also runs every syncMs). */
   sync(): Promise<void>;
   /** Scheduler id → interval (ms) of the services pinged now. */
@@ -143,144 +146,141 @@ interface Known {
   intervalMs: number;
 }
 
-export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPings> {
-  const rules: PingRules = { ...DEFAULT_PING_RULES, ...deps.rules };
-  const prefix = pingsPrefix(deps.prefix, deps.host);
-  const schedulerPrefix = `ping:${deps.host}:`;
-  const known = new Map<string, Known>();
-  const scheduled = new Map<string, number>();
+/** The pings' state, shared by the ping of one service and the schedulers' sync. */
+interface Pings {
+  deps: HealthPingsDeps;
+  rules: PingRules;
+  queue: PingSchedulers;
+  /** This host's schedulers' ids begin with it. */
+  schedulerPrefix: string;
+  /** By container id: its service, its check and its interval (a container's labels never change). */
+  known: Map<string, Known>;
+  /** Scheduler id → interval (ms). */
+  scheduled: Map<string, number>;
   /** By container id: its run (StartedAt) and the ping state of that run. */
-  const states = new Map<
-    string,
-    { run: string; state: PingState; service: string; check: string; sent: string | null }
-  >();
-  let closed = false;
-  let syncing: Promise<void> | null = null;
+  states: Map<string, { run: string; state: PingState; service: string; check: string; sent: string | null }>;
+  closed: boolean;
+}
 
-  async function ping(service: string) {
-    const targets = deps.watcher
-      .snapshot()
-      .filter((c) => c.service === service && PINGED_PHASES.has(c.phase));
-    await Promise.all(
-      targets.map(async (c) => {
-        let info: ContainerInspect;
-        try {
-          info = await deps.docker.inspectContainer(c.id);
-        } catch (err) {
-          if (!(err instanceof DockerNotFoundError)) throw err;
-          return;
-        }
-        const check = pingableCheck(info);
-        if (!check) return;
-        const look = await lookAtContainer(info, deps.clock);
-        // A container that is not running is the events' business (die, stop), not the pings'.
-        if (!look.running || closed) return;
-        const run = info.State.StartedAt ?? '';
-        const prev = states.get(c.id);
-        const same = prev !== undefined && prev.run === run;
-        const r = pingStep(same ? prev.state : PING_UNKNOWN, look.healthy, rules.failuresToCount);
-        // The watcher's phase now (it may have changed while the probe ran).
-        const phase = deps.watcher.snapshot().find((x) => x.id === c.id)?.phase ?? c.phase;
-        const h = pingHandover(r.state.verdict, phase, same ? prev.sent : null);
-        states.set(c.id, { run, state: r.state, service, check, sent: h.sent });
-        if (!h.report) return;
-        const report: HealthReport = {
-          healthy: h.report === 'healthy',
-          at: deps.clock.now().getTime(),
-          check,
-          detail: look.detail,
-          op: info.Config?.Labels?.[HELM_LABEL.op] ?? null,
-        };
-        await deps.watcher.reportHealth(c.id, report);
-      }),
-    );
-  }
-
-  const queue = openPingQueue({
-    name: PINGS_QUEUE,
-    prefix,
-    connection: deps.connection,
-    blockingConnection: deps.blockingConnection,
-    concurrency: 8,
-    async onPing(raw) {
-      const data = raw as { host?: string; service?: string };
-      if (data.host !== deps.host || typeof data.service !== 'string') return;
-      await ping(data.service);
-    },
-    onError: (err) => deps.logger.warn({ err }, 'monitor: the health-ping worker failed'),
-    onFailed: (err, data) =>
-      deps.logger.warn(
-        { err, service: (data as { service?: unknown } | undefined)?.service },
-        'monitor: a health ping failed',
-      ),
-  });
-
-  async function doSync() {
-    const snap = deps.watcher.snapshot();
-    const ids = new Set(snap.map((c) => c.id));
-    for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
-    for (const id of states.keys()) if (!ids.has(id)) states.delete(id);
-    for (const c of snap) {
-      if (known.has(c.id)) continue;
-      // A container's labels and HEALTHCHECK never change: inspect once.
-      const info = await deps.docker.inspectContainer(c.id).catch(() => null);
-      if (!info) continue;
-      known.set(c.id, {
-        service: c.service,
-        check: pingableCheck(info),
-        intervalMs: pingIntervalMs(info.Config?.Labels ?? {}, rules.intervalMs),
-      });
-    }
-    const desired = new Map<string, { service: string; every: number }>();
-    for (const k of known.values()) {
-      if (!k.check) continue;
-      const id = `${schedulerPrefix}${k.service}`;
-      const prev = desired.get(id);
-      desired.set(id, { service: k.service, every: Math.min(prev?.every ?? k.intervalMs, k.intervalMs) });
-    }
-    for (const [id, d] of desired) {
-      if (closed) return;
-      if (scheduled.get(id) === d.every) continue;
-      await queue.upsertScheduler(id, d.every, { host: deps.host, service: d.service });
-      scheduled.set(id, d.every);
-    }
-    for (const id of [...scheduled.keys()]) {
-      if (desired.has(id) || closed) continue;
-      await queue.removeScheduler(id);
-      scheduled.delete(id);
-    }
-  }
-
-  function sync(): Promise<void> {
-    syncing ??= doSync().finally(() => {
-      syncing = null;
-    });
-    return syncing;
-  }
+export async function startHealthPings(deps: HealthPingsDeps): Promise<HealthPings> {
+  const p: Pings = {
+    deps,
+    rules: { ...DEFAULT_PING_RULES, ...deps.rules },
+    queue: openPingSchedulers({
+      name: PINGS_QUEUE,
+      connection: deps.connection,
+      prefix: pingsPrefix(deps.prefix, deps.host),
+    }),
+    schedulerPrefix: `ping:${deps.host}:`,
+    known: new Map(),
+    scheduled: new Map(),
+    states: new Map(),
+    closed: false,
+  };
+  const syncing = singleFlight(() => syncSchedulers(p));
+  const sync = syncing.run;
 
   // Schedulers a previous run of this host left behind are replaced by what runs now.
-  for (const id of await queue.schedulerIds()) {
-    if (id.startsWith(schedulerPrefix)) await queue.removeScheduler(id);
+  for (const id of await p.queue.schedulerIds()) {
+    if (id.startsWith(p.schedulerPrefix)) await p.queue.removeScheduler(id);
   }
   await sync().catch((err) => deps.logger.warn({ err }, 'monitor: could not schedule the health pings'));
   const timer = setInterval(() => {
     void sync().catch((err) => deps.logger.warn({ err }, 'monitor: could not schedule the health pings'));
-  }, rules.syncMs);
+  }, p.rules.syncMs);
   timer.unref?.();
 
   return {
+    ping: (service) => pingService(p, service),
     sync,
-    scheduled: () => scheduled,
+    scheduled: () => p.scheduled,
     states: () =>
-      new Map([...states].map(([id, s]) => [id, { ...s.state, service: s.service, check: s.check }])),
+      new Map([...p.states].map(([id, s]) => [id, { ...s.state, service: s.service, check: s.check }])),
     async close() {
-      closed = true;
+      p.closed = true;
       clearInterval(timer);
-      await syncing?.catch(() => undefined);
+      await syncing.current()?.catch(() => undefined);
       // The schedulers are this process's: another run of this host starts its own.
-      for (const id of scheduled.keys()) await queue.removeScheduler(id).catch(() => undefined);
-      scheduled.clear();
-      await queue.close();
+      for (const id of p.scheduled.keys()) await p.queue.removeScheduler(id).catch(() => undefined);
+      p.scheduled.clear();
+      await p.queue.close();
     },
   };
+}
+
+/** Pings the service's containers that are up; a verdict that changed goes to the event watcher. */
+async function pingService(p: Pings, service: string): Promise<void> {
+  const { deps } = p;
+  const targets = deps.watcher.snapshot().filter((c) => c.service === service && PINGED_PHASES.has(c.phase));
+  await Promise.all(
+    targets.map(async (c) => {
+      let info: ContainerInspect;
+      try {
+        info = await deps.docker.inspectContainer(c.id);
+      } catch (err) {
+        if (!(err instanceof DockerNotFoundError)) throw err;
+        return;
+      }
+      const check = pingableCheck(info);
+      if (!check) return;
+      const look = await lookAtContainer(info, deps.clock);
+      // A container that is not running is the events' business (die, stop), not the pings'.
+      if (!look.running || p.closed) return;
+      const run = info.State.StartedAt ?? '';
+      const prev = p.states.get(c.id);
+      const same = prev !== undefined && prev.run === run;
+      const r = pingStep(same ? prev.state : PING_UNKNOWN, look.healthy, p.rules.failuresToCount);
+      // The watcher's phase now (it may have changed while the probe ran).
+      const phase = deps.watcher.snapshot().find((x) => x.id === c.id)?.phase ?? c.phase;
+      const h = pingHandover(r.state.verdict, phase, same ? prev.sent : null);
+      p.states.set(c.id, { run, state: r.state, service, check, sent: h.sent });
+      if (!h.report) return;
+      const report: HealthReport = {
+        healthy: h.report === 'healthy',
+        at: deps.clock.now().getTime(),
+        check,
+        detail: look.detail,
+        op: info.Config?.Labels?.[HELM_LABEL.op] ?? null,
+      };
+      await deps.watcher.reportHealth(c.id, report);
+    }),
+  );
+}
+
+/** Matches the schedulers with the managed containers: one per pinged service, at its shortest interval. */
+async function syncSchedulers(p: Pings): Promise<void> {
+  const { deps, known, scheduled } = p;
+  const snap = deps.watcher.snapshot();
+  const ids = new Set(snap.map((c) => c.id));
+  for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
+  for (const id of p.states.keys()) if (!ids.has(id)) p.states.delete(id);
+  for (const c of snap) {
+    if (known.has(c.id)) continue;
+    // A container's labels and HEALTHCHECK never change: inspect once.
+    const info = await deps.docker.inspectContainer(c.id).catch(() => null);
+    if (!info) continue;
+    known.set(c.id, {
+      service: c.service,
+      check: pingableCheck(info),
+      intervalMs: pingIntervalMs(info.Config?.Labels ?? {}, p.rules.intervalMs),
+    });
+  }
+  const desired = new Map<string, { service: string; every: number }>();
+  for (const k of known.values()) {
+    if (!k.check) continue;
+    const id = `${p.schedulerPrefix}${k.service}`;
+    const prev = desired.get(id);
+    desired.set(id, { service: k.service, every: Math.min(prev?.every ?? k.intervalMs, k.intervalMs) });
+  }
+  for (const [id, d] of desired) {
+    if (p.closed) return;
+    if (scheduled.get(id) === d.every) continue;
+    await p.queue.upsertScheduler(id, d.every, { host: deps.host, service: d.service });
+    scheduled.set(id, d.every);
+  }
+  for (const id of [...scheduled.keys()]) {
+    if (desired.has(id) || p.closed) continue;
+    await p.queue.removeScheduler(id);
+    scheduled.delete(id);
+  }
 }

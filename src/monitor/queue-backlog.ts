@@ -1,8 +1,6 @@
-import type { AlertInput, AlertSender } from '../bus/alert-sender.js';
+import type { AlertInput } from '../bus/alert-sender.js';
 import { BACKLOG_FLOOR, judgeQueue, type QueueSample } from '../bus/queue-health.js';
-import type { Clock } from '../base/clock.js';
-import type { RunLog } from '../runlog/index.js';
-import type { WatcherLogger } from './event-watcher.js';
+import type { WatchOutputs } from './watcher-types.js';
 
 /**
  * helm_degraded when Helm cannot keep up with its own queues: helm.actions' waiting count growing
@@ -53,13 +51,8 @@ export interface WaitingCounter {
   getWorkersCount(): Promise<number>;
 }
 
-export interface QueueBacklogDeps {
+export interface QueueBacklogDeps extends WatchOutputs {
   queue: WaitingCounter;
-  alerts: Pick<AlertSender, 'send'>;
-  runLog: Pick<RunLog, 'append'>;
-  clock: Clock;
-  logger: WatcherLogger;
-  host: string;
   /** @defaultValue 15_000 */
   intervalMs?: number;
 }

@@ -45,6 +45,18 @@ export type RuleEmit =
   | { type: 'repeat'; value: number; since: number }
   | { type: 'resolve'; value: number; since: number; durationMs: number };
 
+/** What every resource alert's details begin with: the reading (one decimal), the rule, since when, the host. */
+export function ruleDetails(emit: RuleEmit, rule: ResourceRule, host: string) {
+  return {
+    value: Math.round(emit.value * 10) / 10,
+    threshold: rule.threshold,
+    clear_below: rule.threshold - rule.hysteresis,
+    window_ms: rule.windowMs,
+    since: new Date(emit.since).toISOString(),
+    host,
+  };
+}
+
 /**
  * Why a reading cannot be true, or null when it can: a resource reading is a finite number between 0
  * and the most the resource allows (`max`: 100 % of the host's CPU, memory or a disk; for a container,

@@ -15,6 +15,7 @@ import {
   type ResourceRules,
   type RuleEmit,
   type RuleState,
+  ruleDetails,
 } from './resource-rules.js';
 
 /**
@@ -159,7 +160,8 @@ export function startResourceMonitor(deps: ResourceMonitorDeps): ResourceMonitor
       const rule = rules[metric];
       const r = evaluateRule(states.get(key) ?? RULE_OK, value, now, rule);
       states.set(key, r.state);
-      if (r.emit) out.push(describe(metric, key, what, r.emit, rule, extra));
+      if (r.emit)
+        out.push(describeEmit({ host: deps.host, diskCritical }, metric, key, what, r.emit, rule, extra));
     };
     check('cpu', 'cpu', m.cpuPercent, `CPU on ${deps.host}`);
     check('memory', 'memory', m.memoryPercent, `memory on ${deps.host}`);
@@ -177,45 +179,6 @@ export function startResourceMonitor(deps: ResourceMonitorDeps): ResourceMonitor
       ]),
     );
     return out.map((o) => o.alert);
-  }
-
-  function describe(
-    metric: Metric,
-    key: string,
-    what: string,
-    emit: RuleEmit,
-    rule: ResourceRule,
-    extra: Record<string, unknown>,
-  ): { alert: AlertInput; log: RunLogEntryInput } {
-    const value = Math.round(emit.value * 10) / 10;
-    const dedup = `${KIND[metric]}:${deps.host}:${key === metric ? '' : `${key.slice(metric.length + 1)}:`}${emit.since}`;
-    const details = {
-      value,
-      threshold: rule.threshold,
-      clear_below: rule.threshold - rule.hysteresis,
-      window_ms: rule.windowMs,
-      since: new Date(emit.since).toISOString(),
-      host: deps.host,
-      ...extra,
-    };
-    if (emit.type === 'resolve') {
-      const message = `${what} is back to ${value} % (below ${rule.threshold - rule.hysteresis} %) after ${formatDuration(emit.durationMs)} above ${rule.threshold} %`;
-      return {
-        alert: { severity: 'info', kind: 'resolved', message, details, dedup_key: dedup },
-        log: { event: 'resource_resolved', code: KIND[metric], message: `${message} [${dedup}]` },
-      };
-    }
-    const held = rule.windowMs > 0 ? ` for ${formatDuration(rule.windowMs)} or more` : '';
-    const message = `${emit.type === 'repeat' ? 'still: ' : ''}${what} is at ${value} % (above ${rule.threshold} %${held}, since ${details.since})`;
-    const severity = metric === 'disk' && emit.value >= diskCritical ? 'critical' : 'warning';
-    return {
-      alert: { severity, kind: KIND[metric], message, details, dedup_key: dedup },
-      log: {
-        event: emit.type === 'repeat' ? 'resource_repeat' : 'resource_high',
-        code: KIND[metric],
-        message: `${message} [${dedup}]`,
-      },
-    };
   }
 
   function loop() {
@@ -240,6 +203,39 @@ export function startResourceMonitor(deps: ResourceMonitorDeps): ResourceMonitor
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+/** A host resource alert and its run-log entry (fire, repeat or resolve; pure). */
+function describeEmit(
+  at: { host: string; diskCritical: number },
+  metric: Metric,
+  key: string,
+  what: string,
+  emit: RuleEmit,
+  rule: ResourceRule,
+  extra: Record<string, unknown>,
+): { alert: AlertInput; log: RunLogEntryInput } {
+  const value = Math.round(emit.value * 10) / 10;
+  const dedup = `${KIND[metric]}:${at.host}:${key === metric ? '' : `${key.slice(metric.length + 1)}:`}${emit.since}`;
+  const details = { ...ruleDetails(emit, rule, at.host), ...extra };
+  if (emit.type === 'resolve') {
+    const message = `${what} is back to ${value} % (below ${rule.threshold - rule.hysteresis} %) after ${formatDuration(emit.durationMs)} above ${rule.threshold} %`;
+    return {
+      alert: { severity: 'info', kind: 'resolved', message, details, dedup_key: dedup },
+      log: { event: 'resource_resolved', code: KIND[metric], message: `${message} [${dedup}]` },
+    };
+  }
+  const held = rule.windowMs > 0 ? ` for ${formatDuration(rule.windowMs)} or more` : '';
+  const message = `${emit.type === 'repeat' ? 'still: ' : ''}${what} is at ${value} % (above ${rule.threshold} %${held}, since ${details.since})`;
+  const severity = metric === 'disk' && emit.value >= at.diskCritical ? 'critical' : 'warning';
+  return {
+    alert: { severity, kind: KIND[metric], message, details, dedup_key: dedup },
+    log: {
+      event: emit.type === 'repeat' ? 'resource_repeat' : 'resource_high',
+      code: KIND[metric],
+      message: `${message} [${dedup}]`,
     },
   };
 }

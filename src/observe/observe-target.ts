@@ -66,18 +66,7 @@ export async function observeTarget(
   const service = resolved.service;
   try {
     const containers = await Promise.all(service.containers.map((c) => docker.inspectContainer(c.id)));
-    const envs = await Promise.all(
-      containers.map(async (c) => {
-        // An image that cannot be inspected may have set any label: treat them all as inherited.
-        const image = await docker.inspectImage(c.Image).catch(() => null);
-        return environmentOf({
-          containerName: c.Name,
-          containerLabels: c.Config.Labels,
-          imageLabels: image ? (image.Config?.Labels ?? null) : 'unknown',
-          classification,
-        }).environment;
-      }),
-    );
+    const envs = await Promise.all(containers.map((c) => environmentOfContainer(docker, c, classification)));
     return {
       ok: true,
       service,
@@ -89,6 +78,21 @@ export async function observeTarget(
   } catch (err) {
     return { ok: false, code: 'docker_error', message: (err as Error).message };
   }
+}
+
+/** A container's environment; an image that cannot be inspected may have set any label: all count as inherited. */
+async function environmentOfContainer(
+  docker: Pick<DockerReads, 'inspectImage'>,
+  c: ContainerInspect,
+  classification: readonly ClassificationRule[],
+): Promise<Environment> {
+  const image = await docker.inspectImage(c.Image).catch(() => null);
+  return environmentOf({
+    containerName: c.Name,
+    containerLabels: c.Config.Labels,
+    imageLabels: image ? (image.Config?.Labels ?? null) : 'unknown',
+    classification,
+  }).environment;
 }
 
 function protectedBy(containers: ContainerInspect[]): string | null {
@@ -129,16 +133,9 @@ export async function observeHost(
   try {
     const managed = await listManagedContainers(docker, scope);
     const envs = await Promise.all(
-      managed.map(async (c) => {
-        const info = await docker.inspectContainer(c.id);
-        const image = await docker.inspectImage(info.Image).catch(() => null);
-        return environmentOf({
-          containerName: info.Name,
-          containerLabels: info.Config.Labels,
-          imageLabels: image ? (image.Config?.Labels ?? null) : 'unknown',
-          classification,
-        }).environment;
-      }),
+      managed.map(async (c) =>
+        environmentOfContainer(docker, await docker.inspectContainer(c.id), classification),
+      ),
     );
     return {
       ok: true,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { writeSyncRename } from '../base/durable-write.js';
 import { join } from 'node:path';
 import type { Release } from '../contracts/index.js';
 import type { ContainerConfigRecord } from './release-config.js';
@@ -157,15 +158,7 @@ function fileOf(dir: string, service: string): string {
 
 /** Temp file, fsync, rename, fsync of the folder: a crash leaves the old file or the new one. */
 export async function writeFileDurably(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, path);
+  await writeSyncRename(path, text, { temp: `${path}.${process.pid}.tmp`, mode: 0o600 });
   const folder = await open(join(path, '..'), 'r');
   try {
     await folder.sync();

@@ -53,6 +53,11 @@ export const OPTIONAL_FIELDS = [
   'code',
 ] as const satisfies readonly (keyof RunLogDraft)[];
 
+/** Every optional field absent (null), in line order: where a draft and a parsed line both start. */
+export const NO_OPTIONAL_FIELDS = Object.freeze(
+  Object.fromEntries(OPTIONAL_FIELDS.map((field) => [field, null])),
+) as Readonly<Record<(typeof OPTIONAL_FIELDS)[number], null>>;
+
 export const EVENT_PATTERN = /^[a-z][a-z_]{0,39}$/;
 export const AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -101,13 +106,7 @@ export function draftFromInput(input: RunLogEntryInput, now: () => Date): RunLog
   const draft: RunLogDraft = {
     at,
     event: input.event,
-    job_id: null,
-    request_id: null,
-    action: null,
-    target: null,
-    environment: null,
-    approval_id: null,
-    code: null,
+    ...NO_OPTIONAL_FIELDS,
     message: truncateCodePoints(input.message, MESSAGE_MAX_CODE_POINTS),
   };
   for (const field of OPTIONAL_FIELDS) {

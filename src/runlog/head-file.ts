@@ -1,7 +1,8 @@
 /**
  * Reading and atomically replacing `<log>.head`.
  */
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeSyncRename } from '../base/durable-write.js';
 import { formatHeadRecord, type HeadRecord, parseHeadRecord } from './chain.js';
 
 export function headPathOf(logPath: string): string {
@@ -30,13 +31,5 @@ export async function readHeadRecord(logPath: string): Promise<HeadRecord | null
  */
 export async function writeHeadRecord(logPath: string, head: HeadRecord): Promise<void> {
   const path = headPathOf(logPath);
-  const temp = `${path}.tmp`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(formatHeadRecord(head), 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
+  await writeSyncRename(path, formatHeadRecord(head), { temp: `${path}.tmp`, mode: 0o644 });
 }

@@ -9,7 +9,7 @@
  * Parsing is strict: a line parses only if formatting the result gives back exactly that line, so a line
  * with the same meaning but other bytes (a raw bidi control, a needless escape) is reported, not accepted.
  */
-import { isValidAt, isValidEvent, OPTIONAL_FIELDS, type RunLogEntry } from './entry.js';
+import { isValidAt, isValidEvent, NO_OPTIONAL_FIELDS, OPTIONAL_FIELDS, type RunLogEntry } from './entry.js';
 import { escapeText, unescapeText } from '../contracts/escape-text.js';
 
 export const FORMAT_ID = 'helm-run-log/1';
@@ -95,13 +95,7 @@ export function parseEntryLine(line: string): ParsedLine {
     seq: Number(seqMatch[1]),
     at,
     event,
-    job_id: null,
-    request_id: null,
-    action: null,
-    target: null,
-    environment: null,
-    approval_id: null,
-    code: null,
+    ...NO_OPTIONAL_FIELDS,
     message: '',
     mac: macText.slice(4),
   };

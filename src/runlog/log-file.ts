@@ -3,7 +3,8 @@
  * new one with its header and head record, durably.
  */
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, open, rename } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
+import { writeSyncRename } from '../base/durable-write.js';
 import { basename } from 'node:path';
 import { type ChainPosition, genesisMac, type RunLogKeys, sameMac, signHead } from './chain.js';
 import { errnoOf, RunLogIntegrityError } from './errors.js';
@@ -129,15 +130,7 @@ async function createLogFile(
   }
   const chainId = randomUUID();
   const firstSeq = 1;
-  const temp = `${path}.new`;
-  const handle = await open(temp, 'w', 0o644);
-  try {
-    await handle.writeFile(renderHeader(chainId, firstSeq), 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
+  await writeSyncRename(path, renderHeader(chainId, firstSeq), { temp: `${path}.new`, mode: 0o644 });
   await syncDirectory(dir);
   const position = { seq: firstSeq - 1, mac: genesisMac(keys, chainId, firstSeq) };
   await writeHeadRecord(path, signHead(keys, chainId, position));

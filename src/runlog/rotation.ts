@@ -15,6 +15,7 @@
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback, gzip as gzipCallback } from 'node:zlib';
 import { link, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { writeSyncRename } from '../base/durable-write.js';
 import { join } from 'node:path';
 import { errnoOf } from './errors.js';
 
@@ -132,16 +133,7 @@ export async function compressRotated(dir: string, plainPath: string): Promise<v
     if (errnoOf(error) !== 'ENOENT') throw error;
   }
   if (existing === null) {
-    const compressed = await gzip(plain);
-    const temp = `${gzPath}.tmp`;
-    const handle = await open(temp, 'w', 0o644);
-    try {
-      await handle.writeFile(compressed);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, gzPath);
+    await writeSyncRename(gzPath, await gzip(plain), { temp: `${gzPath}.tmp`, mode: 0o644 });
     await syncDirectory(dir);
     existing = await readFile(gzPath);
   }

@@ -6,7 +6,7 @@
 // creating the new one (`start_new`: created, not started), and during the health check (`start_new`
 // + 700 ms: started, its health gate running). A new Helm process is started on the same Redis and
 // memory folder; the exec job comes back (BullMQ's stalled check, short lock and stall intervals)
-// and is recovered (src/executor/recover.ts) instead of run again. Every case must end with exactly
+// and is recovered (src/executor/recovery/) instead of run again. Every case must end with exactly
 // one healthy release serving, no duplicate active containers, the request's final result, and the
 // outcome in the run log. Also: a production case (the approval has expired by the time recovery
 // runs: expiry gates the start only), and the start-up sweep for an intent whose exec job Redis lost.

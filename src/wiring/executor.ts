@@ -1,0 +1,86 @@
+import type { Config } from '../config/config.js';
+import { makeLeaseManager } from '../executor/lease.js';
+import { makeOperations } from '../executor/operations.js';
+import { recoverOrphanedIntents } from '../executor/recovery/orphan-sweep.js';
+import { makeRecovery } from '../executor/recovery/recover-interrupted-operation.js';
+import { makeServiceDefinitions, type ServicesFile } from '../executor/services-file.js';
+import { makeIntentStore } from '../intents/intent-store.js';
+import type { Policy } from '../policy/policy.js';
+import { startExecWorker } from '../../workers/exec.js';
+import { type HelmParts, LOCAL_HOST } from './parts.js';
+
+/** What the executors' operations (and crash recovery) run with, and the operations; null base: read-only. */
+export function makeExecution(
+  p: Pick<HelmParts, 'config' | 'clock' | 'logger' | 'redactor' | 'opsDocker' | 'releases' | 'secrets'>,
+  policy: Policy,
+  services: ServicesFile | null,
+): Pick<HelmParts, 'execBase' | 'operations'> {
+  const config: Readonly<Config> = p.config;
+  const execBase: HelmParts['execBase'] = p.opsDocker
+    ? {
+        docker: p.opsDocker,
+        clock: p.clock,
+        logger: p.logger,
+        redactor: p.redactor,
+        releases: p.releases,
+        memoryDir: config.memoryDir,
+        // The owner's policy may only lengthen the window.
+        stabilityWindowMs: Math.max(config.stabilityWindowMs, (policy.stabilityWindowS ?? 0) * 1000),
+        healthTimeoutMs: config.healthTimeoutMs,
+        secrets: p.secrets,
+        // The owner's services file: how to create a service that has no container yet.
+        ...(services ? { definitions: makeServiceDefinitions(services, p.secrets) } : {}),
+        compose: { command: config.composeCommand },
+      }
+    : null;
+  return { execBase, operations: makeOperations(execBase) };
+}
+
+/**
+ * The executor: the worker of helm.exec, and crash recovery (src/executor/recovery/): an exec job
+ * that comes back after its worker died is reconciled instead of run again; at start-up, so are
+ * intents whose exec job is gone or ended.
+ */
+export function wireExecutor(p: HelmParts): void {
+  const { config, clock, logger } = p;
+  const leases = makeLeaseManager(p.redis, config.queuePrefix, config.leaseTtlMs);
+  const intents = makeIntentStore(config.memoryDir);
+  const recovery = p.execBase ? makeRecovery(p.execBase) : null;
+  const executor = startExecWorker(config, {
+    internalKey: p.keys.internal,
+    configKey: p.keys.config,
+    keyring: p.keyring,
+    policy: () => p.policy,
+    ledger: p.ledger,
+    runLog: p.runLog,
+    alerts: p.alerts,
+    docker: p.docker,
+    leases,
+    intents,
+    operations: p.operations,
+    ...p.planSources,
+    clock,
+    logger,
+    host: LOCAL_HOST,
+    skewMs: config.clockSkewMs,
+    leaseRetryMs: 250,
+    timeoutMs: config.actionTimeoutMs,
+    recovery,
+    explainBadMac: p.explainBadMac,
+  });
+  p.onClose(() => executor.close());
+  const orphans = recoverOrphanedIntents({
+    recovery,
+    intents,
+    execQueue: p.queues.exec,
+    leases,
+    runLog: p.runLog,
+    alerts: p.alerts,
+    internalKey: p.keys.internal,
+    host: LOCAL_HOST,
+    logger,
+    clock,
+    timeoutMs: config.actionTimeoutMs,
+  });
+  p.onClose(() => orphans.stop());
+}

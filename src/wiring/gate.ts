@@ -1,0 +1,54 @@
+import { makeJobDataText } from '../bus/job-data-text.js';
+import { makeGate } from '../gate/gate.js';
+import { makeParkedStore } from '../gate/parked-store.js';
+import { makeRequestStateStore } from '../gate/request-state.js';
+import { startActionsWorker } from '../../workers/actions.js';
+import { startApprovalsWorker } from '../../workers/approvals.js';
+import { type HelmParts, LOCAL_HOST } from './parts.js';
+
+/** The request path: the gate, and the workers of helm.actions and helm.approvals that feed it. */
+export function wireGate(p: HelmParts): void {
+  const { config, clock, logger, redis } = p;
+  const parked = makeParkedStore(redis, config.queuePrefix);
+  const jobDataText = makeJobDataText(redis);
+  const policy = () => p.policy;
+  const gate = makeGate({
+    ...p.sinks,
+    clock,
+    docker: p.docker,
+    parked,
+    states: makeRequestStateStore(redis, config.queuePrefix, config.requestIdWindowS),
+    execQueue: p.queues.exec,
+    wardenQueue: p.queues.wardenRequests,
+    policy,
+    configKey: p.keys.config,
+    internalKey: p.keys.internal,
+    executorActions: new Set(Object.keys(p.operations)),
+    host: LOCAL_HOST,
+    retention: p.retention,
+    ...p.planSources,
+  });
+  const actions = startActionsWorker(config, {
+    ...p.sinks,
+    config,
+    clock,
+    docker: p.docker,
+    jobDataText,
+    gate,
+    policy,
+  });
+  p.onClose(() => actions.close());
+  const approvals = startApprovalsWorker(config, {
+    keyring: p.keyring,
+    jobDataText,
+    parked,
+    ledger: p.ledger,
+    runLog: p.runLog,
+    alerts: p.alerts,
+    actionsQueue: p.queues.actions,
+    clock,
+    logger,
+    skewMs: config.clockSkewMs,
+  });
+  p.onClose(() => approvals.close());
+}
