@@ -14,6 +14,7 @@ import { makeSecretStore } from './secrets/secret-store.js';
 import { readSecretScopes } from './secrets/secret-scopes.js';
 import { HELM_VERSION } from './base/version.js';
 import { makeSinks, openBusQueues, openRedis } from './wiring/bus.js';
+import { wireAdvisor } from './wiring/advisor.js';
 import { makeExecution, wireExecutor } from './wiring/executor.js';
 import { wireGate } from './wiring/gate.js';
 import { claimKeyOnTheBus, loadHelmKeys, openWardenKeys } from './wiring/keys.js';
@@ -68,7 +69,9 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
 
   try {
     const parts = await openParts(config, { clock, logger, redactor, onClose: shutdown.onClose }, opts);
-    if (config.workers.includes('gate')) wireGate(parts);
+    // The advisor first: the gate tells it of parked deploys, every sender of alerts feeds it.
+    const advisor = config.workers.some((w) => w === 'gate' || w === 'monitor') ? wireAdvisor(parts) : null;
+    if (config.workers.includes('gate')) wireGate(parts, { onParked: advisor?.reviewer?.onParked });
     if (config.workers.includes('executor')) wireExecutor(parts);
     await watchActionFailures(parts);
     startOwnHeartbeat(parts);

@@ -9,7 +9,7 @@ import { type RunningWorker, startWorker } from '../src/bus/start-worker.js';
 import type { Config } from '../src/config/config.js';
 import type { Logger } from '../src/log/logger.js';
 import { modelChainFromConfig } from '../src/models/model-call.js';
-import { type EvidenceDeps, gatherEvidence } from '../src/observe/gather-evidence.js';
+import { type EvidenceDeps, type EvidenceRequest, gatherEvidence } from '../src/observe/gather-evidence.js';
 import { makePlainRequestHandler } from './requests.js';
 
 /**
@@ -35,6 +35,10 @@ export interface AdvisorPorts {
   submitContext(target: string): Promise<Omit<SubmitContext, 'allowed'>>;
   serviceLabels(service: string): Promise<Readonly<Record<string, string>> | null>;
   knownServices(): Promise<readonly string[]>;
+  /** The container to read for a service when an incident names none (its first replica), or null. */
+  containerOf?(service: string): Promise<string | null>;
+  /** Whether this process consumes helm.requests (the request path's processes do). @defaultValue true */
+  consumeRequests?: boolean;
 }
 
 export interface RunningAdvisor {
@@ -42,7 +46,8 @@ export interface RunningAdvisor {
   diagnoser: IncidentDiagnoser | null;
   /** Call with every ApprovalRequest after it went to warden.requests. */
   reviewer: DeployReviewer | null;
-  requestsWorker: RunningWorker;
+  /** null in a process that does not consume helm.requests. */
+  requestsWorker: RunningWorker | null;
   close(): Promise<void>;
 }
 
@@ -56,10 +61,14 @@ export function startAdvisor(ports: AdvisorPorts): RunningAdvisor {
   const on = config.advisor.enabled;
   const models = on ? modelChainFromConfig(config, logger, advisorHealthAlerts(ports.sendAlert)) : OFF;
   const ask = { models, secretValues: ports.secretValues, timeoutMs: config.advisor.timeoutMs };
+  const gather = async (req: EvidenceRequest) => {
+    const container = req.container ?? (await ports.containerOf?.(req.target).catch(() => null));
+    return gatherEvidence(ports.evidence, { ...req, container: container ?? null });
+  };
   const diagnoser = on
     ? makeIncidentDiagnoser({
         ...ask,
-        gather: (req) => gatherEvidence(ports.evidence, req),
+        gather,
         modelNames: { default: config.advisor.defaultModel, escalation: config.advisor.escalationModel },
         submitContext: ports.submitContext,
         allowed: new Set<SubmittableKind>(config.advisor.submit),
@@ -71,7 +80,7 @@ export function startAdvisor(ports: AdvisorPorts): RunningAdvisor {
   const reviewer = on
     ? makeDeployReviewer({
         ...ask,
-        gather: (req) => gatherEvidence(ports.evidence, req),
+        gather,
         serviceLabels: ports.serviceLabels,
         sendAdvice: ports.sendAdvice,
         log,
@@ -85,13 +94,16 @@ export function startAdvisor(ports: AdvisorPorts): RunningAdvisor {
     log,
     now: () => ports.clock.now(),
   });
-  const requestsWorker = startWorker(config, PLAIN_REQUEST_QUEUE, handler, { concurrency: 2, logger });
+  const requestsWorker =
+    ports.consumeRequests === false
+      ? null
+      : startWorker(config, PLAIN_REQUEST_QUEUE, handler, { concurrency: 2, logger });
   return {
     diagnoser,
     reviewer,
     requestsWorker,
     async close() {
-      await requestsWorker.close();
+      await requestsWorker?.close();
       await Promise.all([diagnoser?.idle(), reviewer?.idle()]);
     },
   };

@@ -34,7 +34,13 @@ import { type AdvisorLog, type AlertToSend, backgroundWork } from './model-runne
 export type GatheredForDiagnosis = GatheredEvidence;
 
 export interface DiagnoseDeps extends ModelAsk {
-  gather(req: { target: string; environment: string; incidentKind: string }): Promise<GatheredForDiagnosis>;
+  /** `container`: the one the incident names; without it, the gatherer picks the target's own. */
+  gather(req: {
+    target: string;
+    container?: string | null;
+    environment: string;
+    incidentKind: string;
+  }): Promise<GatheredForDiagnosis>;
   modelNames: { default: string; escalation: string };
   /** What the submit policy needs to know about the target (recorded releases, replicas). */
   submitContext(target: string): Promise<Omit<SubmitContext, 'allowed'>>;
@@ -93,6 +99,7 @@ export function makeIncidentDiagnoser(deps: DiagnoseDeps): IncidentDiagnoser {
   const diagnoseOnce = async (incident: DiagnosedIncident): Promise<Diagnosis> => {
     const gathered = await deps.gather({
       target: incident.target,
+      container: incident.container,
       environment: incident.environment,
       incidentKind: incident.kind,
     });
@@ -153,6 +160,7 @@ function incidentOf(alert: Alert): DiagnosedIncident | null {
     kind,
     target: alert.target,
     environment: alert.environment,
+    container: typeof alert.details?.['container'] === 'string' ? alert.details['container'] : null,
   };
 }
 

@@ -13,6 +13,8 @@ export interface DiagnosedIncident {
   kind: DiagnosisDetails['incident']['kind'];
   target: string;
   environment: NonNullable<AlertToSend['environment']>;
+  /** The container the incident's alert names (the monitor's details.container), when it names one. */
+  container?: string | null;
 }
 
 export interface DiagnosisSource {

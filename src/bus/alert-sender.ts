@@ -12,6 +12,15 @@ export interface AlertSender {
   send(input: AlertInput): Promise<Alert | null>;
 }
 
+/** Helm's own sender (makeAlertSender): one that also tells who listens what it sent. */
+export interface ObservedAlertSender extends AlertSender {
+  /**
+   * Calls `listener` with every alert once it is on sentinel.alerts (the advisor's diagnosis follows
+   * an incident's alert, never precedes it). Listeners must return at once; a throw is logged.
+   */
+  onSent(listener: (alert: Alert) => void): void;
+}
+
 export interface AlertSenderDeps {
   queue: Queue;
   clock: Clock;
@@ -20,8 +29,21 @@ export interface AlertSenderDeps {
   retention: { age: number; count: number };
 }
 
-export function makeAlertSender(deps: AlertSenderDeps): AlertSender {
+export function makeAlertSender(deps: AlertSenderDeps): ObservedAlertSender {
+  const listeners: Array<(alert: Alert) => void> = [];
+  const tell = (alert: Alert) => {
+    for (const listener of listeners) {
+      try {
+        listener(alert);
+      } catch (err) {
+        deps.logger.error({ err }, 'an alert listener failed');
+      }
+    }
+  };
   return {
+    onSent(listener) {
+      listeners.push(listener);
+    },
     async send(input) {
       const alert: Alert = deps.redactor.redactDeep({
         alert_id: randomUUID(),
@@ -38,6 +60,7 @@ export function makeAlertSender(deps: AlertSenderDeps): AlertSender {
           { alert: { kind: alert.kind, severity: alert.severity, dedup_key: alert.dedup_key } },
           'alert sent',
         );
+        tell(alert);
         return alert;
       } catch (err) {
         // An alert that cannot be queued must not take the request down with it: log it loudly.

@@ -1,3 +1,5 @@
+import { PLAIN_REQUEST_QUEUE } from '../contracts/plain-request.js';
+
 /** The bus's public queues (CONTRACT.md "Transport"). Every other queue and key is Helm's own. */
 export const QUEUE = {
   /** Forge, the owner's CLI and other agents → Helm: ActionRequest jobs. */
@@ -8,6 +10,8 @@ export const QUEUE = {
   approvals: 'helm.approvals',
   /** Helm → Sentinel: Alert jobs. */
   alerts: 'sentinel.alerts',
+  /** The owner's CLI and other agents → Helm's advisor: requests in plain words (contract 1.2). */
+  requests: PLAIN_REQUEST_QUEUE,
 } as const;
 
 /** Helm's internal queue of approved or auto-approved plans, consumed by the executors. */
@@ -15,7 +19,8 @@ export const EXEC_QUEUE = 'helm.exec';
 
 /** The queues each worker kind consumes: the heartbeat lists queue names. */
 export const WORKER_QUEUES = {
-  gate: [QUEUE.actions, QUEUE.approvals],
+  // helm.requests (the advisor's plain-words requests) is the request path's too (wiring/advisor.ts).
+  gate: [QUEUE.actions, QUEUE.approvals, QUEUE.requests],
   executor: [EXEC_QUEUE],
   monitor: [],
 } as const;

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Clock } from '../base/clock.js';
-import type { ActionRequest, Environment } from '../contracts/index.js';
+import type { ActionRequest, ApprovalRequest, Environment } from '../contracts/index.js';
 import type { DockerReads } from '../docker/docker-ports.js';
 import type { PlanInputSources } from '../observe/plan-inputs.js';
 import type { Policy } from '../policy/policy.js';
@@ -21,6 +21,11 @@ export interface GateDeps extends StatusSinks, PlanInputSources, SecretScopeSour
   states: RequestStateStore;
   execQueue: Queue;
   wardenQueue: Queue;
+  /**
+   * Told of each ApprovalRequest after it went to warden.requests (the advisor's deploy review);
+   * never awaited for the request's sake: it must return at once and never throw.
+   */
+  onParked?: (request: ApprovalRequest) => void;
   policy: () => Policy;
   configKey: Buffer;
   internalKey: Buffer;

@@ -61,6 +61,7 @@ export async function parkForWarden(
     removeOnComplete: deps.retention,
     removeOnFail: deps.retention,
   });
+  deps.onParked?.(approvalRequest);
   const withId = { ...subject, approval_id: approvalId };
   await publishStatus(
     deps,

@@ -33,8 +33,8 @@ export interface EvidenceDeps {
 export interface EvidenceRequest {
   /** The service, as the release store and the run log name it. */
   target: string;
-  /** The container to inspect (id or name). @defaultValue target */
-  container?: string;
+  /** The container to inspect (id or name); null or absent: the target's name. */
+  container?: string | null;
   environment: string;
   incidentKind: string | null;
   /** @defaultValue 50 */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
-import { type AlertSender, makeAlertSender } from '../bus/alert-sender.js';
+import { makeAlertSender, type ObservedAlertSender } from '../bus/alert-sender.js';
 import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
 import { makeCommandConnection } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
@@ -66,7 +66,7 @@ export function makeSinks(
     redactor: Redactor;
     logger: Logger;
   },
-): { alerts: AlertSender; sinks: StatusSinks } {
+): { alerts: ObservedAlertSender; sinks: StatusSinks } {
   const { redis, runLog, clock, redactor, logger } = parts;
   const alerts = makeAlertSender({
     queue: parts.queues.alerts,

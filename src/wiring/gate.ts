@@ -1,5 +1,5 @@
 import { makeJobDataText } from '../bus/job-data-text.js';
-import { makeGate } from '../gate/gate.js';
+import { type GateDeps, makeGate } from '../gate/gate.js';
 import { makeParkedStore } from '../gate/parked-store.js';
 import { makeRequestStateStore } from '../gate/request-state.js';
 import { startActionsWorker } from '../../workers/actions.js';
@@ -7,7 +7,7 @@ import { startApprovalsWorker } from '../../workers/approvals.js';
 import { type HelmParts, LOCAL_HOST } from './parts.js';
 
 /** The request path: the gate, and the workers of helm.actions and helm.approvals that feed it. */
-export function wireGate(p: HelmParts): void {
+export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): void {
   const { config, clock, logger, redis } = p;
   const parked = makeParkedStore(redis, config.queuePrefix);
   const jobDataText = makeJobDataText(redis);
@@ -27,6 +27,7 @@ export function wireGate(p: HelmParts): void {
     host: LOCAL_HOST,
     retention: p.retention,
     ...p.planSources,
+    ...hooks,
   });
   const actions = startActionsWorker(config, {
     ...p.sinks,

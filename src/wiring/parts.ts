@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keyring } from '../approval/index.js';
 import type { Clock } from '../base/clock.js';
-import type { AlertSender } from '../bus/alert-sender.js';
+import type { ObservedAlertSender } from '../bus/alert-sender.js';
 import type { Config } from '../config/config.js';
 import type { ComposeSettings } from '../executor/compose-release.js';
 import type { ExecContext } from '../executor/exec-context.js';
@@ -62,7 +62,7 @@ export interface HelmParts {
   /** Helm's command connection; workers open their own blocking ones. */
   redis: Redis;
   runLog: RunLog;
-  alerts: AlertSender;
+  alerts: ObservedAlertSender;
   sinks: StatusSinks;
   queues: BusQueues;
   /** What the gate and the monitor read Docker with. */

@@ -19,7 +19,7 @@ export function spawnHelmInPidNamespace(env: Record<string, string>): HelmProces
 
 export function spawnHelm(env: Record<string, string>, command = [process.execPath]): HelmProcess {
   const child = spawn(command[0]!, [...command.slice(1), '--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HELM_ADVISOR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

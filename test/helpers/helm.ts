@@ -43,6 +43,8 @@ export async function startTestHelm(
     LOG_LEVEL: 'debug',
     HELM_HEARTBEAT_INTERVAL_MS: '500',
     HELM_QUEUE_WATCH_INTERVAL_MS: '500',
+    // The advisor is off unless a test is about it (test/integration/advisor/): no model server here.
+    HELM_ADVISOR: 'off',
     ...env,
   };
   const logLines: string[] = [];

@@ -47,7 +47,7 @@ describe('Helm as a process', () => {
     );
     const parsed = HeartbeatSchema.parse(JSON.parse(beat));
     expect(parsed.pid).toBe(p.child.pid);
-    expect(parsed.workers).toEqual(['helm.actions', 'helm.approvals', 'helm.exec']);
+    expect(parsed.workers).toEqual(['helm.actions', 'helm.approvals', 'helm.requests', 'helm.exec']);
     expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(await bus.redis.get(heartbeatKeys(prefix, 'proc-a').instance)).not.toBeNull();
     const ttl = await bus.redis.pttl(heartbeatKeys(prefix, 'proc-a').instance);

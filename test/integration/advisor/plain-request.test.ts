@@ -3,11 +3,8 @@
 // derives submitted to helm.actions of a real in-process Helm (so intake and the gate decide).
 import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker, type RunningWorker } from '../../../src/bus/start-worker.js';
 import { describeAnswer, askInPlainWords } from '../../../src/cli/ask-command.js';
 import { type Config, loadConfig } from '../../../src/config/config.js';
-import { PLAIN_REQUEST_QUEUE } from '../../../src/contracts/index.js';
-import { ModelChain } from '../../../src/models/model-call.js';
 import { makePlainRequestHandler } from '../../../workers/requests.js';
 import { uniqueName } from '../../helpers/containers.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
@@ -15,19 +12,28 @@ import { anthropicToolUse, FakeAnthropic } from '../../helpers/fake-anthropic.js
 import { FakeOllama, ollamaText } from '../../helpers/fake-ollama.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { waitForStatus } from '../../helpers/warden.js';
-import { anthropicClient, capturedLogger, ollamaClient } from './advisor-harness.js';
+import { capturedLogger } from './advisor-harness.js';
 
 let h: TestHelm;
 let bus: BusClient;
 let config: Config;
-let worker: RunningWorker;
 let staging: string;
 let production: string;
 const ollama = new FakeOllama([]);
 const anthropic = new FakeAnthropic([]);
 
 beforeAll(async () => {
-  h = await startTestHelm({ HELM_STABILITY_WINDOW_S: '1', HELM_HEALTH_TIMEOUT_S: '15' });
+  await ollama.start();
+  await anthropic.start();
+  // Helm's own helm.requests worker (src/wiring/advisor.ts), its models the loopback fakes.
+  h = await startTestHelm({
+    HELM_STABILITY_WINDOW_S: '1',
+    HELM_HEALTH_TIMEOUT_S: '15',
+    HELM_ADVISOR: 'on',
+    OLLAMA_HOST: ollama.url,
+    ANTHROPIC_BASE_URL: anthropic.url,
+    ANTHROPIC_API_KEY: 'sk-ant-test-plain-request',
+  });
   bus = await busClient(h.prefix);
   config = loadConfig(h.env);
   staging = uniqueName('ask-web-s');
@@ -38,32 +44,12 @@ beforeAll(async () => {
   await startWebService({
     labels: { ...h.scopeLabel, 'ghost.service': production, 'ghost.environment': 'production' },
   });
-  await ollama.start();
-  await anthropic.start();
-  const { logger } = capturedLogger();
-  const models = new ModelChain({
-    defaultClient: ollamaClient(ollama.url),
-    escalationClient: anthropicClient(anthropic.url),
-    logger,
-  });
-  const handler = makePlainRequestHandler({
-    models,
-    submit: (request) => bus.send(request),
-    knownServices: async () => [staging, production, 'db'],
-    secretValues: async () => [],
-    log: logger,
-    timeoutMs: 20_000,
-    callTimeoutMs: 5000,
-    now: () => new Date(),
-  });
-  worker = startWorker(config, PLAIN_REQUEST_QUEUE, handler, { concurrency: 1, logger });
 });
 afterAll(async () => {
-  await worker?.close();
-  await ollama.close();
-  await anthropic.close();
   await bus?.close();
   await h?.close();
+  await ollama.close();
+  await anthropic.close();
   await removeTestContainers();
 });
 
