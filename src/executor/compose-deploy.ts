@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { checkNewRelease } from './artifact.js';
 import {
@@ -17,10 +16,11 @@ import {
 import { writeComposeRollbackDoc } from './compose-rollback-doc.js';
 import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import { announce, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { atOperationEdge, withOpId } from './operation-prelude.js';
 import { recordOf, shortImageId, tagReleaseImage } from './release-records.js';
 import { recordedReleaseOf } from '../releases/release-info.js';
 import { type ReleaseRecord, releaseSummary, releaseTag } from '../releases/release-store.js';
-import { errorOutcome, healthWords, secondsText } from './service-state.js';
+import { healthWords, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
 import { failedReleaseOutcome } from './failed-release.js';
 
@@ -44,12 +44,9 @@ export async function deployComposeService(
   desired: DeployDesired,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await deploy(ctx, service, desired, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `compose deploy of ${desired.image} to ${service.name} failed`);
-  }
+  return atOperationEdge(`compose deploy of ${desired.image} to ${service.name} failed`, () =>
+    deploy(ctx, service, desired, withOpId(meta)),
+  );
 }
 
 async function deploy(

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { composeData, withContainers, writeDoc } from './compose-deploy.js';
 import {
@@ -12,11 +11,12 @@ import {
   restoreComposeRelease,
 } from './compose-release.js';
 import type { ReleaseOutcome } from './release-outcome.js';
-import { type ExecMeta, rethrowAbort } from './exec-context.js';
+import type { ExecMeta } from './exec-context.js';
+import { atOperationEdge, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { recordOf, shortImageId, tagReleaseImage } from './release-records.js';
 import { recordedReleaseOf } from '../releases/release-info.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
-import { errorOutcome, healthWords, secondsText } from './service-state.js';
+import { healthWords, secondsText } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
 
 /**
@@ -33,12 +33,9 @@ export async function rollbackComposeService(
   toRelease: string | null,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await rollback(ctx, service, toRelease, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `compose rollback of ${service.name} failed`);
-  }
+  return atOperationEdge(`compose rollback of ${service.name} failed`, () =>
+    rollback(ctx, service, toRelease, withOpId(meta)),
+  );
 }
 
 async function rollback(
@@ -49,7 +46,7 @@ async function rollback(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
+  const nothing = NOTHING_CHANGED;
   const prepared = await prepareComposeTarget(ctx, service, 'roll back');
   if (!prepared.ok) return prepared.outcome;
   const t = prepared.target;

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { strategyRefusal } from '../observe/cannot-do.js';
 import { checkNewRelease } from './artifact.js';
 import { deployComposeService } from './compose-deploy.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { keptName } from '../docker/kept-containers.js';
 import { recreateOptions } from './recreate-config.js';
@@ -14,14 +14,7 @@ import { recordedReleaseOf } from '../releases/release-info.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import { createOptionsFromDefinition } from './service-definition.js';
-import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { healthWords, nameOf, secondsText } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
 import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
@@ -49,12 +42,9 @@ export async function deployService(
   desired: DeployDesired,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await deploy(ctx, service, desired, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `deploy of ${desired.image} to ${service.name} failed`);
-  }
+  return atOperationEdge(`deploy of ${desired.image} to ${service.name} failed`, () =>
+    deploy(ctx, service, desired, withOpId(meta)),
+  );
 }
 
 async function deploy(
@@ -65,15 +55,15 @@ async function deploy(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
+  const nothing = NOTHING_CHANGED;
   const strategyProblem = strategyRefusal(desired.strategy);
   if (strategyProblem) return { ok: false, code: 'unavailable', message: strategyProblem };
   // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).
   if (service.composeProject) return deployComposeService(ctx, service, desired, meta);
 
-  const infos = await inspectActive(ctx, service);
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not deploy it` };
+  const inspected = await inspectTarget(ctx, service, 'deploy it');
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
   const definition = infos.length === 0 ? ((await ctx.definitions?.(name)) ?? null) : null;
   if (infos.length === 0 && !definition)
     return {

@@ -6,17 +6,11 @@ import type { ContainerInspect, ContainerSummary } from '../docker/docker-client
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { atOperationEdge, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { stopTimeout } from './replica-switch.js';
-import {
-  errorOutcome,
-  inspectActive,
-  nameOf,
-  plural,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { errorOutcome, nameOf, plural, secondsText } from './service-state.js';
 import {
   ARCHIVE_RESERVE_BYTES,
   archiveDir,
@@ -58,12 +52,7 @@ export async function removeService(
   _meta: ExecMeta,
   opts: RemoveOptions = {},
 ): Promise<ActionOutcome> {
-  try {
-    return await remove(ctx, service, desired, opts);
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `removal of ${service.name} failed`);
-  }
+  return atOperationEdge(`removal of ${service.name} failed`, () => remove(ctx, service, desired, opts));
 }
 
 interface VolumeToDelete {
@@ -97,12 +86,15 @@ async function remove(
 ): Promise<ActionOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
-  const infos = await inspectActive(ctx, service);
-  if (infos.length === 0)
-    return { ok: false, code: 'unknown_target', message: `${name} has no container to remove; ${nothing}` };
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not remove it` };
+  const nothing = NOTHING_CHANGED;
+  const inspected = await inspectTarget(
+    ctx,
+    service,
+    'remove it',
+    `${name} has no container to remove; ${nothing}`,
+  );
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
 
   const ours = new Set(infos.map((i) => i.Id));
   const volumes: VolumeToDelete[] = [];

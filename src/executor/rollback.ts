@@ -1,24 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { RestartPolicy } from '../docker/docker-client.js';
 import { rollbackComposeService } from './compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './release-outcome.js';
 import { freeKeptName } from './deploy.js';
-import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import type { ExecContext, ExecMeta } from './exec-context.js';
+import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/release-config.js';
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
 import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
 import { recordedReleaseOf } from '../releases/release-info.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
-import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { healthWords, nameOf, secondsText } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
 import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
@@ -37,14 +30,14 @@ export async function rollbackService(
   toRelease: string | null,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await rollback(ctx, service, toRelease, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    if (err instanceof ReleaseNotRestorableError)
-      return { ok: false, code: 'rollback_unavailable', message: `${err.message}; nothing was changed` };
-    return errorOutcome(err, `rollback of ${service.name} failed`);
-  }
+  return atOperationEdge(
+    `rollback of ${service.name} failed`,
+    () => rollback(ctx, service, toRelease, withOpId(meta)),
+    (err) =>
+      err instanceof ReleaseNotRestorableError
+        ? { ok: false, code: 'rollback_unavailable', message: `${err.message}; ${NOTHING_CHANGED}` }
+        : null,
+  );
 }
 
 async function rollback(
@@ -55,13 +48,12 @@ async function rollback(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
+  const nothing = NOTHING_CHANGED;
   // Compose services: through the compose CLI with the project's own files (compose-rollback.ts).
   if (service.composeProject) return rollbackComposeService(ctx, service, toRelease, meta);
-  const infos = await inspectActive(ctx, service);
-  const refused = protectedReason(infos);
-  if (refused)
-    return { ok: false, code: 'protected_target', message: `${refused}; Helm does not roll it back` };
+  const inspected = await inspectTarget(ctx, service, 'roll it back');
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
 
   let current = await recordedReleaseOf(ctx, name, infos);
   let adopted: ReleaseRecord | null = null;

@@ -1,14 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { ActionOutcome } from '../actions/action-types.js';
 import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import {
-  announce,
-  ChangeAbortedError,
-  type ExecContext,
-  type ExecMeta,
-  rethrowAbort,
-} from './exec-context.js';
+import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
+import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { bindsFixedHostPort } from '../observe/fixed-port.js';
 import { waitHealthy } from './health-gate.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
@@ -22,15 +16,7 @@ import type { ReleaseRecord } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp, scaleChanges } from '../plan/scale-choice.js';
 import { clearScaleTemplate, readScaleTemplate, writeScaleTemplate } from './scale-template.js';
-import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  plural,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { errorOutcome, healthWords, nameOf, plural, secondsText } from './service-state.js';
 
 /**
  * Scales a service to `replicas` running containers.
@@ -62,12 +48,9 @@ export async function scaleService(
   /** The plan's remove_containers: the containers that go must be exactly these. */
   plannedRemovals?: readonly string[],
 ): Promise<ActionOutcome> {
-  try {
-    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() }, plannedRemovals);
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `scale of ${service.name} to ${replicas} failed`);
-  }
+  return atOperationEdge(`scale of ${service.name} to ${replicas} failed`, () =>
+    scale(ctx, service, replicas, withOpId(meta), plannedRemovals),
+  );
 }
 
 const NO_RESTART: Readonly<Record<string, true>> = { no: true, '': true };
@@ -120,18 +103,21 @@ async function scale(
 ): Promise<ActionOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
+  const nothing = NOTHING_CHANGED;
   if (service.composeProject)
     return {
       ok: false,
       code: 'unavailable',
       message: `${name} is a service of compose project ${service.composeProject}: compose scales its own services (docker compose up --scale), which this Helm does not run; ${nothing}`,
     };
-  const infos = await inspectActive(ctx, service);
-  if (infos.length === 0)
-    return { ok: false, code: 'unknown_target', message: `${name} has no container to scale; ${nothing}` };
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not scale it` };
+  const inspected = await inspectTarget(
+    ctx,
+    service,
+    'scale it',
+    `${name} has no container to scale; ${nothing}`,
+  );
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
 
   const from = infos.filter(isUp).length;
   const changes = scaleChanges(infos, replicas);

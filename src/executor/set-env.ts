@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { PlanFor } from '../contracts/index.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './release-outcome.js';
 import { freeKeptName } from './deploy.js';
 import { effectiveEnv, type EnvValue, applyEnvChange, expectedEnv, sameEnv } from './env-change.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { recreateOptions } from './recreate-config.js';
 import { secretRefs } from '../releases/release-config.js';
@@ -14,15 +14,7 @@ import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js
 import { type ReplicaStep, switchReplicas } from './replica-switch.js';
 import { isScaleTemplate } from './scale-template.js';
 import { readSecretForEnv, sameHmac, secretHmac, secretHmacKeyOf } from '../secrets/secret-hmac.js';
-import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  plural,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { healthWords, nameOf, plural, secondsText } from './service-state.js';
 import { failedReleaseOutcome } from './failed-release.js';
 import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
@@ -56,12 +48,9 @@ export async function setEnvService(
   meta: ExecMeta,
   opts: SetEnvOptions = {},
 ): Promise<ReleaseOutcome> {
-  try {
-    return await setEnv(ctx, service, desired, { ...meta, opId: meta.opId ?? randomUUID() }, opts);
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `set_env of ${service.name} failed`);
-  }
+  return atOperationEdge(`set_env of ${service.name} failed`, () =>
+    setEnv(ctx, service, desired, withOpId(meta), opts),
+  );
 }
 
 async function setEnv(
@@ -73,18 +62,21 @@ async function setEnv(
 ): Promise<ReleaseOutcome> {
   const started = performance.now();
   const name = service.name;
-  const nothing = 'nothing was changed';
+  const nothing = NOTHING_CHANGED;
   if (service.composeProject)
     return {
       ok: false,
       code: 'unavailable',
       message: `${name} is a service of compose project ${service.composeProject}: its environment is in the project's files, which Helm does not rewrite; ${nothing}`,
     };
-  const infos = await inspectActive(ctx, service);
-  if (infos.length === 0)
-    return { ok: false, code: 'unknown_target', message: `${name} has no container to change; ${nothing}` };
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not change it` };
+  const inspected = await inspectTarget(
+    ctx,
+    service,
+    'change it',
+    `${name} has no container to change; ${nothing}`,
+  );
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
   const only = infos.length === 1 ? infos[0]! : null;
   if (only && !only.State.Running && (await isScaleTemplate(ctx.memoryDir, name, only.Id)))
     return {
