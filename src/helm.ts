@@ -25,7 +25,7 @@ import { startMonitor } from '../workers/monitor.js';
 import { withDiskCleanup } from './monitor/disk-cleanup.js';
 import { observeHost } from './observe/observe-target.js';
 import { makeReleaseStore } from './releases/release-store.js';
-import type { ComposeSettings } from './executor/compose-release.js';
+import type { ComposeSettings } from './executor/compose/compose-target.js';
 import type { ExecContext } from './executor/exec-context.js';
 import {
   definedEnvironment,

@@ -2,9 +2,9 @@ import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { strategyRefusal } from '../observe/cannot-do.js';
 import { checkNewRelease } from './artifact.js';
-import { deployComposeService } from './compose-deploy.js';
+import { deployComposeService } from './compose/compose-deploy.js';
 import type { ExecContext, ExecMeta } from './exec-context.js';
-import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
+import { runOperation, type Operation, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
 import type { Artifact } from './artifact.js';
 import { recreateOptions } from './recreate-config.js';
 import type { ReplicaStep } from './replica-switch.js';
@@ -52,19 +52,13 @@ export async function deployService(
   desired: DeployDesired,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  return atOperationEdge(`deploy of ${desired.image} to ${service.name} failed`, () =>
-    deploy(ctx, service, desired, withOpId(meta)),
+  return runOperation(`deploy of ${desired.image} to ${service.name} failed`, ctx, service, meta, (op) =>
+    deploy(op, desired),
   );
 }
 
-async function deploy(
-  ctx: ExecContext,
-  service: ResolvedService,
-  desired: DeployDesired,
-  meta: ExecMeta & { opId: string },
-): Promise<ReleaseOutcome> {
-  const started = performance.now();
-  const name = service.name;
+async function deploy(op: Operation, desired: DeployDesired): Promise<ReleaseOutcome> {
+  const { ctx, service, meta, name, started } = op;
   const strategyProblem = strategyRefusal(desired.strategy);
   if (strategyProblem) return { ok: false, code: 'unavailable', message: strategyProblem };
   // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).

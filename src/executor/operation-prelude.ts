@@ -61,3 +61,92 @@ export async function inspectTarget(
     };
   return { ok: true, infos };
 }
+
+/** One running operation: what it acts on, for whom, and since when (its outcome names its duration). */
+export interface Operation<C extends ExecContext = ExecContext> {
+  ctx: C;
+  service: ResolvedService;
+  name: string;
+  meta: ExecMeta & { opId: string };
+  /** performance.now() when it began. */
+  started: number;
+}
+
+/** An operation run inside its edge (atOperationEdge), with its op id and its start time. */
+export function runOperation<C extends ExecContext, T extends ActionOutcome>(
+  what: string,
+  ctx: C,
+  service: ResolvedService,
+  meta: ExecMeta,
+  run: (op: Operation<C>) => Promise<T>,
+  known?: (err: unknown) => ActionOutcome | null,
+): Promise<T | ActionOutcome> {
+  return atOperationEdge(
+    what,
+    () => run({ ctx, service, name: service.name, meta: withOpId(meta), started: performance.now() }),
+    known,
+  );
+}
+
+/** An operation on a service's existing containers, past its prelude. */
+export interface OnContainers {
+  ctx: ExecContext;
+  service: ResolvedService;
+  /** Its active containers, inspected, by name. */
+  infos: ContainerInspect[];
+  /** performance.now() when it began. */
+  started: number;
+}
+
+/**
+ * An action that goes through a service's containers with a stop timeout (restart, stop): its
+ * prelude is worded from its verb, and `run` does the rest.
+ */
+export function containerAction(
+  verb: string,
+  run: (op: OnContainers, timeoutS: number) => Promise<ActionOutcome>,
+): (ctx: ExecContext, service: ResolvedService, timeoutS: number) => Promise<ActionOutcome> {
+  return (ctx, service, timeoutS) =>
+    onContainers(
+      ctx,
+      service,
+      {
+        what: `${verb} of ${service.name} failed`,
+        refusing: `${verb} it`,
+        ifNone: `${service.name} has no container to ${verb}`,
+      },
+      (op) => run(op, timeoutS),
+    );
+}
+
+/** The prelude of an operation on a service's existing containers (restart, stop, scale, set_env, remove). */
+export interface ContainersPrelude {
+  /** The failed outcome's words when an error escapes ("restart of web failed"). */
+  what: string;
+  /** "restart it": the refusal of a protected role. */
+  refusing: string;
+  /** The refusal of a service with no container. */
+  ifNone: string;
+  /** The refusal of a compose service, when this operation does not change one. */
+  notForCompose?: string;
+}
+
+/**
+ * Runs `run` on the service's active containers, inspected, inside the operation's edge, once the
+ * prelude let it: compose services (when refused), no container, protected roles.
+ */
+export function onContainers<T extends ActionOutcome>(
+  ctx: ExecContext,
+  service: ResolvedService,
+  p: ContainersPrelude,
+  run: (op: OnContainers) => Promise<T>,
+): Promise<T | ActionOutcome> {
+  return atOperationEdge(p.what, async (): Promise<T | ActionOutcome> => {
+    const started = performance.now();
+    if (service.composeProject && p.notForCompose !== undefined)
+      return { ok: false, code: 'unavailable', message: p.notForCompose };
+    const inspected = await inspectTarget(ctx, service, p.refusing, p.ifNone);
+    if (!inspected.ok) return inspected.outcome;
+    return run({ ctx, service, infos: inspected.infos, started });
+  });
+}

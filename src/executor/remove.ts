@@ -6,7 +6,7 @@ import type { ContainerInspect, ContainerSummary } from '../docker/docker-client
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { atOperationEdge, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
+import { onContainers, type OnContainers, NOTHING_CHANGED } from './operation-prelude.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { stopTimeout } from './replica-switch.js';
@@ -52,7 +52,16 @@ export async function removeService(
   _meta: ExecMeta,
   opts: RemoveOptions = {},
 ): Promise<ActionOutcome> {
-  return atOperationEdge(`removal of ${service.name} failed`, () => remove(ctx, service, desired, opts));
+  return onContainers(
+    ctx,
+    service,
+    {
+      what: `removal of ${service.name} failed`,
+      refusing: 'remove it',
+      ifNone: `${service.name} has no container to remove; ${NOTHING_CHANGED}`,
+    },
+    (op) => remove(op, desired, opts),
+  );
 }
 
 interface VolumeToDelete {
@@ -78,23 +87,10 @@ function isOwnKept(c: ContainerSummary, service: ResolvedService): boolean {
   return c.name.startsWith(`${service.name}-`);
 }
 
-async function remove(
-  ctx: ExecContext,
-  service: ResolvedService,
-  desired: RemoveDesired,
-  opts: RemoveOptions,
-): Promise<ActionOutcome> {
-  const started = performance.now();
+async function remove(op: OnContainers, desired: RemoveDesired, opts: RemoveOptions): Promise<ActionOutcome> {
+  const { ctx, service, infos, started } = op;
   const name = service.name;
   const nothing = NOTHING_CHANGED;
-  const inspected = await inspectTarget(
-    ctx,
-    service,
-    'remove it',
-    `${name} has no container to remove; ${nothing}`,
-  );
-  if (!inspected.ok) return inspected.outcome;
-  const infos = inspected.infos;
 
   const ours = new Set(infos.map((i) => i.Id));
   const volumes: VolumeToDelete[] = [];

@@ -1,9 +1,8 @@
 import type { ActionOutcome } from '../actions/action-types.js';
-import type { ResolvedService } from '../docker/target-resolution.js';
-import { announce, type ExecContext } from './exec-context.js';
+import { announce } from './exec-context.js';
+import { containerAction, type OnContainers } from './operation-prelude.js';
 import { waitHealthy } from './health-gate.js';
 import { lastLogs } from './last-logs.js';
-import { atOperationEdge, inspectTarget } from './operation-prelude.js';
 import { healthWords, nameOf, plural, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
 
@@ -13,25 +12,10 @@ import { STEP } from './steps.js';
  * stability window: restart does not change what runs). A replica that fails stops the restart
  * there (health_check_failed, with its last log lines); the others are left as they are.
  */
-export async function restartService(
-  ctx: ExecContext,
-  service: ResolvedService,
-  timeoutS: number,
-): Promise<ActionOutcome> {
-  return atOperationEdge(`restart of ${service.name} failed`, () => restart(ctx, service, timeoutS));
-}
+export const restartService = containerAction('restart', restartEach);
 
-async function restart(ctx: ExecContext, service: ResolvedService, timeoutS: number): Promise<ActionOutcome> {
-  const started = performance.now();
-  const inspected = await inspectTarget(
-    ctx,
-    service,
-    'restart it',
-    `${service.name} has no container to restart`,
-  );
-  if (!inspected.ok) return inspected.outcome;
-  const infos = inspected.infos;
-
+async function restartEach(op: OnContainers, timeoutS: number): Promise<ActionOutcome> {
+  const { ctx, service, infos, started } = op;
   const details: string[] = [];
   for (const info of infos) {
     const name = nameOf(info);

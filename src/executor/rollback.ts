@@ -1,12 +1,13 @@
 import type { RestartPolicy } from '../docker/docker-client.js';
-import { rollbackComposeService } from './compose-rollback.js';
+import { rollbackComposeService } from './compose/compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './release-outcome.js';
 import type { ExecContext, ExecMeta } from './exec-context.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
-import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
+import { runOperation, type Operation, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
 import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/release-config.js';
 import type { ReplicaStep } from './replica-switch.js';
+import { rollbackTarget } from './rollback-target.js';
 import { shortImageId, writeServiceRollbackDoc } from './release-records.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { healthWords, nameOf, secondsText } from './service-state.js';
@@ -35,9 +36,12 @@ export async function rollbackService(
   toRelease: string | null,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  return atOperationEdge(
+  return runOperation(
     `rollback of ${service.name} failed`,
-    () => rollback(ctx, service, toRelease, withOpId(meta)),
+    ctx,
+    service,
+    meta,
+    (op) => rollback(op, toRelease),
     (err) =>
       err instanceof ReleaseNotRestorableError
         ? { ok: false, code: 'rollback_unavailable', message: `${err.message}; ${NOTHING_CHANGED}` }
@@ -45,14 +49,8 @@ export async function rollbackService(
   );
 }
 
-async function rollback(
-  ctx: ExecContext,
-  service: ResolvedService,
-  toRelease: string | null,
-  meta: ExecMeta & { opId: string },
-): Promise<ReleaseOutcome> {
-  const started = performance.now();
-  const name = service.name;
+async function rollback(op: Operation, toRelease: string | null): Promise<ReleaseOutcome> {
+  const { ctx, service, meta, name, started } = op;
   // Compose services: through the compose CLI with the project's own files (compose-rollback.ts).
   if (service.composeProject) return rollbackComposeService(ctx, service, toRelease, meta);
   const inspected = await inspectTarget(ctx, service, 'roll it back');
@@ -115,39 +113,6 @@ async function rollback(
         ? 'recreated from its record'
         : `${recreated} of its containers recreated from its record`;
   return rolledBack(updated, switched.switched, { name, to, how, current, recreated, started });
-}
-
-/** The release to roll back to: the one asked for, or the one the current release replaced. */
-async function rollbackTarget(
-  ctx: ExecContext,
-  name: string,
-  toRelease: string | null,
-  current: ReleaseRecord | null,
-  meta: ExecMeta,
-): Promise<{ ok: true; target: ReleaseRecord } | { ok: false; outcome: ReleaseOutcome }> {
-  const refuse = (code: string, message: string) => ({
-    ok: false as const,
-    outcome: { ok: false as const, code, message: `${message}; ${NOTHING_CHANGED}` },
-  });
-  const known = (await ctx.releases.listReleases(name)).map((r) => r.id);
-  const targetId = toRelease ?? current?.previous ?? null;
-  if (!targetId)
-    return refuse(
-      'rollback_unavailable',
-      `${name} has no earlier release to roll back to (${current ? `${current.id} replaced none` : 'no release is recorded'})`,
-    );
-  const target = await ctx.releases.getRelease(name, targetId);
-  if (!target)
-    return refuse(
-      'rollback_unavailable',
-      `${name} has no release ${targetId} (recorded: ${known.join(', ') || 'none'})`,
-    );
-  if (meta.expectImageId && meta.expectImageId !== target.image_id)
-    return refuse(
-      'stale_plan',
-      `release ${target.id} of ${name} is image ${target.image_id}, not ${meta.expectImageId} as the plan says`,
-    );
-  return { ok: true, target };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
-import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
+import { onContainers, type OnContainers, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
 import { bindsFixedHostPort } from '../observe/fixed-port.js';
 import { waitHealthy } from './health-gate.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
@@ -48,8 +48,16 @@ export async function scaleService(
   /** The plan's remove_containers: the containers that go must be exactly these. */
   plannedRemovals?: readonly string[],
 ): Promise<ActionOutcome> {
-  return atOperationEdge(`scale of ${service.name} to ${replicas} failed`, () =>
-    scale(ctx, service, replicas, withOpId(meta), plannedRemovals),
+  return onContainers(
+    ctx,
+    service,
+    {
+      what: `scale of ${service.name} to ${replicas} failed`,
+      refusing: 'scale it',
+      ifNone: `${service.name} has no container to scale; ${NOTHING_CHANGED}`,
+      notForCompose: `${service.name} is a service of compose project ${service.composeProject}: compose scales its own services (docker compose up --scale), which this Helm does not run; ${NOTHING_CHANGED}`,
+    },
+    (op) => scale(op, replicas, withOpId(meta), plannedRemovals),
   );
 }
 
@@ -95,29 +103,14 @@ class ScaleFailed extends Error {
 }
 
 async function scale(
-  ctx: ExecContext,
-  service: ResolvedService,
+  op: OnContainers,
   replicas: number,
   meta: ExecMeta,
   plannedRemovals: readonly string[] | undefined,
 ): Promise<ActionOutcome> {
-  const started = performance.now();
+  const { ctx, service, infos, started } = op;
   const name = service.name;
   const nothing = NOTHING_CHANGED;
-  if (service.composeProject)
-    return {
-      ok: false,
-      code: 'unavailable',
-      message: `${name} is a service of compose project ${service.composeProject}: compose scales its own services (docker compose up --scale), which this Helm does not run; ${nothing}`,
-    };
-  const inspected = await inspectTarget(
-    ctx,
-    service,
-    'scale it',
-    `${name} has no container to scale; ${nothing}`,
-  );
-  if (!inspected.ok) return inspected.outcome;
-  const infos = inspected.infos;
 
   const from = infos.filter(isUp).length;
   const changes = scaleChanges(infos, replicas);

@@ -1,7 +1,6 @@
 import type { ActionOutcome } from '../actions/action-types.js';
-import type { ResolvedService } from '../docker/target-resolution.js';
-import { announce, type ExecContext } from './exec-context.js';
-import { atOperationEdge, inspectTarget } from './operation-prelude.js';
+import { announce } from './exec-context.js';
+import { containerAction, type OnContainers } from './operation-prelude.js';
 import { nameOf, plural, secondsText } from './service-state.js';
 import { STEP } from './steps.js';
 
@@ -9,20 +8,10 @@ import { STEP } from './steps.js';
  * Stops a service's running containers (graceful: the stop signal, SIGKILL after `timeoutS`) and
  * verifies each is stopped. Containers that are not running are left alone and named in the outcome.
  */
-export async function stopService(
-  ctx: ExecContext,
-  service: ResolvedService,
-  timeoutS: number,
-): Promise<ActionOutcome> {
-  return atOperationEdge(`stop of ${service.name} failed`, () => stop(ctx, service, timeoutS));
-}
+export const stopService = containerAction('stop', stopEach);
 
-async function stop(ctx: ExecContext, service: ResolvedService, timeoutS: number): Promise<ActionOutcome> {
-  const started = performance.now();
-  const inspected = await inspectTarget(ctx, service, 'stop it', `${service.name} has no container to stop`);
-  if (!inspected.ok) return inspected.outcome;
-  const infos = inspected.infos;
-
+async function stopEach(op: OnContainers, timeoutS: number): Promise<ActionOutcome> {
+  const { ctx, service, infos, started } = op;
   const stopped: string[] = [];
   const already: string[] = [];
   for (const info of infos) {

@@ -1,7 +1,7 @@
 import type { ContainerInspect, ContainerSummary } from '../docker/docker-client.js';
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { COMPOSE_LABEL } from './compose-project.js';
+import { COMPOSE_LABEL } from './compose/compose-project.js';
 import { envName } from './env-change.js';
 import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';

@@ -7,8 +7,8 @@ import {
   V2,
 } from './compose-cli.js';
 import { ownerUpCommand } from './compose-override.js';
-import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
-import { describe, writeRollbackFile } from './rollback-doc.js';
+import { type ReleaseRecord, releaseTag } from '../../releases/release-store.js';
+import { describe, writeRollbackFile } from '../rollback-doc.js';
 
 /**
  * `<memoryDir>/rollback/<service>.md` for a compose service: the current and previous releases, the
