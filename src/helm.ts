@@ -67,6 +67,8 @@ export interface HelmOptions {
   clock?: Clock;
   logDestination?: DestinationStream;
   docker?: DockerReads;
+  /** The executor's observer of each recorded intent step (ExecDeps.onStepRecorded); tests only. */
+  onStepRecorded?: (step: string) => void;
 }
 
 export interface Helm {
@@ -339,6 +341,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
         timeoutMs: config.actionTimeoutMs,
         recovery,
         explainBadMac,
+        ...(opts.onStepRecorded ? { onStepRecorded: opts.onStepRecorded } : {}),
       });
       cleanup.push(() => executor.close());
       const orphans = recoverOrphanedIntents({

@@ -24,7 +24,6 @@ import type { RunLog } from '../runlog/index.js';
 import type { IntentStore } from '../intents/intent-store.js';
 import type { LeaseManager } from './lease.js';
 import { type ExecRecovery, findIntent, recoverExecJob } from './recover.js';
-import { testCrashPoint } from './test-fault.js';
 
 /**
  * An executor's job on helm.exec. Before its first change it checks everything again: that the gate
@@ -78,6 +77,12 @@ export interface ExecDeps extends PlanInputSources, SecretScopeSources {
    * another internal-job key (internal-key-claim.ts). null: nothing explains it.
    */
   explainBadMac?: () => Promise<string | null>;
+  /**
+   * Told each step right after the write-ahead intent recorded it (`start`, then every step an
+   * operation announces), before the change it announces. Helm sets none; the crash tests kill the
+   * process here (test/helpers/crash-point.ts).
+   */
+  onStepRecorded?: (step: string) => void;
 }
 
 export function makeExecJobHandler(deps: ExecDeps) {
@@ -227,7 +232,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
       at: deps.clock.now().toISOString(),
     };
     await deps.intents.write(intent);
-    testCrashPoint(intent.step); // test-only fault hook (test-fault.ts): inert unless HELM_TEST_CRASH_AT_STEP is set
+    deps.onStepRecorded?.(intent.step);
     const started = performance.now();
     try {
       const result = await withTimeout(
@@ -240,7 +245,7 @@ export function makeExecJobHandler(deps: ExecDeps) {
           async beforeChange(step) {
             await lease.check();
             await deps.intents.write({ ...intent, step, at: deps.clock.now().toISOString() });
-            testCrashPoint(step); // test-only fault hook (test-fault.ts): inert unless HELM_TEST_CRASH_AT_STEP is set
+            deps.onStepRecorded?.(step);
           },
         }),
         deps.timeoutMs,

@@ -23,7 +23,7 @@ import { makeRecovery, recoverOperation, recoverOrphanedIntents } from '../../..
 import { crashStep, createdBy, replicaNameOf, stoppedSince } from '../../../src/executor/recover-state.js';
 import { recordOf } from '../../../src/executor/release-records.js';
 import { makeReleaseStore } from '../../../src/releases/release-store.js';
-import { crashPointFrom } from '../../../src/executor/test-fault.js';
+import { crashPointFrom } from '../../helpers/crash-point.js';
 import { makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import type { RunLog, RunLogEntryInput } from '../../../src/runlog/index.js';
