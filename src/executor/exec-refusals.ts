@@ -75,15 +75,10 @@ export async function securityRefusal(
 export async function refuseForged(deps: ExecDeps, job: Job, why: string): Promise<ExecResult> {
   const message = `a job on helm.exec was refused: ${why}; nothing was changed`;
   deps.logger.warn({ exec_job: job.id }, message);
-  await deps.runLog
-    .append({ event: 'security', job_id: null, code: 'forged_job', message })
-    .catch(() => undefined);
-  await deps.alerts.send({
-    severity: 'critical',
-    kind: 'security',
-    message,
-    details: { exec_job: job.id ?? null, name: job.name },
-    dedup_key: `security:exec-job:${job.id}`,
+  await refuseJob(deps, job, message, {
+    event: 'security',
+    logCode: 'forged_job',
+    dedupKey: `security:exec-job:${job.id}`,
   });
   return { ok: false, code: 'denied', message };
 }
@@ -92,15 +87,27 @@ export async function refuseForged(deps: ExecDeps, job: Job, why: string): Promi
 export async function refuseMisconfigured(deps: ExecDeps, job: Job, cause: string): Promise<ExecResult> {
   const message = `a job on helm.exec was not run: its MAC does not verify because ${cause}; nothing was changed`;
   deps.logger.error({ exec_job: job.id }, message);
-  await deps.runLog
-    .append({ event: 'helm_degraded', job_id: null, code: 'internal_key_mismatch', message })
-    .catch(() => undefined);
-  await deps.alerts.send({
-    severity: 'critical',
-    kind: 'helm_degraded',
-    message,
-    details: { exec_job: job.id ?? null, name: job.name },
-    dedup_key: 'helm_degraded:internal_key',
+  await refuseJob(deps, job, message, {
+    event: 'helm_degraded',
+    logCode: 'internal_key_mismatch',
+    dedupKey: 'helm_degraded:internal_key',
   });
   return { ok: false, code: 'internal', message };
+}
+
+/** A job refused before it was looked at: in the run log (best effort) and paged, critical. */
+async function refuseJob(
+  deps: ExecDeps,
+  job: Job,
+  message: string,
+  r: { event: 'security' | 'helm_degraded'; logCode: string; dedupKey: string },
+): Promise<void> {
+  await deps.runLog.append({ event: r.event, job_id: null, code: r.logCode, message }).catch(() => undefined);
+  await deps.alerts.send({
+    severity: 'critical',
+    kind: r.event,
+    message,
+    details: { exec_job: job.id ?? null, name: job.name },
+    dedup_key: r.dedupKey,
+  });
 }
