@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 
 /**
  * What the owner's own files (the policy file, the services file) share: read from disk, every
@@ -30,4 +31,17 @@ export async function loadOwnerFile<T extends { ok: true }>(
 export function cappedProblems(problems: string[]): string[] {
   if (problems.length <= MAX_PROBLEMS) return problems;
   return [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`];
+}
+
+/** The node at `path`, or the nearest ancestor that exists (a missing field is reported at its parent). */
+export function nodeAt(root: Node, path: readonly PropertyKey[]): Node {
+  let node: Node = root;
+  for (const key of path) {
+    let next: unknown;
+    if (isMap(node)) next = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value;
+    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
+    if (!next || typeof next !== 'object') break;
+    node = next as Node;
+  }
+  return node;
 }

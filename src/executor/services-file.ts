@@ -1,9 +1,9 @@
 // The owner's services file (HELM_SERVICES_FILE): how to create a service that has no container yet
 // (its first release). YAML, checked against a strict schema; any problem refuses the whole file, one
 // line per problem naming the line and the field, never quoting an env value.
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { cappedProblems, loadOwnerFile } from '../config/owner-file.js';
+import { cappedProblems, loadOwnerFile, nodeAt } from '../config/owner-file.js';
 import {
   EnvironmentSchema,
   EnvNameSchema,
@@ -311,19 +311,6 @@ function describeIssue(
         ? `${where} is required`
         : `${where}: ${issue.message}`;
   return [{ line, text }];
-}
-
-/** The node at `path`, or the nearest ancestor that exists (a missing field is reported at its parent). */
-function nodeAt(root: Node, path: readonly (string | number)[]): Node {
-  let node: Node = root;
-  for (const key of path) {
-    let next: unknown;
-    if (isMap(node)) next = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value;
-    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
-    if (!next || typeof next !== 'object') break;
-    node = next as Node;
-  }
-  return node;
 }
 
 function keyLine(

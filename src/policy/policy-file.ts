@@ -3,7 +3,7 @@
 // honour), with one line per problem naming the line and key.
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { cappedProblems, loadOwnerFile } from '../config/owner-file.js';
+import { cappedProblems, loadOwnerFile, nodeAt } from '../config/owner-file.js';
 import { quoteForMessage } from '../contracts/message-text.js';
 import { formatPath, plainWordsErrorMap } from '../contracts/validation-errors.js';
 import type { ClassificationRule } from './environment-of.js';
@@ -133,19 +133,6 @@ function findLoosening(node: unknown, path: Path, lineOf: (o: number | undefined
     });
   }
   return found;
-}
-
-/** The node at `path`, or the nearest ancestor that exists (a missing field is reported at its parent). */
-function nodeAt(root: Node, path: readonly PropertyKey[]): Node {
-  let node: Node = root;
-  for (const key of path) {
-    let next: unknown;
-    if (isMap(node)) next = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value;
-    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
-    if (!next || typeof next !== 'object') break;
-    node = next as Node;
-  }
-  return node;
 }
 
 function keyLine(root: Node, path: readonly PropertyKey[], key: string, lineOf: (o?: number) => number) {
