@@ -79,8 +79,9 @@ async function rollback(op: Operation, toRelease: string | null): Promise<Releas
   const switched = await switchRelease(ctx, service, meta, {
     steps,
     adopted,
-    expected: { release: target.id, imageId: target.image_id },
+    // Restored on failure: what ran before the rollback (null: nothing did).
     restoring: current,
+    expected: { release: target.id, imageId: target.image_id },
     failed: (r) => ({
       message: r.restored
         ? `rollback of ${name} to ${to} failed: ${r.failure}. ${current ? `${current.id} runs again and is healthy (${healthWords(r.restoreDetail)})` : 'Nothing runs (nothing ran before)'}`

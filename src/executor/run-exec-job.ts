@@ -8,6 +8,7 @@ import { observeAndPlan } from '../observe/observe-and-plan.js';
 import { findIntent, recoverExecJob } from './recover.js';
 
 import type { ExecDeps } from './exec-deps.js';
+import { withTimeout } from './with-timeout.js';
 import { checkApproval, needsApproval } from './exec-approval.js';
 import {
   alertFailedRelease,
@@ -265,16 +266,6 @@ function intentOf(
     step: 'start',
     at: deps.clock.now().toISOString(),
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no end within ${Math.round(ms / 1000)} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export type { ActionOutcome };
