@@ -12,7 +12,8 @@ import { shortImageId } from './release-records.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import { createOptionsFromDefinition, type ServiceDefinition } from './service-definition.js';
-import { nameOf, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { secondsText } from './outcome-words.js';
 import { rolledBackWords } from './failed-release.js';
 import {
   adoptedIdFor,

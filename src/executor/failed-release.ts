@@ -1,7 +1,7 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import type { LogLine } from '../docker/logs-demux.js';
 import type { ExecContext } from './exec-context.js';
-import { healthWords } from './service-state.js';
+import { healthWords } from './outcome-words.js';
 
 /**
  * The answer of a deploy, rollback or set_env whose new release failed: rolled back (the previous

@@ -3,7 +3,14 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { errorOutcome, inspectActive, protectedReason } from './service-state.js';
+import {
+  ContainerCreateRefusedError,
+  DockerNotFoundError,
+  DockerOperationError,
+  DockerPullError,
+  DockerUnavailableError,
+} from '../docker/docker-client.js';
+import { inspectActive, protectedReason } from './target-containers.js';
 
 /**
  * What every operation does before and around its own steps, written once: the edge that turns an
@@ -13,6 +20,21 @@ import { errorOutcome, inspectActive, protectedReason } from './service-state.js
 
 /** How every refusal before the first change ends: the owner reads that nothing moved. */
 export const NOTHING_CHANGED = 'nothing was changed';
+
+/** An error that escaped an operation, as a failed outcome. */
+export function errorOutcome(err: unknown, what: string): ActionOutcome {
+  const message = (err as Error)?.message ?? String(err);
+  if (err instanceof ContainerCreateRefusedError)
+    return { ok: false, code: 'not_supported', message: `${what}: ${message}` };
+  if (
+    err instanceof DockerUnavailableError ||
+    err instanceof DockerOperationError ||
+    err instanceof DockerNotFoundError ||
+    err instanceof DockerPullError
+  )
+    return { ok: false, code: 'docker_error', message: `${what}: ${message}` };
+  return { ok: false, code: 'internal', message: `${what}: ${message}` };
+}
 
 /**
  * The edge of every operation. A throw from ctx.beforeChange (the lease was lost) goes back to the

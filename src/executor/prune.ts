@@ -11,7 +11,7 @@ import {
   pruneImageCandidates,
   servicesOf,
 } from '../observe/prune-candidates.js';
-import { plural, secondsText } from './service-state.js';
+import { plural, secondsText } from './outcome-words.js';
 
 export type PruneDesired = PlanFor<'prune'>['desired'];
 

@@ -5,7 +5,7 @@ import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import type { Intent } from '../intents/intent-store.js';
 import { isKeptContainer, keptRelease } from '../docker/kept-containers.js';
-import { nameOf } from './service-state.js';
+import { nameOf } from './target-containers.js';
 
 /**
  * What recovery reads about a service after a crash, always from what Docker shows now: every

@@ -22,7 +22,8 @@ import {
   serviceContainers,
   stoppedSince,
 } from './recover-state.js';
-import { healthWords, nameOf, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, secondsText } from './outcome-words.js';
 import { STEP } from './steps.js';
 import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from './verify-release-identity.js';
 

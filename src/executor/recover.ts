@@ -13,7 +13,9 @@ import type { Intent, IntentStore } from '../intents/intent-store.js';
 import type { LeaseManager } from './lease.js';
 import { crashStep, isRunning, type RecoveringIntent, startedSince } from './recover-state.js';
 import { recoverSwitch } from './recover-switch.js';
-import { errorOutcome, healthWords, inspectActive, nameOf, plural } from './service-state.js';
+import { inspectActive, nameOf } from './target-containers.js';
+import { healthWords, plural } from './outcome-words.js';
+import { errorOutcome } from './operation-prelude.js';
 
 /**
  * Crash recovery of the executors (issue 4, "Write-ahead intent"). An intent file on disk

@@ -14,7 +14,7 @@ import {
   type SwitchResult,
   switchReplicas,
 } from './replica-switch.js';
-import { nameOf } from './service-state.js';
+import { nameOf } from './target-containers.js';
 import { type ExpectedRelease, releaseVerifier, restoredVerifier } from './verify-release-identity.js';
 
 /**

@@ -6,11 +6,12 @@ import type { ContainerInspect, ContainerSummary } from '../docker/docker-client
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { onContainers, type OnContainers, NOTHING_CHANGED } from './operation-prelude.js';
+import { onContainers, type OnContainers, NOTHING_CHANGED, errorOutcome } from './operation-prelude.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { stopTimeout } from './replica-switch.js';
-import { errorOutcome, nameOf, plural, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { plural, secondsText } from './outcome-words.js';
 import {
   ARCHIVE_RESERVE_BYTES,
   archiveDir,

@@ -3,7 +3,8 @@ import { announce } from './exec-context.js';
 import { containerAction, type OnContainers } from './operation-prelude.js';
 import { waitHealthy } from './health-gate.js';
 import { lastLogs } from './last-logs.js';
-import { healthWords, nameOf, plural, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, plural, secondsText } from './outcome-words.js';
 import { STEP } from './steps.js';
 
 /**

@@ -10,7 +10,8 @@ import type { ReplicaStep } from './replica-switch.js';
 import { rollbackTarget } from './rollback-target.js';
 import { shortImageId, writeServiceRollbackDoc } from './release-records.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
-import { healthWords, nameOf, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, secondsText } from './outcome-words.js';
 import {
   adoptRunning,
   freeKeptName,

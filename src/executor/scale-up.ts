@@ -7,7 +7,7 @@ import { recreateOptions } from './recreate-config.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp } from '../plan/scale-choice.js';
 import { readScaleTemplate } from './scale-template.js';
-import { nameOf } from './service-state.js';
+import { nameOf } from './target-containers.js';
 
 /**
  * A scale up, one replica at a time: stopped replicas that stay are started again (the scale

@@ -2,7 +2,13 @@ import type { ActionOutcome } from '../actions/action-types.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
-import { onContainers, type OnContainers, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
+import {
+  onContainers,
+  type OnContainers,
+  NOTHING_CHANGED,
+  withOpId,
+  errorOutcome,
+} from './operation-prelude.js';
 import { bindsFixedHostPort } from '../observe/fixed-port.js';
 import { lastLogs } from './last-logs.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
@@ -14,7 +20,8 @@ import type { ReleaseRecord } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp, scaleChanges } from '../plan/scale-choice.js';
 import { clearScaleTemplate, writeScaleTemplate } from './scale-template.js';
-import { errorOutcome, healthWords, nameOf, plural, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, plural, secondsText } from './outcome-words.js';
 
 /**
  * Scales a service to `replicas` running containers.

@@ -11,7 +11,8 @@ import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js
 import type { ReplicaStep } from './replica-switch.js';
 import { isScaleTemplate } from './scale-template.js';
 import { readSecretForEnv, sameHmac, secretHmac, secretHmacKeyOf } from '../secrets/secret-hmac.js';
-import { healthWords, nameOf, plural, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, plural, secondsText } from './outcome-words.js';
 import { rolledBackWords } from './failed-release.js';
 import {
   adoptRunning,

@@ -1,7 +1,8 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import { announce } from './exec-context.js';
 import { containerAction, type OnContainers } from './operation-prelude.js';
-import { nameOf, plural, secondsText } from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { plural, secondsText } from './outcome-words.js';
 import { STEP } from './steps.js';
 
 /**

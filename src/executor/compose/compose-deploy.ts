@@ -7,7 +7,7 @@ import { runOperation, type Operation } from '../operation-prelude.js';
 import { recordOf, shortImageId } from '../release-records.js';
 import type { DeployDesired, ReleaseOutcome } from '../release-outcome.js';
 import { adoptedIdFor, adoptRunning, notRecorded, replicaData, saveAdopted } from '../release-skeleton.js';
-import { secondsText } from '../service-state.js';
+import { secondsText } from '../outcome-words.js';
 import { STEP } from '../steps.js';
 import { inspectComposeService, logsOfImage } from './compose-gate.js';
 import { composeData, switchComposeRelease, writeComposeDoc } from './compose-release.js';

@@ -4,7 +4,7 @@ import { composeServiceContainers } from './compose-project.js';
 import { healthGate } from '../health-gate.js';
 import { lastLogs } from '../last-logs.js';
 import { shortImageId } from '../release-records.js';
-import { nameOf } from '../service-state.js';
+import { nameOf } from '../target-containers.js';
 import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from '../verify-release-identity.js';
 import type { ComposeTarget } from './compose-target.js';
 

@@ -1,7 +1,7 @@
 import type { ResolvedService } from '../../docker/target-resolution.js';
 import { releaseSummary } from '../../releases/release-store.js';
 import type { ExecMeta } from '../exec-context.js';
-import { healthWords, secondsText } from '../service-state.js';
+import { healthWords, secondsText } from '../outcome-words.js';
 import { runOperation, type Operation, NOTHING_CHANGED } from '../operation-prelude.js';
 import { shortImageId } from '../release-records.js';
 import type { ReleaseOutcome } from '../release-outcome.js';

@@ -16,7 +16,7 @@ import {
 import { composeFileVersion, type OverrideFile, overridePath, readOverride } from './compose-override.js';
 import { COMPOSE_LABEL, composeProjectOf, projectFilesProblem } from './compose-project.js';
 import type { ExecContext } from '../exec-context.js';
-import { inspectActive, protectedReason } from '../service-state.js';
+import { inspectActive, protectedReason } from '../target-containers.js';
 
 /**
  * A compose service before a change: how Helm runs the compose CLI, and everything a deploy or
