@@ -51,67 +51,8 @@ async function prune(ctx: ExecContext, host: string, desired: PruneDesired): Pro
   };
   const skipped: Skipped[] = [];
   const deleted: Array<{ id: string; name: string }> = [];
-  if (desired.what === 'containers') {
-    const now = new Set(pruneContainerCandidates(input).map((c) => c.id));
-    for (const id of desired.items) {
-      const c = containers.find((x) => x.id === id);
-      if (!c) {
-        skipped.push({ id, name: id.slice(0, 12), why: 'already gone' });
-        continue;
-      }
-      if (!now.has(id)) {
-        skipped.push({ id, name: c.name, why: 'no longer a kept container of a superseded release' });
-        continue;
-      }
-      if (['running', 'restarting', 'paused'].includes(c.state)) {
-        skipped.push({ id, name: c.name, why: `in use: it is ${c.state}` });
-        continue;
-      }
-      await announce(ctx, STEP.pruneContainer, { container: id, name: c.name });
-      try {
-        await ctx.docker.removeContainer(id, { volumes: false });
-        deleted.push({ id, name: c.name });
-      } catch (err) {
-        rethrowAbort(err);
-        skipped.push({ id, name: c.name, why: (err as Error).message });
-      }
-    }
-  } else {
-    const now = new Map(pruneImageCandidates(input).map((c) => [c.id, c]));
-    for (const id of desired.items) {
-      const img = images.find((x) => x.id === id);
-      if (!img) {
-        skipped.push({ id, name: short(id), why: 'already gone' });
-        continue;
-      }
-      const name = `${short(id)} (${img.repoTags.join(', ')})`;
-      if (!now.has(id)) {
-        skipped.push({
-          id,
-          name,
-          why: 'no longer tagged only by superseded releases of Helm (a kept release or another tag names it now)',
-        });
-        continue;
-      }
-      const users = usersOf(containers, id);
-      if (users.length > 0) {
-        skipped.push({ id, name, why: `in use by ${users.join(', ')}` });
-        continue;
-      }
-      try {
-        for (const tag of img.repoTags) {
-          await announce(ctx, STEP.pruneImageTag, { image: id, tag });
-          await ctx.docker.removeImage(tag);
-        }
-        if (await ctx.docker.findImage(id))
-          skipped.push({ id, name, why: 'its release tags were removed, but Docker kept the image' });
-        else deleted.push({ id, name });
-      } catch (err) {
-        rethrowAbort(err);
-        skipped.push({ id, name, why: (err as Error).message });
-      }
-    }
-  }
+  if (desired.what === 'containers') await pruneContainers(ctx, input, desired.items, { skipped, deleted });
+  else await pruneImages(ctx, input, desired.items, { skipped, deleted });
   const ms = performance.now() - started;
   const noun = desired.what === 'images' ? 'image' : 'container';
   const skippedText =
@@ -132,6 +73,89 @@ async function prune(ctx: ExecContext, host: string, desired: PruneDesired): Pro
       ms: Math.round(ms),
     },
   };
+}
+
+interface Pruned {
+  skipped: Skipped[];
+  deleted: Array<{ id: string; name: string }>;
+}
+
+/** Each planned container looked at again, then removed without its volumes (prune_container). */
+async function pruneContainers(
+  ctx: ExecContext,
+  input: PruneInput,
+  items: readonly string[],
+  { skipped, deleted }: Pruned,
+): Promise<void> {
+  const containers = input.containers;
+  const now = new Set(pruneContainerCandidates(input).map((c) => c.id));
+  for (const id of items) {
+    const c = containers.find((x) => x.id === id);
+    if (!c) {
+      skipped.push({ id, name: id.slice(0, 12), why: 'already gone' });
+      continue;
+    }
+    if (!now.has(id)) {
+      skipped.push({ id, name: c.name, why: 'no longer a kept container of a superseded release' });
+      continue;
+    }
+    if (['running', 'restarting', 'paused'].includes(c.state)) {
+      skipped.push({ id, name: c.name, why: `in use: it is ${c.state}` });
+      continue;
+    }
+    await announce(ctx, STEP.pruneContainer, { container: id, name: c.name });
+    try {
+      await ctx.docker.removeContainer(id, { volumes: false });
+      deleted.push({ id, name: c.name });
+    } catch (err) {
+      rethrowAbort(err);
+      skipped.push({ id, name: c.name, why: (err as Error).message });
+    }
+  }
+}
+
+/** Each planned image looked at again, then its release tags removed one by one (prune_image_tag). */
+async function pruneImages(
+  ctx: ExecContext,
+  input: PruneInput,
+  items: readonly string[],
+  { skipped, deleted }: Pruned,
+): Promise<void> {
+  const { containers, images } = input;
+  const now = new Map(pruneImageCandidates(input).map((c) => [c.id, c]));
+  for (const id of items) {
+    const img = images.find((x) => x.id === id);
+    if (!img) {
+      skipped.push({ id, name: short(id), why: 'already gone' });
+      continue;
+    }
+    const name = `${short(id)} (${img.repoTags.join(', ')})`;
+    if (!now.has(id)) {
+      skipped.push({
+        id,
+        name,
+        why: 'no longer tagged only by superseded releases of Helm (a kept release or another tag names it now)',
+      });
+      continue;
+    }
+    const users = usersOf(containers, id);
+    if (users.length > 0) {
+      skipped.push({ id, name, why: `in use by ${users.join(', ')}` });
+      continue;
+    }
+    try {
+      for (const tag of img.repoTags) {
+        await announce(ctx, STEP.pruneImageTag, { image: id, tag });
+        await ctx.docker.removeImage(tag);
+      }
+      if (await ctx.docker.findImage(id))
+        skipped.push({ id, name, why: 'its release tags were removed, but Docker kept the image' });
+      else deleted.push({ id, name });
+    } catch (err) {
+      rethrowAbort(err);
+      skipped.push({ id, name, why: (err as Error).message });
+    }
+  }
 }
 
 function usersOf(containers: readonly ContainerSummary[], imageId: string): string[] {
