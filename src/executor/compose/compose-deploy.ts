@@ -1,6 +1,6 @@
 import type { ResolvedService } from '../../docker/target-resolution.js';
 import { type ReleaseRecord, releaseSummary, releaseTag } from '../../releases/release-store.js';
-import { checkNewRelease } from '../artifact.js';
+import { type Artifact, checkNewRelease } from '../artifact.js';
 import { announce, type ExecMeta } from '../exec-context.js';
 import { rolledBackWords } from '../failed-release.js';
 import { runOperation, type Operation } from '../operation-prelude.js';
@@ -9,9 +9,9 @@ import type { DeployDesired, ReleaseOutcome } from '../release-outcome.js';
 import { adoptedIdFor, adoptRunning, notRecorded, replicaData, saveAdopted } from '../release-skeleton.js';
 import { secondsText } from '../outcome-words.js';
 import { STEP } from '../steps.js';
-import { inspectComposeService, logsOfImage } from './compose-gate.js';
+import { type GatedReplica, inspectComposeService, logsOfImage } from './compose-gate.js';
 import { composeData, switchComposeRelease, writeComposeDoc } from './compose-release.js';
-import { type ComposeExecContext, prepareComposeTarget } from './compose-target.js';
+import { type ComposeExecContext, type ComposeTarget, prepareComposeTarget } from './compose-target.js';
 
 /**
  * Deploys a new release of a compose service through the compose CLI:
@@ -93,23 +93,7 @@ async function deploy(op: Operation<ComposeExecContext>, desired: DeployDesired)
 
   let record: ReleaseRecord;
   try {
-    const newInfos = await inspectComposeService(
-      t,
-      switched.replicas.map((r) => r.id),
-    );
-    record = recordOf(ctx, {
-      id: desired.new_release,
-      service: name,
-      image: desired.image,
-      infos: newInfos,
-      manifestDigest: artifact.manifestDigest,
-      artifactId: desired.artifact_id,
-      meta,
-      adopted: false,
-      previous: previous.id,
-    });
-    await ctx.releases.saveRelease(record, { current: true });
-    await writeComposeDoc(t, meta.environment, `deploy of ${record.id}`, record, previous);
+    record = await recordComposeRelease(t, meta, switched.replicas, { desired, artifact, previous });
   } catch (err) {
     return notRecorded(err, `${name} runs ${desired.new_release} (${where})`);
   }
@@ -126,4 +110,34 @@ async function deploy(op: Operation<ComposeExecContext>, desired: DeployDesired)
     },
     release: releaseSummary(record),
   };
+}
+
+/**
+ * The new release's record from the containers compose made (Helm's tag is already on its image),
+ * current, and the rollback document.
+ */
+async function recordComposeRelease(
+  t: ComposeTarget,
+  meta: ExecMeta,
+  replicas: readonly GatedReplica[],
+  r: { desired: DeployDesired; artifact: Artifact; previous: ReleaseRecord },
+): Promise<ReleaseRecord> {
+  const newInfos = await inspectComposeService(
+    t,
+    replicas.map((x) => x.id),
+  );
+  const record = recordOf(t.ctx, {
+    id: r.desired.new_release,
+    service: t.service,
+    image: r.desired.image,
+    infos: newInfos,
+    manifestDigest: r.artifact.manifestDigest,
+    artifactId: r.desired.artifact_id,
+    meta,
+    adopted: false,
+    previous: r.previous.id,
+  });
+  await t.ctx.releases.saveRelease(record, { current: true });
+  await writeComposeDoc(t, meta.environment, `deploy of ${record.id}`, record, r.previous);
+  return record;
 }

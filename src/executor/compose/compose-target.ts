@@ -146,29 +146,10 @@ export async function prepareComposeTarget(
   }
   // Preflight, still before any change: the project's files and Helm's override must read, and
   // compose must accept them merged.
-  let version: string | null;
-  let override: OverrideFile | null;
-  try {
-    version = await composeFileVersion(project.configFiles[0]!);
-    override = await readOverride(overrideFile);
-  } catch (err) {
-    return fail(
-      'unavailable',
-      `Helm cannot ${verb} compose service ${name}: ${(err as Error).message}; ${NOTHING}`,
-    );
-  }
-  const check = await runCompose(
-    ctx,
-    composeConfigCommand(cli, project, override ? overrideFile : null),
-    project,
-  );
-  if (check.code !== 0)
-    return fail(
-      'unavailable',
-      ctx.redactor.redact(
-        `Helm cannot ${verb} compose service ${name}: ${cli.name} does not accept project ${project.name}'s files (${check.error ?? `exit code ${check.code}`}: ${outputTail(check) || 'no output'}); ${NOTHING}`,
-      ),
-    );
+  const cannot = `Helm cannot ${verb} compose service ${name}`;
+  const pre = await preflight(ctx, { cli, project, overrideFile }, cannot);
+  if (!pre.ok) return fail('unavailable', pre.message);
+  const version = pre.version;
   return {
     ok: true,
     target: {
@@ -183,6 +164,36 @@ export async function prepareComposeTarget(
       replicas: infos.length,
     },
   };
+}
+
+/** The project's compose-file version, or why its files (with Helm's override) do not read or merge. */
+async function preflight(
+  ctx: ComposeExecContext,
+  p: { cli: ComposeCli; project: ComposeProject; overrideFile: string },
+  cannot: string,
+): Promise<{ ok: true; version: string | null } | { ok: false; message: string }> {
+  const { cli, project, overrideFile } = p;
+  let version: string | null;
+  let override: OverrideFile | null;
+  try {
+    version = await composeFileVersion(project.configFiles[0]!);
+    override = await readOverride(overrideFile);
+  } catch (err) {
+    return { ok: false, message: `${cannot}: ${(err as Error).message}; ${NOTHING}` };
+  }
+  const check = await runCompose(
+    ctx,
+    composeConfigCommand(cli, project, override ? overrideFile : null),
+    project,
+  );
+  if (check.code !== 0)
+    return {
+      ok: false,
+      message: ctx.redactor.redact(
+        `${cannot}: ${cli.name} does not accept project ${project.name}'s files (${check.error ?? `exit code ${check.code}`}: ${outputTail(check) || 'no output'}); ${NOTHING}`,
+      ),
+    };
+  return { ok: true, version };
 }
 
 /** Runs one compose command with Helm's settings (runner, environment, timeout), in the project's folder. */
