@@ -7,7 +7,7 @@ import { healthGate } from './health-gate.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { keptName } from '../docker/kept-containers.js';
 import { createOptionsFromRecord } from '../releases/release-config.js';
-import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
+import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-bookkeeping.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import {

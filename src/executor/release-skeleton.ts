@@ -6,7 +6,7 @@ import { recordedReleaseOf } from '../releases/release-info.js';
 import type { ReleaseRecord } from '../releases/release-store.js';
 import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
 import { failedReleaseOutcome } from './failed-release.js';
-import { recordOf, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
+import { recordOf, tagReleaseImage, writeServiceRollbackDoc } from './release-bookkeeping.js';
 import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 import {
   type ReplicaStep,

@@ -8,7 +8,7 @@ import { runOperation, type Operation, inspectTarget, NOTHING_CHANGED } from './
 import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/release-config.js';
 import type { ReplicaStep } from './replica-switch.js';
 import { rollbackTarget } from './rollback-target.js';
-import { shortImageId, writeServiceRollbackDoc } from './release-records.js';
+import { shortImageId, writeServiceRollbackDoc } from './release-bookkeeping.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { nameOf } from './target-containers.js';
 import { healthWords, secondsText } from './outcome-words.js';

@@ -3,7 +3,7 @@ import { announce, ChangeAbortedError, type ExecContext } from './exec-context.j
 import { waitHealthy } from './health-gate.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
-import { recreateOptions } from './recreate-config.js';
+import { recreateOptions } from './replacement-options.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp } from '../plan/scale-choice.js';
 import { readScaleTemplate } from './scale-template.js';

@@ -14,7 +14,7 @@ import { lastLogs } from './last-logs.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { ScaleFailed, type ScaleUpProgress, scaleUp, type Undo, undoScaleUp } from './scale-up.js';
 import { captureConfig, configDigest } from '../releases/release-config.js';
-import { writeServiceRollbackDoc } from './release-records.js';
+import { writeServiceRollbackDoc } from './release-bookkeeping.js';
 import { recordedReleaseOf } from '../releases/release-info.js';
 import type { ReleaseRecord } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';

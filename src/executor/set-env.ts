@@ -5,7 +5,7 @@ import { effectiveEnv, type EnvValue, applyEnvChange, expectedEnv, sameEnv } fro
 import type { ExecContext, ExecMeta } from './exec-context.js';
 import type { ContainerInspect } from '../docker/docker-client.js';
 import { atOperationEdge, inspectTarget, NOTHING_CHANGED, withOpId } from './operation-prelude.js';
-import { recreateOptions } from './recreate-config.js';
+import { recreateOptions } from './replacement-options.js';
 import { secretRefs } from '../releases/release-config.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import type { ReplicaStep } from './replica-switch.js';

@@ -6,7 +6,7 @@ import { envName } from './env-change.js';
 import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
-import { shortImageId } from './release-records.js';
+import { shortImageId } from './release-bookkeeping.js';
 import type { ReleaseRecord } from '../releases/release-store.js';
 
 /**

@@ -4,7 +4,7 @@ import { type Artifact, checkNewRelease } from '../artifact.js';
 import { announce, type ExecMeta } from '../exec-context.js';
 import { rolledBackWords } from '../failed-release.js';
 import { runOperation, type Operation } from '../operation-prelude.js';
-import { recordOf, shortImageId } from '../release-records.js';
+import { recordOf, shortImageId } from '../release-bookkeeping.js';
 import type { DeployDesired, ReleaseOutcome } from '../release-outcome.js';
 import { adoptedIdFor, adoptRunning, notRecorded, replicaData, saveAdopted } from '../release-skeleton.js';
 import { secondsText } from '../outcome-words.js';

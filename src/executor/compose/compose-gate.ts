@@ -3,7 +3,7 @@ import type { ResolvedService } from '../../docker/target-resolution.js';
 import { composeServiceContainers } from './compose-project.js';
 import { healthGate } from '../health-gate.js';
 import { lastLogs } from '../last-logs.js';
-import { shortImageId } from '../release-records.js';
+import { shortImageId } from '../release-bookkeeping.js';
 import { nameOf } from '../target-containers.js';
 import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from '../verify-release-identity.js';
 import type { ComposeTarget } from './compose-target.js';

@@ -1,6 +1,6 @@
 import type { ResolvedService } from '../../docker/target-resolution.js';
 import type { ExecContext } from '../exec-context.js';
-import { tagReleaseImage } from '../release-records.js';
+import { tagReleaseImage } from '../release-bookkeeping.js';
 import { type ReleaseRecord, releaseTag } from '../../releases/release-store.js';
 import type { ComposeTarget } from './compose-target.js';
 import { COMPOSE_STEP } from './compose-target.js';

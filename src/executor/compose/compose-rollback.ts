@@ -3,7 +3,7 @@ import { releaseSummary } from '../../releases/release-store.js';
 import type { ExecMeta } from '../exec-context.js';
 import { healthWords, secondsText } from '../outcome-words.js';
 import { runOperation, type Operation, NOTHING_CHANGED } from '../operation-prelude.js';
-import { shortImageId } from '../release-records.js';
+import { shortImageId } from '../release-bookkeeping.js';
 import type { ReleaseOutcome } from '../release-outcome.js';
 import { adoptRunning, replicaData, saveAdopted } from '../release-skeleton.js';
 import { rollbackTarget } from '../rollback-target.js';

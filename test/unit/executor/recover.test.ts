@@ -21,7 +21,7 @@ import { type Intent, makeIntentStore } from '../../../src/intents/intent-store.
 import type { LeaseManager } from '../../../src/executor/lease.js';
 import { makeRecovery, recoverOperation, recoverOrphanedIntents } from '../../../src/executor/recover.js';
 import { crashStep, createdBy, replicaNameOf, stoppedSince } from '../../../src/executor/recover-state.js';
-import { recordOf } from '../../../src/executor/release-records.js';
+import { recordOf } from '../../../src/executor/release-bookkeeping.js';
 import { makeReleaseStore } from '../../../src/releases/release-store.js';
 import { crashPointFrom } from '../../helpers/crash-point.js';
 import { makeLogger } from '../../../src/log/logger.js';
