@@ -40,6 +40,8 @@ export interface HelmOptions {
   clock?: Clock;
   logDestination?: DestinationStream;
   docker?: DockerReads;
+  /** The executor's observer of each recorded intent step (ExecDeps.onStepRecorded); tests only. */
+  onStepRecorded?: (step: string) => void;
 }
 
 export interface Helm {
@@ -72,7 +74,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     // The advisor first: the gate tells it of parked deploys, every sender of alerts feeds it.
     const advisor = config.workers.some((w) => w === 'gate' || w === 'monitor') ? wireAdvisor(parts) : null;
     if (config.workers.includes('gate')) wireGate(parts, { onParked: advisor?.reviewer?.onParked });
-    if (config.workers.includes('executor')) wireExecutor(parts);
+    if (config.workers.includes('executor'))
+      wireExecutor(parts, opts.onStepRecorded ? { onStepRecorded: opts.onStepRecorded } : {});
     await watchActionFailures(parts);
     startOwnHeartbeat(parts);
     if (config.workers.includes('monitor')) await wireMonitor(parts, makeDockerEvents(config.dockerHost));

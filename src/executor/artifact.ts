@@ -1,5 +1,6 @@
 import { DockerPullError } from '../docker/docker-errors.js';
 import type { ImageInspect } from '../docker/docker-objects.js';
+import { NOTHING_CHANGED } from './operation-prelude.js';
 import { announce, type ExecContext } from './exec-context.js';
 import { loggedStep } from './step-log.js';
 import { STEP } from './steps.js';
@@ -33,72 +34,87 @@ export async function verifyArtifact(
   wanted: ArtifactWanted,
   environment: string,
 ): Promise<ArtifactCheck> {
-  const nothing = 'nothing was changed';
-  if (wanted.manifest_digest) {
-    const repo = repositoryOf(wanted.image);
-    const ref = `${repo}@${wanted.manifest_digest}`;
-    let image = await ctx.docker.findImage(ref);
-    if (!image || !(image.RepoDigests ?? []).includes(ref)) {
-      await announce(ctx, STEP.pullImage, { reference: ref });
-      const auth = (await ctx.registryAuth?.(registryOf(repo))) ?? null;
-      try {
-        await loggedStep(ctx, STEP.pullImage, { reference: ref }, () => ctx.docker.pullImage(ref, auth));
-      } catch (err) {
-        if (err instanceof DockerPullError && err.notFound)
-          return {
-            ok: false,
-            code: 'artifact_mismatch',
-            message: `the registry has no manifest ${wanted.manifest_digest} for ${repo} (${ctx.redactor.redact(err.message)}); ${nothing}`,
-          };
-        return {
-          ok: false,
-          code: 'docker_error',
-          message: `${ctx.redactor.redact((err as Error).message)}; ${nothing}`,
-        };
-      }
-      image = await ctx.docker.findImage(ref);
-    }
-    if (!image || !(image.RepoDigests ?? []).includes(ref))
-      return {
-        ok: false,
-        code: 'artifact_mismatch',
-        message: `after the pull, no image on the engine carries the manifest digest ${ref}; ${nothing}`,
-      };
-    if (wanted.image_id && image.Id !== wanted.image_id)
-      return {
-        ok: false,
-        code: 'artifact_mismatch',
-        message: `${ref} is image ${image.Id}, not the expected ${wanted.image_id}; ${nothing}`,
-      };
-    return {
-      ok: true,
-      artifact: { imageRef: ref, image, imageId: image.Id, manifestDigest: wanted.manifest_digest },
-    };
-  }
-
-  if (wanted.image_id) {
-    const image = await ctx.docker.findImage(wanted.image);
-    if (!image)
-      return {
-        ok: false,
-        code: 'artifact_mismatch',
-        message: `image ${wanted.image} is not on this engine; ${nothing}`,
-      };
-    if (image.Id !== wanted.image_id)
-      return {
-        ok: false,
-        code: 'artifact_mismatch',
-        message: `image ${wanted.image} is ${image.Id} on this engine, not the expected ${wanted.image_id}; ${nothing}`,
-      };
-    return { ok: true, artifact: { imageRef: wanted.image, image, imageId: image.Id, manifestDigest: null } };
-  }
-
+  if (wanted.manifest_digest) return byManifestDigest(ctx, wanted, wanted.manifest_digest);
+  if (wanted.image_id) return byImageId(ctx, wanted, wanted.image_id);
   if (environment === 'production')
     return {
       ok: false,
       code: 'invalid_request',
-      message: `a production deploy needs image_id or manifest_digest to say exactly what runs; ${nothing}`,
+      message: `a production deploy needs image_id or manifest_digest to say exactly what runs; ${NOTHING_CHANGED}`,
     };
+  return byTag(ctx, wanted);
+}
+
+/** repository@digest, pulled when the engine lacks it; it must be the image id the plan names, if any. */
+async function byManifestDigest(
+  ctx: ExecContext,
+  wanted: ArtifactWanted,
+  digest: string,
+): Promise<ArtifactCheck> {
+  const nothing = NOTHING_CHANGED;
+  const repo = repositoryOf(wanted.image);
+  const ref = `${repo}@${digest}`;
+  let image = await ctx.docker.findImage(ref);
+  if (!image || !(image.RepoDigests ?? []).includes(ref)) {
+    await announce(ctx, STEP.pullImage, { reference: ref });
+    const auth = (await ctx.registryAuth?.(registryOf(repo))) ?? null;
+    try {
+      await loggedStep(ctx, STEP.pullImage, { reference: ref }, () => ctx.docker.pullImage(ref, auth));
+    } catch (err) {
+      if (err instanceof DockerPullError && err.notFound)
+        return {
+          ok: false,
+          code: 'artifact_mismatch',
+          message: `the registry has no manifest ${digest} for ${repo} (${ctx.redactor.redact(err.message)}); ${nothing}`,
+        };
+      return {
+        ok: false,
+        code: 'docker_error',
+        message: `${ctx.redactor.redact((err as Error).message)}; ${nothing}`,
+      };
+    }
+    image = await ctx.docker.findImage(ref);
+  }
+  if (!image || !(image.RepoDigests ?? []).includes(ref))
+    return {
+      ok: false,
+      code: 'artifact_mismatch',
+      message: `after the pull, no image on the engine carries the manifest digest ${ref}; ${nothing}`,
+    };
+  if (wanted.image_id && image.Id !== wanted.image_id)
+    return {
+      ok: false,
+      code: 'artifact_mismatch',
+      message: `${ref} is image ${image.Id}, not the expected ${wanted.image_id}; ${nothing}`,
+    };
+  return {
+    ok: true,
+    artifact: { imageRef: ref, image, imageId: image.Id, manifestDigest: digest },
+  };
+}
+
+/** The tag as the engine has it, which must be exactly the image id the plan names. */
+async function byImageId(ctx: ExecContext, wanted: ArtifactWanted, imageId: string): Promise<ArtifactCheck> {
+  const nothing = NOTHING_CHANGED;
+  const image = await ctx.docker.findImage(wanted.image);
+  if (!image)
+    return {
+      ok: false,
+      code: 'artifact_mismatch',
+      message: `image ${wanted.image} is not on this engine; ${nothing}`,
+    };
+  if (image.Id !== imageId)
+    return {
+      ok: false,
+      code: 'artifact_mismatch',
+      message: `image ${wanted.image} is ${image.Id} on this engine, not the expected ${imageId}; ${nothing}`,
+    };
+  return { ok: true, artifact: { imageRef: wanted.image, image, imageId: image.Id, manifestDigest: null } };
+}
+
+/** The tag as the engine has it, pulled when missing (not in production: the gate refuses first). */
+async function byTag(ctx: ExecContext, wanted: ArtifactWanted): Promise<ArtifactCheck> {
+  const nothing = NOTHING_CHANGED;
   let image = await ctx.docker.findImage(wanted.image);
   if (!image) {
     await announce(ctx, STEP.pullImage, { reference: wanted.image });

@@ -1,29 +1,33 @@
-import { randomUUID } from 'node:crypto';
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { strategyRefusal } from '../observe/cannot-do.js';
 import { checkNewRelease } from './artifact.js';
-import { deployComposeService } from './compose-deploy.js';
-import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { HELM_LABEL } from '../docker/helm-labels.js';
-import { keptName } from '../docker/kept-containers.js';
-import { recreateOptions } from './recreate-config.js';
-import { type ReplicaStep, switchReplicas } from './replica-switch.js';
-import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
-import { recordedReleaseOf } from '../releases/release-info.js';
+import { deployComposeService } from './compose/compose-deploy.js';
+import type { ExecContext, ExecMeta } from './exec-context.js';
+import { runOperation, type Operation, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
+import type { Artifact } from './artifact.js';
+import { recreateOptions } from './replacement-options.js';
+import type { ReplicaStep } from './replica-switch.js';
+import { shortImageId } from './release-bookkeeping.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
-import { createOptionsFromDefinition } from './service-definition.js';
+import { createOptionsFromDefinition, type ServiceDefinition } from './service-definition.js';
+import { nameOf } from './target-containers.js';
+import { secondsText } from './outcome-words.js';
+import { rolledBackWords } from './failed-release.js';
 import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
-import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
+  adoptedIdFor,
+  adoptRunning,
+  type FailedSwitch,
+  notRecorded,
+  recordNewRelease,
+  releaseLabels,
+  replaceStep,
+  replicaData,
+  type SwitchedRelease,
+  switchRelease,
+  takenNames,
+} from './release-skeleton.js';
 
 export type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 
@@ -49,68 +53,91 @@ export async function deployService(
   desired: DeployDesired,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await deploy(ctx, service, desired, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `deploy of ${desired.image} to ${service.name} failed`);
-  }
+  return runOperation(`deploy of ${desired.image} to ${service.name} failed`, ctx, service, meta, (op) =>
+    deploy(op, desired),
+  );
 }
 
-async function deploy(
-  ctx: ExecContext,
-  service: ResolvedService,
-  desired: DeployDesired,
-  meta: ExecMeta,
-): Promise<ReleaseOutcome> {
-  const started = performance.now();
-  const name = service.name;
-  const nothing = 'nothing was changed';
+async function deploy(op: Operation, desired: DeployDesired): Promise<ReleaseOutcome> {
+  const { ctx, service, meta, name, started } = op;
   const strategyProblem = strategyRefusal(desired.strategy);
   if (strategyProblem) return { ok: false, code: 'unavailable', message: strategyProblem };
   // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).
   if (service.composeProject) return deployComposeService(ctx, service, desired, meta);
 
-  const infos = await inspectActive(ctx, service);
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not deploy it` };
+  const inspected = await inspectTarget(ctx, service, 'deploy it');
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
   const definition = infos.length === 0 ? ((await ctx.definitions?.(name)) ?? null) : null;
   if (infos.length === 0 && !definition)
     return {
       ok: false,
       code: 'unknown_target',
-      message: `${name} has no container yet and the owner's services file does not define it; ${nothing}`,
+      message: `${name} has no container yet and the owner's services file does not define it; ${NOTHING_CHANGED}`,
     };
   const check = await checkNewRelease(ctx, name, desired, meta.environment);
   if (!check.ok) return { ok: false, code: check.code, message: check.message };
   const artifact = check.artifact;
 
   // What runs now: a recorded release, or containers Helm found, recorded now as a release.
-  let previous = await recordedReleaseOf(ctx, name, infos);
-  let adopted: ReleaseRecord | null = null;
-  if (!previous && infos.length > 0) {
-    adopted = recordOf(ctx, {
-      id: await adoptedId(ctx, name, desired),
-      service: name,
-      image: infos[0]!.Config.Image,
-      infos,
-      manifestDigest: null,
-      artifactId: null,
-      meta,
-      adopted: true,
-      previous: null,
-    });
-    previous = adopted;
-  }
-  const helmLabels = {
-    [HELM_LABEL.op]: meta.opId ?? '',
-    [HELM_LABEL.release]: desired.new_release,
-    [HELM_LABEL.previous]: previous?.id ?? '',
-  };
+  const { current: previous, adopted } = await adoptRunning(ctx, name, infos, meta, {
+    id: () => adoptedIdFor(ctx, name, desired),
+    previous: null,
+  });
+  const labels = releaseLabels(meta.opId, desired.new_release, previous?.id ?? null);
+  const steps = await deploySteps(ctx, { name, infos, definition, artifact, labels, previous, meta });
+  if (!Array.isArray(steps)) return steps;
 
+  const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
+  const switched = await switchRelease(ctx, service, meta, {
+    steps,
+    adopted,
+    expected: { release: desired.new_release, imageId: artifact.imageId },
+    restoring: previous,
+    failed: (r) => ({
+      message: failedDeployWords(r, { name, where, release: desired.new_release, previous }),
+      docEvent: `failed deploy of ${desired.new_release} (${r.restored ? 'rolled back' : 'rollback failed'})`,
+    }),
+  });
+  if (!switched.ok) return switched.outcome;
+
+  let record: ReleaseRecord;
+  try {
+    record = await recordNewRelease(ctx, name, meta, switched.switched.replicas, {
+      id: desired.new_release,
+      image: desired.image,
+      manifestDigest: artifact.manifestDigest,
+      artifactId: desired.artifact_id,
+      previous,
+      docEvent: `deploy of ${desired.new_release}`,
+    });
+  } catch (err) {
+    return notRecorded(err, `${name} runs ${desired.new_release} (${where})`);
+  }
+  return deployed(record, switched.switched, { name, where, previous, steps, started });
+}
+
+/**
+ * The replica steps of a deploy, as data: each running replica replaced by a container of the new
+ * image with its own settings (recreateOptions), or, for a service with no container yet, the
+ * replicas the owner's services file defines. A configuration that cannot move is refused here.
+ */
+async function deploySteps(
+  ctx: ExecContext,
+  d: {
+    name: string;
+    infos: readonly ContainerInspect[];
+    definition: ServiceDefinition | null;
+    artifact: Artifact;
+    labels: Record<string, string>;
+    previous: ReleaseRecord | null;
+    meta: ExecMeta;
+  },
+): Promise<ReplicaStep[] | ReleaseOutcome> {
+  const { artifact, labels } = d;
   const steps: ReplicaStep[] = [];
-  const taken = new Set((await ctx.docker.listContainers()).map((c) => c.name));
-  for (const info of infos) {
+  const taken = await takenNames(ctx);
+  for (const info of d.infos) {
     const oldImage = await ctx.docker.findImage(info.Image);
     const r = recreateOptions({
       old: info,
@@ -118,142 +145,63 @@ async function deploy(
       newImage: artifact.image,
       imageRef: artifact.imageRef,
       name: nameOf(info),
-      helmLabels,
+      helmLabels: labels,
     });
-    if (!r.ok) return { ok: false, code: 'artifact_mismatch', message: `${r.problem}; ${nothing}` };
+    if (!r.ok) return { ok: false, code: 'artifact_mismatch', message: `${r.problem}; ${NOTHING_CHANGED}` };
+    steps.push(
+      replaceStep(info, d.previous!.id, taken, { options: r.options, expectImageId: artifact.imageId }),
+    );
+  }
+  const definition = d.definition;
+  for (let i = 0; definition && i < (definition.replicas ?? 1); i++) {
+    const options = createOptionsFromDefinition(
+      d.name,
+      definition,
+      artifact.imageRef,
+      d.meta.environment,
+      i,
+      labels,
+    );
     steps.push({
-      name: nameOf(info),
-      old: info,
-      oldKeptName: freeKeptName(nameOf(info), previous!.id, info, taken),
-      next: { kind: 'create', options: r.options, allowedFrom: info, expectImageId: artifact.imageId },
+      name: options.name!,
+      old: null,
+      oldKeptName: null,
+      next: { kind: 'create', options, allowedFrom: null, expectImageId: artifact.imageId },
     });
   }
-  if (definition) {
-    for (let i = 0; i < (definition.replicas ?? 1); i++) {
-      const options = createOptionsFromDefinition(
-        name,
-        definition,
-        artifact.imageRef,
-        meta.environment,
-        i,
-        helmLabels,
-      );
-      steps.push({
-        name: options.name!,
-        old: null,
-        oldKeptName: null,
-        next: { kind: 'create', options, allowedFrom: null, expectImageId: artifact.imageId },
-      });
-    }
-  }
-
-  if (adopted) {
-    await tagReleaseImage(ctx, adopted);
-    await ctx.releases.saveRelease(adopted, { current: true });
-  }
-
-  const result = await switchReplicas(
-    ctx,
-    steps,
-    releaseVerifier(ctx, service, { release: desired.new_release, imageId: artifact.imageId }),
-    restoredVerifier(ctx, service, previous),
-  );
-  const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
-  if (!result.ok) {
-    const first = !previous;
-    const restored = result.restored;
-    const message = first
-      ? `deploy of ${where} to ${name} as ${desired.new_release} failed: ${result.failure}. It was ${name}'s first release: ${
-          restored
-            ? 'the new container was removed and nothing runs'
-            : `cleaning up failed: ${result.restoreDetail}`
-        }`
-      : restored
-        ? `deploy of ${where} to ${name} as ${desired.new_release} failed: ${result.failure}. Rolled back: ${previous!.id} runs again and is healthy (${healthWords(result.restoreDetail)})`
-        : `deploy of ${where} to ${name} as ${desired.new_release} failed: ${result.failure}. Rolling back to ${previous!.id} failed: ${result.restoreDetail}`;
-    if (previous)
-      await writeServiceRollbackDoc(
-        ctx,
-        name,
-        meta.environment,
-        `failed deploy of ${desired.new_release} (${restored ? 'rolled back' : 'rollback failed'})`,
-        previous,
-      );
-    return failedReleaseOutcome(ctx, {
-      restored: restored,
-      message,
-      failedRelease: desired.new_release,
-      restoredRelease: previous?.id ?? null,
-      failure: result.failure,
-      failedReplica: result.failedReplica,
-      lastLogs: result.lastLogs,
-      ms: result.ms,
-    });
-  }
-
-  try {
-    const newInfos = await Promise.all(result.replicas.map((r) => ctx.docker.inspectContainer(r.id)));
-    const record = recordOf(ctx, {
-      id: desired.new_release,
-      service: name,
-      image: desired.image,
-      infos: newInfos,
-      manifestDigest: artifact.manifestDigest,
-      artifactId: desired.artifact_id,
-      meta,
-      adopted: false,
-      previous: previous?.id ?? null,
-    });
-    await tagReleaseImage(ctx, record);
-    await ctx.releases.saveRelease(record, { current: true });
-    await writeServiceRollbackDoc(ctx, name, meta.environment, `deploy of ${record.id}`, record, previous);
-    const keptText = previous ? `; ${previous.id} kept for rollback` : '';
-    const ms = performance.now() - started;
-    return {
-      ok: true,
-      outcome: `deployed ${name} ${where} as ${record.id} in ${secondsText(ms)}${keptText}`,
-      data: {
-        release: record.id,
-        previous_release: previous?.id ?? null,
-        containers: result.replicas.map((r) => ({
-          name: r.name,
-          id: r.id.slice(0, 12),
-          check: r.check,
-          detail: r.detail,
-        })),
-        kept: previous ? steps.map((s) => s.oldKeptName) : [],
-        stops: result.stops,
-        ms: Math.round(ms),
-      },
-      release: releaseSummary(record),
-    };
-  } catch (err) {
-    rethrowAbort(err);
-    return {
-      ok: false,
-      code: 'internal',
-      message: `${name} runs ${desired.new_release} (${where}) and passed its health gate, but Helm could not record the release: ${(err as Error).message}`,
-    };
-  }
+  return steps;
 }
 
-/** The id for the containers Helm found: the plan's replaces_release when free, else the next number. */
-async function adoptedId(ctx: ExecContext, service: string, desired: DeployDesired): Promise<string> {
-  const wanted = desired.replaces_release;
-  if (wanted && wanted !== desired.new_release && !(await ctx.releases.getRelease(service, wanted)))
-    return wanted;
-  const next = await ctx.releases.nextReleaseId(service);
-  if (next !== desired.new_release) return next;
-  return `r${Number(next.slice(1)) + 1}`;
-}
-
-export function freeKeptName(
-  name: string,
-  release: string,
-  info: ContainerInspect,
-  taken: Set<string>,
+/** The failure's words: a first release cleaned up (or not), or the previous one back (or not). */
+function failedDeployWords(
+  r: FailedSwitch,
+  d: { name: string; where: string; release: string; previous: ReleaseRecord | null },
 ): string {
-  const plain = keptName(name, release);
-  if (!taken.has(plain) || plain === nameOf(info)) return plain;
-  return keptName(`${name}-${info.Id.slice(0, 8)}`, release);
+  const failed = `deploy of ${d.where} to ${d.name} as ${d.release} failed: ${r.failure}.`;
+  if (d.previous) return `${failed} ${rolledBackWords(r.restored, d.previous.id, r.restoreDetail)}`;
+  return `${failed} It was ${d.name}'s first release: ${
+    r.restored ? 'the new container was removed and nothing runs' : `cleaning up failed: ${r.restoreDetail}`
+  }`;
+}
+
+function deployed(
+  record: ReleaseRecord,
+  switched: SwitchedRelease,
+  d: { name: string; where: string; previous: ReleaseRecord | null; steps: ReplicaStep[]; started: number },
+): ReleaseOutcome {
+  const keptText = d.previous ? `; ${d.previous.id} kept for rollback` : '';
+  const ms = performance.now() - d.started;
+  return {
+    ok: true,
+    outcome: `deployed ${d.name} ${d.where} as ${record.id} in ${secondsText(ms)}${keptText}`,
+    data: {
+      release: record.id,
+      previous_release: d.previous?.id ?? null,
+      containers: replicaData(switched.replicas),
+      kept: d.previous ? d.steps.map((s) => s.oldKeptName) : [],
+      stops: switched.stops,
+      ms: Math.round(ms),
+    },
+    release: releaseSummary(record),
+  };
 }

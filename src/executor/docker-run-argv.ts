@@ -1,4 +1,4 @@
-import { same } from './recreate-config.js';
+import { same } from './replacement-options.js';
 import type { ContainerConfigRecord } from '../releases/release-config.js';
 
 /**

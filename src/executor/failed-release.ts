@@ -1,6 +1,7 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import type { LogLine } from '../docker/logs-demux.js';
 import type { ExecContext } from './exec-context.js';
+import { healthWords } from './outcome-words.js';
 
 /**
  * The answer of a deploy, rollback or set_env whose new release failed: rolled back (the previous
@@ -35,4 +36,11 @@ export function failedReleaseOutcome(ctx: Pick<ExecContext, 'redactor'>, f: Fail
       ms: f.ms,
     },
   };
+}
+
+/** "Rolled back: r2 runs again and is healthy (HTTP 200)", or why rolling back to r2 failed. */
+export function rolledBackWords(restored: boolean, previous: string, detail: string): string {
+  return restored
+    ? `Rolled back: ${previous} runs again and is healthy (${healthWords(detail)})`
+    : `Rolling back to ${previous} failed: ${detail}`;
 }

@@ -15,11 +15,10 @@ export type GateResult =
 
 const POLL_MS = 200;
 
-export async function waitHealthy(
-  ctx: Pick<ExecContext, 'docker' | 'clock'>,
-  id: string,
-  timeoutMs: number,
-): Promise<GateResult> {
+/** What a health gate reads: the container (Docker) and the time. */
+type GateContext = Pick<ExecContext, 'docker' | 'clock'>;
+
+export async function waitHealthy(ctx: GateContext, id: string, timeoutMs: number): Promise<GateResult> {
   const started = performance.now();
   const deadline = started + timeoutMs;
   let first: ContainerInspect | null = null;
@@ -49,11 +48,7 @@ export async function waitHealthy(
 }
 
 /** After the health check passed: no exit, restart or unhealthy verdict for `windowMs`, then healthy once more. */
-export async function watchStability(
-  ctx: Pick<ExecContext, 'docker' | 'clock'>,
-  id: string,
-  windowMs: number,
-): Promise<GateResult> {
+export async function watchStability(ctx: GateContext, id: string, windowMs: number): Promise<GateResult> {
   const started = performance.now();
   const baseline = await ctx.docker.inspectContainer(id);
   for (;;) {

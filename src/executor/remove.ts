@@ -7,17 +7,12 @@ import type { ContainerSummary } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import { announce, type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
+import { onContainers, type OnContainers, NOTHING_CHANGED, errorOutcome } from './operation-prelude.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
 import { stopTimeout } from './replica-switch.js';
-import {
-  errorOutcome,
-  inspectActive,
-  nameOf,
-  plural,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { nameOf } from './target-containers.js';
+import { plural, secondsText } from './outcome-words.js';
 import {
   ARCHIVE_RESERVE_BYTES,
   archiveDir,
@@ -59,12 +54,16 @@ export async function removeService(
   _meta: ExecMeta,
   opts: RemoveOptions = {},
 ): Promise<ActionOutcome> {
-  try {
-    return await remove(ctx, service, desired, opts);
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `removal of ${service.name} failed`);
-  }
+  return onContainers(
+    ctx,
+    service,
+    {
+      what: `removal of ${service.name} failed`,
+      refusing: 'remove it',
+      ifNone: `${service.name} has no container to remove; ${NOTHING_CHANGED}`,
+    },
+    (op) => remove(op, desired, opts),
+  );
 }
 
 interface VolumeToDelete {
@@ -90,72 +89,18 @@ function isOwnKept(c: ContainerSummary, service: ResolvedService): boolean {
   return c.name.startsWith(`${service.name}-`);
 }
 
-async function remove(
-  ctx: ExecContext,
-  service: ResolvedService,
-  desired: RemoveDesired,
-  opts: RemoveOptions,
-): Promise<ActionOutcome> {
-  const started = performance.now();
+async function remove(op: OnContainers, desired: RemoveDesired, opts: RemoveOptions): Promise<ActionOutcome> {
+  const { ctx, service, infos, started } = op;
   const name = service.name;
-  const nothing = 'nothing was changed';
-  const infos = await inspectActive(ctx, service);
-  if (infos.length === 0)
-    return { ok: false, code: 'unknown_target', message: `${name} has no container to remove; ${nothing}` };
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not remove it` };
-
-  const ours = new Set(infos.map((i) => i.Id));
-  const volumes: VolumeToDelete[] = [];
-  for (const info of infos)
-    for (const m of info.Mounts ?? [])
-      if (m.Type === 'volume' && m.Name && !volumes.some((v) => v.name === m.Name))
-        volumes.push({ name: m.Name, container: info.Id, mount: m.Destination });
-
-  // Who else mounts them: the service's own kept containers go with them; anyone else stops it.
-  const kept = new Map<string, ContainerSummary>();
-  if (desired.volumes) {
-    for (const v of volumes) {
-      for (const c of await ctx.docker.containersUsingVolume(v.name)) {
-        if (ours.has(c.id)) continue;
-        if (isOwnKept(c, service)) kept.set(c.id, c);
-        else
-          return {
-            ok: false,
-            code: 'not_supported',
-            message: `volume ${v.name} of ${name} is also mounted by container ${c.name}, which is not part of ${name}: Helm deletes a volume only together with every container that uses it; ${nothing}`,
-          };
-      }
-    }
-  }
-  const keptInfos = await Promise.all([...kept.keys()].map((id) => ctx.docker.inspectContainer(id)));
+  const volumes = volumesOf(infos);
+  const kept = desired.volumes ? await keptWithVolumes(ctx, service, infos, volumes) : [];
+  if (!Array.isArray(kept)) return kept;
+  const keptInfos = await Promise.all(kept.map((c) => ctx.docker.inspectContainer(c.id)));
 
   // Will the archives fit?
   const archiving = desired.volumes && desired.archive && volumes.length > 0;
-  const dir = archiveDir(ctx.memoryDir, name);
-  let budget = 0;
-  if (archiving) {
-    const usage = new Map((await ctx.docker.volumeUsage()).map((u) => [u.name, u.sizeBytes]));
-    let need = 0;
-    for (const v of volumes) {
-      const size = usage.get(v.name);
-      if (size === undefined || size === null)
-        return {
-          ok: false,
-          code: 'not_supported',
-          message: `Docker cannot tell the size of volume ${v.name}, so Helm cannot tell whether its archive fits the disk; remove with archive: false to delete it without an archive; ${nothing}`,
-        };
-      need += archiveEstimate(size);
-    }
-    const free = await (opts.freeBytes ?? statfsFreeBytes)(existingAncestor(dir));
-    budget = free - ARCHIVE_RESERVE_BYTES;
-    if (need > budget)
-      return {
-        ok: false,
-        code: 'not_supported',
-        message: `the archive of ${plural(volumes.length, 'volume')} of ${name} (${volumes.map((v) => v.name).join(', ')}) needs about ${mib(need)} and only ${mib(Math.max(0, free))} are free under ${dir} (${mib(ARCHIVE_RESERVE_BYTES)} are always left free): the removal is refused; free some space or remove with archive: false; ${nothing}`,
-      };
-  }
+  const budget = archiving ? await archiveBudget(ctx, name, volumes, opts) : 0;
+  if (typeof budget !== 'number') return budget;
 
   // Stop what runs, so the archives are consistent and nothing writes while the data goes.
   const stopped: ContainerInspect[] = [];
@@ -172,36 +117,8 @@ async function remove(
 
   const archives: VolumeArchive[] = [];
   if (archiving) {
-    try {
-      for (const v of volumes) {
-        const a = await archiveVolume(ctx.docker, {
-          memoryDir: ctx.memoryDir,
-          service: name,
-          volume: v.name,
-          containerId: v.container,
-          mount: v.mount,
-          at: ctx.clock.now(),
-          limitBytes: budget,
-        });
-        budget -= a.bytes;
-        archives.push(a);
-      }
-    } catch (err) {
-      rethrowAbort(err);
-      const restarted: string[] = [];
-      for (const info of stopped) {
-        await announce(ctx, STEP.restartAfterArchive, { replica: nameOf(info), container: info.Id });
-        await ctx.docker.startContainer(info.Id);
-        restarted.push(nameOf(info));
-      }
-      const failed = errorOutcome(err, `archiving the volumes of ${name} failed`);
-      return {
-        ok: false,
-        code: failed.ok ? 'internal' : failed.code,
-        message: `${failed.ok ? failed.outcome : failed.message}; nothing was deleted${restarted.length > 0 ? ` and ${restarted.join(', ')} ${restarted.length === 1 ? 'was' : 'were'} started again` : ''}${archives.length > 0 ? ` (archives already written are kept: ${archives.map((a) => a.path).join(', ')})` : ''}`,
-        data: { archives: archives.map(archiveData) },
-      };
-    }
+    const failed = await archiveAll(ctx, name, volumes, budget, archives, stopped);
+    if (failed) return failed;
   }
 
   const removed: string[] = [];
@@ -213,25 +130,160 @@ async function remove(
 
   const deleted: string[] = [];
   if (desired.volumes) {
-    for (const v of volumes) {
-      await announce(ctx, STEP.removeVolume, { volume: v.name });
-      try {
-        await ctx.docker.removeVolume(v.name);
-      } catch (err) {
-        rethrowAbort(err);
-        const failed = errorOutcome(err, `volume ${v.name} could not be deleted`);
+    const failed = await deleteVolumes(ctx, volumes, deleted, { removed, archives });
+    if (failed) return failed;
+  }
+  return removedOutcome({ name, desired, volumes, keptInfos, removed, deleted, archives, started });
+}
+
+/** The volumes the service's containers mount, each with one container that mounts it and where. */
+function volumesOf(infos: readonly ContainerInspect[]): VolumeToDelete[] {
+  const volumes: VolumeToDelete[] = [];
+  for (const info of infos)
+    for (const m of info.Mounts ?? [])
+      if (m.Type === 'volume' && m.Name && !volumes.some((v) => v.name === m.Name))
+        volumes.push({ name: m.Name, container: info.Id, mount: m.Destination });
+  return volumes;
+}
+
+/** Who else mounts the volumes: the service's own kept containers go with them; anyone else stops it. */
+async function keptWithVolumes(
+  ctx: ExecContext,
+  service: ResolvedService,
+  infos: readonly ContainerInspect[],
+  volumes: readonly VolumeToDelete[],
+): Promise<ContainerSummary[] | ActionOutcome> {
+  const name = service.name;
+  const ours = new Set(infos.map((i) => i.Id));
+  const kept = new Map<string, ContainerSummary>();
+  for (const v of volumes) {
+    for (const c of await ctx.docker.containersUsingVolume(v.name)) {
+      if (ours.has(c.id)) continue;
+      if (isOwnKept(c, service)) kept.set(c.id, c);
+      else
         return {
           ok: false,
-          code: failed.ok ? 'internal' : failed.code,
-          message: `removed ${removed.join(', ')}${deleted.length > 0 ? ` and volumes ${deleted.join(', ')}` : ''}, but ${failed.ok ? failed.outcome : failed.message}${archives.length > 0 ? `; archives: ${archives.map((a) => a.path).join(', ')}` : ''}`,
-          data: { removed, volumes_deleted: deleted, archives: archives.map(archiveData) },
+          code: 'not_supported',
+          message: `volume ${v.name} of ${name} is also mounted by container ${c.name}, which is not part of ${name}: Helm deletes a volume only together with every container that uses it; ${NOTHING_CHANGED}`,
         };
-      }
-      deleted.push(v.name);
     }
   }
+  return [...kept.values()];
+}
 
-  const ms = performance.now() - started;
+/** How many bytes the archives may take (free space less the reserve), or why they would not fit. */
+async function archiveBudget(
+  ctx: ExecContext,
+  name: string,
+  volumes: readonly VolumeToDelete[],
+  opts: RemoveOptions,
+): Promise<number | ActionOutcome> {
+  const nothing = NOTHING_CHANGED;
+  const dir = archiveDir(ctx.memoryDir, name);
+  const usage = new Map((await ctx.docker.volumeUsage()).map((u) => [u.name, u.sizeBytes]));
+  let need = 0;
+  for (const v of volumes) {
+    const size = usage.get(v.name);
+    if (size === undefined || size === null)
+      return {
+        ok: false,
+        code: 'not_supported',
+        message: `Docker cannot tell the size of volume ${v.name}, so Helm cannot tell whether its archive fits the disk; remove with archive: false to delete it without an archive; ${nothing}`,
+      };
+    need += archiveEstimate(size);
+  }
+  const free = await (opts.freeBytes ?? statfsFreeBytes)(existingAncestor(dir));
+  const budget = free - ARCHIVE_RESERVE_BYTES;
+  if (need > budget)
+    return {
+      ok: false,
+      code: 'not_supported',
+      message: `the archive of ${plural(volumes.length, 'volume')} of ${name} (${volumes.map((v) => v.name).join(', ')}) needs about ${mib(need)} and only ${mib(Math.max(0, free))} are free under ${dir} (${mib(ARCHIVE_RESERVE_BYTES)} are always left free): the removal is refused; free some space or remove with archive: false; ${nothing}`,
+    };
+  return budget;
+}
+
+/** Each volume archived (into `archives`); a failure starts the stopped containers again and deletes nothing. */
+async function archiveAll(
+  ctx: ExecContext,
+  name: string,
+  volumes: readonly VolumeToDelete[],
+  budget: number,
+  archives: VolumeArchive[],
+  stopped: readonly ContainerInspect[],
+): Promise<ActionOutcome | null> {
+  try {
+    for (const v of volumes) {
+      const a = await archiveVolume(ctx.docker, {
+        memoryDir: ctx.memoryDir,
+        service: name,
+        volume: v.name,
+        containerId: v.container,
+        mount: v.mount,
+        at: ctx.clock.now(),
+        limitBytes: budget,
+      });
+      budget -= a.bytes;
+      archives.push(a);
+    }
+    return null;
+  } catch (err) {
+    rethrowAbort(err);
+    const restarted: string[] = [];
+    for (const info of stopped) {
+      await announce(ctx, STEP.restartAfterArchive, { replica: nameOf(info), container: info.Id });
+      await ctx.docker.startContainer(info.Id);
+      restarted.push(nameOf(info));
+    }
+    const failed = errorOutcome(err, `archiving the volumes of ${name} failed`);
+    return {
+      ok: false,
+      code: failed.ok ? 'internal' : failed.code,
+      message: `${failed.ok ? failed.outcome : failed.message}; nothing was deleted${restarted.length > 0 ? ` and ${restarted.join(', ')} ${restarted.length === 1 ? 'was' : 'were'} started again` : ''}${archives.length > 0 ? ` (archives already written are kept: ${archives.map((a) => a.path).join(', ')})` : ''}`,
+      data: { archives: archives.map(archiveData) },
+    };
+  }
+}
+
+/** Each volume deleted (into `deleted`), after the containers; a failure names what is already gone. */
+async function deleteVolumes(
+  ctx: ExecContext,
+  volumes: readonly VolumeToDelete[],
+  deleted: string[],
+  done: { removed: readonly string[]; archives: readonly VolumeArchive[] },
+): Promise<ActionOutcome | null> {
+  const { removed, archives } = done;
+  for (const v of volumes) {
+    await announce(ctx, STEP.removeVolume, { volume: v.name });
+    try {
+      await ctx.docker.removeVolume(v.name);
+    } catch (err) {
+      rethrowAbort(err);
+      const failed = errorOutcome(err, `volume ${v.name} could not be deleted`);
+      return {
+        ok: false,
+        code: failed.ok ? 'internal' : failed.code,
+        message: `removed ${removed.join(', ')}${deleted.length > 0 ? ` and volumes ${deleted.join(', ')}` : ''}, but ${failed.ok ? failed.outcome : failed.message}${archives.length > 0 ? `; archives: ${archives.map((a) => a.path).join(', ')}` : ''}`,
+        data: { removed, volumes_deleted: deleted, archives: archives.map(archiveData) },
+      };
+    }
+    deleted.push(v.name);
+  }
+  return null;
+}
+
+function removedOutcome(d: {
+  name: string;
+  desired: RemoveDesired;
+  volumes: readonly VolumeToDelete[];
+  keptInfos: readonly ContainerInspect[];
+  removed: string[];
+  deleted: string[];
+  archives: readonly VolumeArchive[];
+  started: number;
+}): ActionOutcome {
+  const { name, desired, volumes, keptInfos, removed, deleted, archives } = d;
+  const ms = performance.now() - d.started;
   const keptText =
     keptInfos.length > 0
       ? `; with it ${plural(keptInfos.length, 'kept container')} of earlier releases that mounted that data (${keptInfos.map(nameOf).join(', ')})`

@@ -141,6 +141,29 @@ export async function switchReplicas(
     'replica failed; undoing the replaced replicas',
   );
 
+  const { problems, restoredLooks } = await undoSwitch(ctx, steps, done, verifyRestored);
+  return {
+    ok: false,
+    failure: failure.reason,
+    failedReplica: failed.step.name,
+    lastLogs: logs,
+    restored: problems.length === 0,
+    restoreDetail: problems.length === 0 ? restoredLooks.join('; ') : problems.join('; '),
+    ms: Math.round(performance.now() - started),
+    stops,
+  };
+}
+
+/**
+ * Every replaced replica undone, newest first; then, when that went through, each one that ran checked
+ * healthy again and (verifyRestored) Docker shown back on the release that ran before.
+ */
+async function undoSwitch(
+  ctx: ExecContext,
+  steps: readonly ReplicaStep[],
+  done: readonly Progress[],
+  verifyRestored: ReleaseCheck | undefined,
+): Promise<{ problems: string[]; restoredLooks: string[] }> {
   const problems: string[] = [];
   for (const p of [...done].reverse()) {
     try {
@@ -166,16 +189,7 @@ export async function switchReplicas(
     const notBack = await verifyRestored(olds.map((o) => ({ id: o.Id })));
     if (notBack) problems.push(notBack);
   }
-  return {
-    ok: false,
-    failure: failure.reason,
-    failedReplica: failed.step.name,
-    lastLogs: logs,
-    restored: problems.length === 0,
-    restoreDetail: problems.length === 0 ? restoredLooks.join('; ') : problems.join('; '),
-    ms: Math.round(performance.now() - started),
-    stops,
-  };
+  return { problems, restoredLooks };
 }
 
 async function apply(ctx: ExecContext, p: Progress): Promise<void> {

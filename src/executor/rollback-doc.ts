@@ -32,24 +32,11 @@ export function renderRollbackDoc(d: RollbackDocInput): string {
   const lines: string[] = [];
   lines.push(`# Rollback procedure: ${d.service}`, '');
   lines.push(`Written by Helm at ${d.at} after the ${d.event}. Environment: ${d.environment}.`, '');
-  lines.push('## Current release', '', ...describe(d.current), '');
-  lines.push('## Previous release', '', ...describe(d.previous), '');
-  if (!d.previous || !d.current) {
-    lines.push('There is no earlier release to roll back to.', '');
-    return `${lines.join('\n')}\n`;
-  }
+  lines.push(...releasesSection(d.current, d.previous));
+  if (!d.previous || !d.current) return `${lines.join('\n')}\n`;
   const prev = d.previous;
   const cur = d.current;
-  lines.push('## Roll back with Helm', '');
-  lines.push('```sh');
-  lines.push(
-    `helm request rollback ${d.service} --environment ${d.environment} --reason "roll back to ${prev.id}" --params '{"to":"${prev.id}"}'`,
-  );
-  lines.push('```', '');
-  lines.push(
-    `(\`npm run helm -- request …\` from Helm's folder.) Without \`to\`, Helm rolls back to the release the current one replaced.`,
-    '',
-  );
+  lines.push(...rollBackWithHelm(d.service, d.environment, prev.id));
   lines.push('## Roll back by hand (docker CLI)', '');
   lines.push(`1. Stop the current release (${cur.id}) and keep it:`, '', '```sh');
   for (const c of cur.containers) {
@@ -122,4 +109,34 @@ export function previousRunArgv(d: RollbackDocInput, name: string): string[] {
   const c = prev?.containers.find((x) => x.name === name);
   if (!prev || !c) throw new Error(`the previous release has no replica ${name}`);
   return dockerRunArgv(c.name, prev.release_tag ?? prev.image_id, c.config, d.previousImage ?? null);
+}
+
+/** The "Roll back with Helm" section both rollback documents (plain and compose) open with. */
+export function rollBackWithHelm(service: string, environment: string, to: string): string[] {
+  return [
+    '## Roll back with Helm',
+    '',
+    '```sh',
+    `helm request rollback ${service} --environment ${environment} --reason "roll back to ${to}" --params '{"to":"${to}"}'`,
+    '```',
+    '',
+    `(\`npm run helm -- request …\` from Helm's folder.) Without \`to\`, Helm rolls back to the release the current one replaced.`,
+    '',
+  ];
+}
+
+/** The current and previous releases, described; when there is none to go back to, it says so. */
+export function releasesSection(current: ReleaseRecord | null, previous: ReleaseRecord | null): string[] {
+  const lines = [
+    '## Current release',
+    '',
+    ...describe(current),
+    '',
+    '## Previous release',
+    '',
+    ...describe(previous),
+    '',
+  ];
+  if (!previous || !current) lines.push('There is no earlier release to roll back to.', '');
+  return lines;
 }

@@ -1,26 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import type { RestartPolicy } from '../docker/docker-objects.js';
-import { rollbackComposeService } from './compose-rollback.js';
+import { rollbackComposeService } from './compose/compose-rollback.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
 import type { ReleaseOutcome } from './release-outcome.js';
-import { freeKeptName } from './deploy.js';
-import { type ExecContext, type ExecMeta, rethrowAbort } from './exec-context.js';
-import { HELM_LABEL } from '../docker/helm-labels.js';
+import type { ExecContext, ExecMeta } from './exec-context.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
+import { runOperation, type Operation, inspectTarget, NOTHING_CHANGED } from './operation-prelude.js';
 import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/release-config.js';
-import { type ReplicaStep, switchReplicas } from './replica-switch.js';
-import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from './release-records.js';
-import { recordedReleaseOf } from '../releases/release-info.js';
+import type { ReplicaStep } from './replica-switch.js';
+import { rollbackTarget } from './rollback-target.js';
+import { shortImageId, writeServiceRollbackDoc } from './release-bookkeeping.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, secondsText } from './outcome-words.js';
 import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
-import { failedReleaseOutcome } from './failed-release.js';
-import { releaseVerifier, restoredVerifier } from './verify-release-identity.js';
+  adoptRunning,
+  freeKeptName,
+  releaseLabels,
+  replicaData,
+  type SwitchedRelease,
+  switchRelease,
+  takenNames,
+} from './release-skeleton.js';
 
 /**
  * Rolls a service back to a recorded release (`toRelease`, default: the release the current one
@@ -37,70 +37,32 @@ export async function rollbackService(
   toRelease: string | null,
   meta: ExecMeta,
 ): Promise<ReleaseOutcome> {
-  try {
-    return await rollback(ctx, service, toRelease, { ...meta, opId: meta.opId ?? randomUUID() });
-  } catch (err) {
-    rethrowAbort(err);
-    if (err instanceof ReleaseNotRestorableError)
-      return { ok: false, code: 'rollback_unavailable', message: `${err.message}; nothing was changed` };
-    return errorOutcome(err, `rollback of ${service.name} failed`);
-  }
+  return runOperation(
+    `rollback of ${service.name} failed`,
+    ctx,
+    service,
+    meta,
+    (op) => rollback(op, toRelease),
+    (err) =>
+      err instanceof ReleaseNotRestorableError
+        ? { ok: false, code: 'rollback_unavailable', message: `${err.message}; ${NOTHING_CHANGED}` }
+        : null,
+  );
 }
 
-async function rollback(
-  ctx: ExecContext,
-  service: ResolvedService,
-  toRelease: string | null,
-  meta: ExecMeta,
-): Promise<ReleaseOutcome> {
-  const started = performance.now();
-  const name = service.name;
-  const nothing = 'nothing was changed';
+async function rollback(op: Operation, toRelease: string | null): Promise<ReleaseOutcome> {
+  const { ctx, service, meta, name, started } = op;
   // Compose services: through the compose CLI with the project's own files (compose-rollback.ts).
   if (service.composeProject) return rollbackComposeService(ctx, service, toRelease, meta);
-  const infos = await inspectActive(ctx, service);
-  const refused = protectedReason(infos);
-  if (refused)
-    return { ok: false, code: 'protected_target', message: `${refused}; Helm does not roll it back` };
+  const inspected = await inspectTarget(ctx, service, 'roll it back');
+  if (!inspected.ok) return inspected.outcome;
+  const infos = inspected.infos;
 
-  let current = await recordedReleaseOf(ctx, name, infos);
-  let adopted: ReleaseRecord | null = null;
-  if (!current && infos.length > 0) {
-    // Containers changed by hand since Helm's last record: record them, so they can be restored.
-    adopted = recordOf(ctx, {
-      id: await ctx.releases.nextReleaseId(name),
-      service: name,
-      image: infos[0]!.Config.Image,
-      infos,
-      manifestDigest: null,
-      artifactId: null,
-      meta,
-      adopted: true,
-      previous: (await ctx.releases.currentRelease(name))?.id ?? null,
-    });
-    current = adopted;
-  }
-  const known = (await ctx.releases.listReleases(name)).map((r) => r.id);
-  const targetId = toRelease ?? current?.previous ?? null;
-  if (!targetId)
-    return {
-      ok: false,
-      code: 'rollback_unavailable',
-      message: `${name} has no earlier release to roll back to (${current ? `${current.id} replaced none` : 'no release is recorded'}); ${nothing}`,
-    };
-  const target = await ctx.releases.getRelease(name, targetId);
-  if (!target)
-    return {
-      ok: false,
-      code: 'rollback_unavailable',
-      message: `${name} has no release ${targetId} (recorded: ${known.join(', ') || 'none'}); ${nothing}`,
-    };
-  if (meta.expectImageId && meta.expectImageId !== target.image_id)
-    return {
-      ok: false,
-      code: 'stale_plan',
-      message: `release ${target.id} of ${name} is image ${target.image_id}, not ${meta.expectImageId} as the plan says; ${nothing}`,
-    };
+  // Containers changed by hand since Helm's last record: recorded, so they can be restored.
+  const { current, adopted } = await adoptRunning(ctx, name, infos, meta);
+  const chosen = await rollbackTarget(ctx, name, toRelease, current, meta);
+  if (!chosen.ok) return chosen.outcome;
+  const target = chosen.target;
   if (current && target.id === current.id && infos.every((i) => i.State.Running))
     return {
       ok: true,
@@ -109,102 +71,30 @@ async function rollback(
       release: releaseSummary(target),
     };
 
-  const helmLabels = {
-    [HELM_LABEL.op]: meta.opId ?? '',
-    [HELM_LABEL.release]: target.id,
-    [HELM_LABEL.previous]: current?.id ?? '',
-  };
-  const taken = new Set((await ctx.docker.listContainers()).map((c) => c.name));
-  const steps: ReplicaStep[] = [];
-  const paired = new Set<string>();
-  let recreated = 0;
-  for (const c of target.containers) {
-    const old =
-      infos.find((info) => nameOf(info) === c.name) ??
-      infos.find((x) => !paired.has(x.Id) && !target.containers.some((t) => t.name === nameOf(x))) ??
-      null;
-    if (old) paired.add(old.Id);
-    const kept = await ctx.docker.inspectContainer(c.id).catch(() => null);
-    const usable = kept && kept.Image === target.image_id && !kept.State.Running && kept.Id !== old?.Id;
-    let next: ReplicaStep['next'];
-    if (usable) {
-      const policy = (c.config.host_config['RestartPolicy'] as RestartPolicy | undefined) ?? { Name: 'no' };
-      next = { kind: 'kept', id: kept.Id, keptName: nameOf(kept), restartPolicy: policy };
-    } else {
-      const image = await ctx.docker.findImage(target.image_id);
-      if (!image)
-        return {
-          ok: false,
-          code: 'rollback_unavailable',
-          message: `release ${target.id}'s kept container ${c.name} is gone and its image ${target.image_id} is no longer on the engine; ${nothing}`,
-        };
-      const tagged = target.release_tag ? await ctx.docker.findImage(target.release_tag) : null;
-      const imageRef = tagged?.Id === target.image_id ? target.release_tag! : target.image_id;
-      const options = await createOptionsFromRecord(c.config, {
-        name: c.name,
-        imageRef,
-        helmLabels,
-        ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
-      });
-      next = { kind: 'create', options, allowedFrom: old, expectImageId: target.image_id };
-      recreated += 1;
-    }
-    steps.push({
-      name: c.name,
-      old,
-      oldKeptName: old ? freeKeptName(c.name, current!.id, old, taken) : null,
-      next,
-    });
-  }
-  // The current release has more replicas than the target: the extra ones are stopped and kept.
-  for (const old of infos.filter((x) => !paired.has(x.Id)))
-    steps.push({
-      name: nameOf(old),
-      old,
-      oldKeptName: freeKeptName(nameOf(old), current!.id, old, taken),
-      next: null,
-    });
+  const labels = releaseLabels(meta.opId, target.id, current?.id ?? null);
+  const built = await rollbackSteps(ctx, { infos, target, current, labels });
+  if (!('steps' in built)) return built;
+  const { steps, recreated } = built;
 
-  if (adopted) {
-    await tagReleaseImage(ctx, adopted);
-    await ctx.releases.saveRelease(adopted, { current: true });
-  }
-
-  const result = await switchReplicas(
-    ctx,
-    steps,
-    releaseVerifier(ctx, service, { release: target.id, imageId: target.image_id }),
-    restoredVerifier(ctx, service, current),
-  );
   const to = `${target.id} (${target.image}, ${shortImageId(target.image_id)})`;
-  if (!result.ok) {
-    const restored = result.restored;
-    const message = restored
-      ? `rollback of ${name} to ${to} failed: ${result.failure}. ${current ? `${current.id} runs again and is healthy (${healthWords(result.restoreDetail)})` : 'Nothing runs (nothing ran before)'}`
-      : `rollback of ${name} to ${to} failed: ${result.failure}. Restoring ${current?.id ?? 'the previous state'} failed: ${result.restoreDetail}`;
-    if (current)
-      await writeServiceRollbackDoc(
-        ctx,
-        name,
-        meta.environment,
-        `failed rollback to ${target.id}`,
-        current,
-        target,
-      );
-    return failedReleaseOutcome(ctx, {
-      restored: restored,
-      message,
-      failedRelease: target.id,
-      restoredRelease: current?.id ?? null,
-      failure: result.failure,
-      failedReplica: result.failedReplica,
-      lastLogs: result.lastLogs,
-      ms: result.ms,
-    });
-  }
+  const switched = await switchRelease(ctx, service, meta, {
+    steps,
+    adopted,
+    // Restored on failure: what ran before the rollback (null: nothing did).
+    restoring: current,
+    expected: { release: target.id, imageId: target.image_id },
+    failed: (r) => ({
+      message: r.restored
+        ? `rollback of ${name} to ${to} failed: ${r.failure}. ${current ? `${current.id} runs again and is healthy (${healthWords(r.restoreDetail)})` : 'Nothing runs (nothing ran before)'}`
+        : `rollback of ${name} to ${to} failed: ${r.failure}. Restoring ${current?.id ?? 'the previous state'} failed: ${r.restoreDetail}`,
+      docEvent: `failed rollback to ${target.id}`,
+      docPrevious: target,
+    }),
+  });
+  if (!switched.ok) return switched.outcome;
 
   // Recreated replicas have new container ids.
-  const ids = new Map(result.replicas.map((r) => [r.name, r.id]));
+  const ids = new Map(switched.switched.replicas.map((r) => [r.name, r.id]));
   const updated: ReleaseRecord = {
     ...target,
     containers: target.containers.map((c) => ({ ...c, id: ids.get(c.name) ?? c.id })),
@@ -224,22 +114,118 @@ async function rollback(
       : recreated === steps.filter((s) => s.next).length
         ? 'recreated from its record'
         : `${recreated} of its containers recreated from its record`;
-  const keptText = current ? `; ${current.id} kept` : '';
-  const ms = performance.now() - started;
+  return rolledBack(updated, switched.switched, { name, to, how, current, recreated, started });
+}
+
+/**
+ * The replica steps of a rollback, as data: each replica of the target release back from its kept
+ * container when that still exists, else created again from the record; the current replicas it
+ * replaces stopped and kept, and the current release's extra replicas stopped and kept too.
+ */
+async function rollbackSteps(
+  ctx: ExecContext,
+  d: {
+    infos: readonly ContainerInspect[];
+    target: ReleaseRecord;
+    current: ReleaseRecord | null;
+    labels: Record<string, string>;
+  },
+): Promise<{ steps: ReplicaStep[]; recreated: number } | ReleaseOutcome> {
+  const { infos, target, current } = d;
+  const taken = await takenNames(ctx);
+  const steps: ReplicaStep[] = [];
+  const paired = new Set<string>();
+  let recreated = 0;
+  for (const c of target.containers) {
+    const old =
+      infos.find((info) => nameOf(info) === c.name) ??
+      infos.find((x) => !paired.has(x.Id) && !target.containers.some((t) => t.name === nameOf(x))) ??
+      null;
+    if (old) paired.add(old.Id);
+    const kept = await ctx.docker.inspectContainer(c.id).catch(() => null);
+    const usable = kept && kept.Image === target.image_id && !kept.State.Running && kept.Id !== old?.Id;
+    let next: ReplicaStep['next'];
+    if (usable) {
+      const policy = (c.config.host_config['RestartPolicy'] as RestartPolicy | undefined) ?? { Name: 'no' };
+      next = { kind: 'kept', id: kept.Id, keptName: nameOf(kept), restartPolicy: policy };
+    } else {
+      const made = await recreatedFromRecord(ctx, target, c, d.labels);
+      if (!made.ok) return made.outcome;
+      next = { kind: 'create', options: made.options, allowedFrom: old, expectImageId: target.image_id };
+      recreated += 1;
+    }
+    steps.push({
+      name: c.name,
+      old,
+      oldKeptName: old ? freeKeptName(c.name, current!.id, old, taken) : null,
+      next,
+    });
+  }
+  // The current release has more replicas than the target: the extra ones are stopped and kept.
+  for (const old of infos.filter((x) => !paired.has(x.Id)))
+    steps.push({
+      name: nameOf(old),
+      old,
+      oldKeptName: freeKeptName(nameOf(old), current!.id, old, taken),
+      next: null,
+    });
+  return { steps, recreated };
+}
+
+/** A replica of the target release whose kept container is gone: its create options, from the record. */
+async function recreatedFromRecord(
+  ctx: ExecContext,
+  target: ReleaseRecord,
+  c: ReleaseRecord['containers'][number],
+  labels: Record<string, string>,
+): Promise<
+  | { ok: true; options: Awaited<ReturnType<typeof createOptionsFromRecord>> }
+  | { ok: false; outcome: ReleaseOutcome }
+> {
+  const image = await ctx.docker.findImage(target.image_id);
+  if (!image)
+    return {
+      ok: false,
+      outcome: {
+        ok: false,
+        code: 'rollback_unavailable',
+        message: `release ${target.id}'s kept container ${c.name} is gone and its image ${target.image_id} is no longer on the engine; ${NOTHING_CHANGED}`,
+      },
+    };
+  const tagged = target.release_tag ? await ctx.docker.findImage(target.release_tag) : null;
+  const imageRef = tagged?.Id === target.image_id ? target.release_tag! : target.image_id;
+  const options = await createOptionsFromRecord(c.config, {
+    name: c.name,
+    imageRef,
+    helmLabels: labels,
+    ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
+  });
+  return { ok: true, options };
+}
+
+function rolledBack(
+  updated: ReleaseRecord,
+  switched: SwitchedRelease,
+  d: {
+    name: string;
+    to: string;
+    how: string;
+    current: ReleaseRecord | null;
+    recreated: number;
+    started: number;
+  },
+): ReleaseOutcome {
+  const keptText = d.current ? `; ${d.current.id} kept` : '';
+  const ms = performance.now() - d.started;
   return {
     ok: true,
-    outcome: `rolled back ${name} to ${to} in ${secondsText(ms)} (${how}); healthy: ${healthWords(result.replicas[0]?.detail ?? 'running')}${keptText}`,
+    outcome: `rolled back ${d.name} to ${d.to} in ${secondsText(ms)} (${d.how}); healthy: ${healthWords(switched.replicas[0]?.detail ?? 'running')}${keptText}`,
     data: {
-      release: target.id,
-      from_release: current?.id ?? null,
-      recreated,
-      stops: result.stops,
-      containers: result.replicas.map((r) => ({
-        name: r.name,
-        id: r.id.slice(0, 12),
-        check: r.check,
-        detail: r.detail,
-      })),
+      release: updated.id,
+      from_release: d.current?.id ?? null,
+      recreated: d.recreated,
+      stops: switched.stops,
+      containers: replicaData(switched.replicas),
       ms: Math.round(ms),
     },
     release: releaseSummary(updated),

@@ -1,36 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import type { ActionOutcome } from '../actions/action-types.js';
-import type { ContainerCreateOptions, ContainerInspect, RestartPolicy } from '../docker/docker-objects.js';
+import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
+import { announce, ChangeAbortedError, type ExecContext, type ExecMeta } from './exec-context.js';
 import {
-  announce,
-  ChangeAbortedError,
-  type ExecContext,
-  type ExecMeta,
-  rethrowAbort,
-} from './exec-context.js';
+  onContainers,
+  type OnContainers,
+  NOTHING_CHANGED,
+  withOpId,
+  errorOutcome,
+} from './operation-prelude.js';
 import { bindsFixedHostPort } from '../observe/fixed-port.js';
-import { waitHealthy } from './health-gate.js';
-import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lastLogs } from './last-logs.js';
 import { MAINTENANCE_STEP as STEP } from './maintenance-steps.js';
-import { recreateOptions } from './recreate-config.js';
+import { ScaleFailed, type ScaleUpProgress, scaleUp, type Undo, undoScaleUp } from './scale-up.js';
 import { captureConfig, configDigest } from '../releases/release-config.js';
-import { writeServiceRollbackDoc } from './release-records.js';
+import { writeServiceRollbackDoc } from './release-bookkeeping.js';
 import { recordedReleaseOf } from '../releases/release-info.js';
 import type { ReleaseRecord } from '../releases/release-store.js';
 import { stopTimeout } from './replica-switch.js';
 import { isUp, scaleChanges } from '../plan/scale-choice.js';
-import { clearScaleTemplate, readScaleTemplate, writeScaleTemplate } from './scale-template.js';
-import {
-  errorOutcome,
-  healthWords,
-  inspectActive,
-  nameOf,
-  plural,
-  protectedReason,
-  secondsText,
-} from './service-state.js';
+import { clearScaleTemplate, writeScaleTemplate } from './scale-template.js';
+import { nameOf } from './target-containers.js';
+import { healthWords, plural, secondsText } from './outcome-words.js';
 
 /**
  * Scales a service to `replicas` running containers.
@@ -62,12 +53,17 @@ export async function scaleService(
   /** The plan's remove_containers: the containers that go must be exactly these. */
   plannedRemovals?: readonly string[],
 ): Promise<ActionOutcome> {
-  try {
-    return await scale(ctx, service, replicas, { ...meta, opId: meta.opId ?? randomUUID() }, plannedRemovals);
-  } catch (err) {
-    rethrowAbort(err);
-    return errorOutcome(err, `scale of ${service.name} to ${replicas} failed`);
-  }
+  return onContainers(
+    ctx,
+    service,
+    {
+      what: `scale of ${service.name} to ${replicas} failed`,
+      refusing: 'scale it',
+      ifNone: `${service.name} has no container to scale; ${NOTHING_CHANGED}`,
+      notForCompose: `${service.name} is a service of compose project ${service.composeProject}: compose scales its own services (docker compose up --scale), which this Helm does not run; ${NOTHING_CHANGED}`,
+    },
+    (op) => scale(op, replicas, withOpId(meta), plannedRemovals),
+  );
 }
 
 const NO_RESTART: Readonly<Record<string, true>> = { no: true, '': true };
@@ -84,80 +80,19 @@ function shortIds(ids: readonly string[]): string {
         .join(', ');
 }
 
-/** `<service>-<n>` for the first free n ≥ 2. */
-export function replicaNames(service: string, count: number, taken: ReadonlySet<string>): string[] {
-  const names: string[] = [];
-  for (let n = 2; names.length < count; n++) {
-    const name = `${service}-${n}`;
-    if (!taken.has(name)) names.push(name);
-  }
-  return names;
-}
-
-interface Undo {
-  /** Containers this scale created (removed on undo). */
-  created: Array<{ id: string; name: string }>;
-  /** Stopped containers this scale started (stopped again on undo; the template disarmed again). */
-  started: Array<{ id: string; name: string; rearmed: boolean }>;
-}
-
-class ScaleFailed extends Error {
-  constructor(
-    message: string,
-    readonly failedId: string | null,
-    readonly failedName: string,
-  ) {
-    super(message);
-  }
-}
-
 async function scale(
-  ctx: ExecContext,
-  service: ResolvedService,
+  op: OnContainers,
   replicas: number,
-  meta: ExecMeta,
+  meta: ExecMeta & { opId: string },
   plannedRemovals: readonly string[] | undefined,
 ): Promise<ActionOutcome> {
-  const started = performance.now();
+  const { ctx, service, infos, started } = op;
   const name = service.name;
-  const nothing = 'nothing was changed';
-  if (service.composeProject)
-    return {
-      ok: false,
-      code: 'unavailable',
-      message: `${name} is a service of compose project ${service.composeProject}: compose scales its own services (docker compose up --scale), which this Helm does not run; ${nothing}`,
-    };
-  const infos = await inspectActive(ctx, service);
-  if (infos.length === 0)
-    return { ok: false, code: 'unknown_target', message: `${name} has no container to scale; ${nothing}` };
-  const refused = protectedReason(infos);
-  if (refused) return { ok: false, code: 'protected_target', message: `${refused}; Helm does not scale it` };
-
   const from = infos.filter(isUp).length;
   const changes = scaleChanges(infos, replicas);
-  const goes = changes.remove.map((i) => i.Id).sort();
-  if (plannedRemovals && goes.join(',') !== [...plannedRemovals].sort().join(','))
-    return {
-      ok: false,
-      code: 'stale_plan',
-      message: `${name} changed since the plan was made: the plan removes ${shortIds(plannedRemovals)}, but now ${shortIds(goes)} would go; ${nothing}`,
-    };
+  const refused = await scaleRefusal(ctx, service, replicas, changes, plannedRemovals);
+  if (refused) return refused;
   const source = changes.keep[0]!;
-  if (replicas > 1) {
-    if (service.via === 'container_name')
-      return {
-        ok: false,
-        code: 'not_supported',
-        message: `${name} is known only by its container name, so a second replica could not be found as ${name}: label it ghost.service=${name} to scale it; ${nothing}`,
-      };
-    const fixed = bindsFixedHostPort(source, await ctx.docker.findImage(source.Image));
-    if (fixed.fixed)
-      return {
-        ok: false,
-        code: 'not_supported',
-        message: `${name} cannot run ${replicas} replicas: ${fixed.why}, so a second replica could not bind it (and a loopback health check would be answered by the first); ${nothing}`,
-      };
-  }
   const t = changes.template;
   const templateReady = !t || (!isUp(t) && (t.HostConfig.RestartPolicy?.Name ?? 'no') in NO_RESTART);
   if (changes.start.length === 0 && changes.create === 0 && changes.remove.length === 0 && templateReady) {
@@ -172,130 +107,24 @@ async function scale(
   }
 
   const current = await recordedReleaseOf(ctx, name, infos);
-  const removed: string[] = [];
-  // Down first: the newest replicas go (never their volumes).
-  for (const info of changes.remove) {
-    const d = { replica: nameOf(info), container: info.Id };
-    if (isUp(info)) {
-      await announce(ctx, STEP.stopReplica, { ...d, timeout_s: stopTimeout(info) });
-      await ctx.docker.stopContainer(info.Id, stopTimeout(info));
-    }
-    await announce(ctx, STEP.removeReplica, d);
-    await ctx.docker.removeContainer(info.Id, { volumes: false });
-    removed.push(nameOf(info));
-  }
-
-  let templateName: string | null = null;
-  if (changes.template) {
-    const t = changes.template;
-    templateName = nameOf(t);
-    const d = { replica: templateName, container: t.Id };
-    if (isUp(t)) {
-      await announce(ctx, STEP.stopTemplate, { ...d, timeout_s: stopTimeout(t) });
-      await ctx.docker.stopContainer(t.Id, stopTimeout(t));
-    }
-    const policy = t.HostConfig.RestartPolicy;
-    if (policy?.Name && policy.Name !== 'no') {
-      await writeScaleTemplate(ctx.memoryDir, {
-        service: name,
-        template_id: t.Id,
-        template_name: templateName,
-        restart_policy: { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 },
-        at: ctx.clock.now().toISOString(),
-        op_id: meta.opId ?? null,
-      });
-      await announce(ctx, STEP.disarmTemplate, d);
-      await ctx.docker.setRestartPolicy(t.Id, { Name: 'no' });
-    }
-  }
-
-  const undo: Undo = { created: [], started: [] };
-  const healthy: Array<{ name: string; id: string; check: string; detail: string }> = [];
+  const removed = await removeReplicas(ctx, changes.remove);
+  const templateName = changes.template ? await parkTemplate(ctx, changes.template, name, meta) : null;
+  const progress: ScaleUpProgress = { undo: { created: [], started: [] }, healthy: [] };
   try {
-    const template = await readScaleTemplate(ctx.memoryDir, name);
-    for (const info of changes.start) {
-      const rname = nameOf(info);
-      const d = { replica: rname, container: info.Id };
-      let rearmed = false;
-      if (
-        template?.template_id === info.Id &&
-        info.HostConfig.RestartPolicy?.Name !== template.restart_policy.Name
-      ) {
-        await announce(ctx, STEP.rearmTemplate, d);
-        await ctx.docker.setRestartPolicy(info.Id, template.restart_policy);
-        rearmed = true;
-      }
-      undo.started.push({ id: info.Id, name: rname, rearmed });
-      await announce(ctx, STEP.startStopped, d);
-      await ctx.docker.startContainer(info.Id);
-      const gate = await waitHealthy(ctx, info.Id, ctx.healthTimeoutMs);
-      if (!gate.ok) throw new ScaleFailed(`${rname} ${gate.reason}`, info.Id, rname);
-      healthy.push({ name: rname, id: info.Id, check: gate.check, detail: gate.detail });
-    }
-
-    if (changes.create > 0) {
-      // Replica 1 as it is now (its restart policy restored when it was the template).
-      const replica1 = await ctx.docker.inspectContainer(source.Id);
-      const image = await ctx.docker.findImage(replica1.Image);
-      if (!image)
-        throw new ScaleFailed(
-          `the image of ${nameOf(replica1)} (${replica1.Image}) is no longer on the engine`,
-          null,
-          nameOf(replica1),
-        );
-      const tagged = await ctx.docker.findImage(replica1.Config.Image);
-      const imageRef = tagged?.Id === replica1.Image ? replica1.Config.Image : replica1.Image;
-      const taken = new Set((await ctx.docker.listContainers()).map((c) => c.name));
-      for (const rname of replicaNames(name, changes.create, taken)) {
-        const options = copyOptions(replica1, image, imageRef, rname, meta.opId ?? '', current?.id ?? null);
-        await announce(ctx, STEP.createReplica, { replica: rname, image: imageRef, from: nameOf(replica1) });
-        const id = await ctx.docker.createContainer(options, { allowedFrom: replica1 });
-        undo.created.push({ id, name: rname });
-        const made = await ctx.docker.inspectContainer(id);
-        if (made.Image !== replica1.Image)
-          throw new ScaleFailed(
-            `${rname} was created from ${made.Image}, not ${replica1.Image} as ${nameOf(replica1)} runs (the tag moved)`,
-            id,
-            rname,
-          );
-        await announce(ctx, STEP.startReplica, { replica: rname, container: id });
-        await ctx.docker.startContainer(id);
-        const gate = await waitHealthy(ctx, id, ctx.healthTimeoutMs);
-        if (!gate.ok) throw new ScaleFailed(`${rname} ${gate.reason}`, id, rname);
-        healthy.push({ name: rname, id, check: gate.check, detail: gate.detail });
-      }
-    }
+    await scaleUp(ctx, progress, {
+      name,
+      start: changes.start,
+      create: changes.create,
+      source,
+      opId: meta.opId,
+      release: current?.id ?? null,
+    });
   } catch (err) {
     if (err instanceof ChangeAbortedError) throw err;
-    const reason = err instanceof ScaleFailed ? err.message : (err as Error).message;
-    const failedId = err instanceof ScaleFailed ? err.failedId : null;
-    const failedName = err instanceof ScaleFailed ? err.failedName : name;
-    const logs = failedId ? await lastLogs(ctx, failedId, failedName) : [];
-    const problems = await undoScaleUp(ctx, undo);
-    const restoredTo = from - removed.length;
-    return {
-      ok: false,
-      code: err instanceof ScaleFailed ? 'health_check_failed' : failureCode(err),
-      message: ctx.redactor.redact(
-        `scale of ${name} from ${from} to ${replicas} failed: ${reason}. ${
-          problems.length === 0
-            ? `Undone: ${name} runs ${plural(restoredTo, 'replica')} as before`
-            : `Undoing it failed: ${problems.join('; ')}`
-        }`,
-      ),
-      data: {
-        service: name,
-        from,
-        to: replicas,
-        failed_replica: failedName,
-        reason: ctx.redactor.redact(reason),
-        undone: problems.length === 0,
-        last_logs: logs,
-        ms: Math.round(performance.now() - started),
-      },
-    };
+    return scaleUpFailed(ctx, err, progress.undo, { name, from, to: replicas, removed, started });
   }
 
+  const { undo, healthy } = progress;
   if (undo.started.some((st) => st.rearmed)) await clearScaleTemplate(ctx.memoryDir, name);
   const finalIds = [...changes.keep.map((i) => i.Id), ...undo.created.map((c) => c.id)];
   const finalInfos = await Promise.all(finalIds.map((id) => ctx.docker.inspectContainer(id)));
@@ -328,71 +157,127 @@ async function scale(
   };
 }
 
+/** What scale refuses before any change: a stale plan, and more replicas than the service can run. */
+async function scaleRefusal(
+  ctx: ExecContext,
+  service: OnContainers['service'],
+  replicas: number,
+  changes: ReturnType<typeof scaleChanges>,
+  plannedRemovals: readonly string[] | undefined,
+): Promise<ActionOutcome | null> {
+  const name = service.name;
+  const nothing = NOTHING_CHANGED;
+  const goes = changes.remove.map((i) => i.Id).sort();
+  if (plannedRemovals && goes.join(',') !== [...plannedRemovals].sort().join(','))
+    return {
+      ok: false,
+      code: 'stale_plan',
+      message: `${name} changed since the plan was made: the plan removes ${shortIds(plannedRemovals)}, but now ${shortIds(goes)} would go; ${nothing}`,
+    };
+  const source = changes.keep[0]!;
+  if (replicas > 1) {
+    if (service.via === 'container_name')
+      return {
+        ok: false,
+        code: 'not_supported',
+        message: `${name} is known only by its container name, so a second replica could not be found as ${name}: label it ghost.service=${name} to scale it; ${nothing}`,
+      };
+    const fixed = bindsFixedHostPort(source, await ctx.docker.findImage(source.Image));
+    if (fixed.fixed)
+      return {
+        ok: false,
+        code: 'not_supported',
+        message: `${name} cannot run ${replicas} replicas: ${fixed.why}, so a second replica could not bind it (and a loopback health check would be answered by the first); ${nothing}`,
+      };
+  }
+  return null;
+}
+
+/** Down first: the newest replicas go (never their volumes). */
+async function removeReplicas(ctx: ExecContext, remove: readonly ContainerInspect[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const info of remove) {
+    const d = { replica: nameOf(info), container: info.Id };
+    if (isUp(info)) {
+      await announce(ctx, STEP.stopReplica, { ...d, timeout_s: stopTimeout(info) });
+      await ctx.docker.stopContainer(info.Id, stopTimeout(info));
+    }
+    await announce(ctx, STEP.removeReplica, d);
+    await ctx.docker.removeContainer(info.Id, { volumes: false });
+    removed.push(nameOf(info));
+  }
+  return removed;
+}
+
+/** Scale to 0: the last replica stopped and kept as the template, its restart policy written aside and set to "no". */
+async function parkTemplate(
+  ctx: ExecContext,
+  t: ContainerInspect,
+  name: string,
+  meta: ExecMeta,
+): Promise<string> {
+  const templateName = nameOf(t);
+  const d = { replica: templateName, container: t.Id };
+  if (isUp(t)) {
+    await announce(ctx, STEP.stopTemplate, { ...d, timeout_s: stopTimeout(t) });
+    await ctx.docker.stopContainer(t.Id, stopTimeout(t));
+  }
+  const policy = t.HostConfig.RestartPolicy;
+  if (policy?.Name && policy.Name !== 'no') {
+    await writeScaleTemplate(ctx.memoryDir, {
+      service: name,
+      template_id: t.Id,
+      template_name: templateName,
+      restart_policy: { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 },
+      at: ctx.clock.now().toISOString(),
+      op_id: meta.opId ?? null,
+    });
+    await announce(ctx, STEP.disarmTemplate, d);
+    await ctx.docker.setRestartPolicy(t.Id, { Name: 'no' });
+  }
+  return templateName;
+}
+
+/** A scale up that failed: undone (health_check_failed), or what could not be undone. */
+async function scaleUpFailed(
+  ctx: ExecContext,
+  err: unknown,
+  undo: Undo,
+  d: { name: string; from: number; to: number; removed: readonly string[]; started: number },
+): Promise<ActionOutcome> {
+  const { name, from } = d;
+  const reason = err instanceof ScaleFailed ? err.message : (err as Error).message;
+  const failedId = err instanceof ScaleFailed ? err.failedId : null;
+  const failedName = err instanceof ScaleFailed ? err.failedName : name;
+  const logs = failedId ? await lastLogs(ctx, failedId, failedName) : [];
+  const problems = await undoScaleUp(ctx, undo);
+  const restoredTo = from - d.removed.length;
+  return {
+    ok: false,
+    code: err instanceof ScaleFailed ? 'health_check_failed' : failureCode(err),
+    message: ctx.redactor.redact(
+      `scale of ${name} from ${from} to ${d.to} failed: ${reason}. ${
+        problems.length === 0
+          ? `Undone: ${name} runs ${plural(restoredTo, 'replica')} as before`
+          : `Undoing it failed: ${problems.join('; ')}`
+      }`,
+    ),
+    data: {
+      service: name,
+      from,
+      to: d.to,
+      failed_replica: failedName,
+      reason: ctx.redactor.redact(reason),
+      undone: problems.length === 0,
+      last_logs: logs,
+      ms: Math.round(performance.now() - d.started),
+    },
+  };
+}
+
 function failureCode(err: unknown): string {
   const o = errorOutcome(err, '');
   return o.ok ? 'internal' : o.code;
-}
-
-/** Create options for a copy of replica 1 (pure): its own configuration on its own image. */
-export function copyOptions(
-  replica1: ContainerInspect,
-  image: Parameters<typeof recreateOptions>[0]['newImage'],
-  imageRef: string,
-  name: string,
-  opId: string,
-  /** The release replica 1 runs, when Helm has a record of it: the copy belongs to it too. */
-  release: string | null = null,
-): ContainerCreateOptions {
-  const r = recreateOptions({
-    old: replica1,
-    oldImage: image,
-    newImage: image,
-    imageRef,
-    name,
-    helmLabels: { [HELM_LABEL.op]: opId, ...(release ? { [HELM_LABEL.release]: release } : {}) },
-  });
-  // The same image on both sides: an identity label can never be introduced.
-  if (!r.ok) throw new Error(r.problem);
-  // recreateOptions carries the old container's anonymous volumes over by name; a new replica beside
-  // it must not share them: it gets its own, as Docker makes them.
-  const hostConfig = { ...r.options.HostConfig, Mounts: [...(replica1.HostConfig.Mounts ?? [])] };
-  return { ...r.options, HostConfig: hostConfig };
-}
-
-async function undoScaleUp(ctx: ExecContext, undo: Undo): Promise<string[]> {
-  const problems: string[] = [];
-  for (const c of [...undo.created].reverse()) {
-    try {
-      const info = await ctx.docker.inspectContainer(c.id).catch(() => null);
-      if (!info) continue;
-      if (isUp(info)) {
-        await announce(ctx, STEP.undoStopReplica, { replica: c.name, container: c.id });
-        await ctx.docker.stopContainer(c.id, stopTimeout(info));
-      }
-      await announce(ctx, STEP.undoRemoveReplica, { replica: c.name, container: c.id });
-      await ctx.docker.removeContainer(c.id, { force: true, volumes: true });
-    } catch (err) {
-      if (err instanceof ChangeAbortedError) throw err;
-      problems.push(`${c.name}: ${(err as Error).message}`);
-    }
-  }
-  for (const s of [...undo.started].reverse()) {
-    try {
-      const info = await ctx.docker.inspectContainer(s.id);
-      if (isUp(info)) {
-        await announce(ctx, STEP.undoStopStarted, { replica: s.name, container: s.id });
-        await ctx.docker.stopContainer(s.id, stopTimeout(info));
-      }
-      if (s.rearmed) {
-        await announce(ctx, STEP.disarmTemplate, { replica: s.name, container: s.id });
-        await ctx.docker.setRestartPolicy(s.id, { Name: 'no' } satisfies RestartPolicy);
-      }
-    } catch (err) {
-      if (err instanceof ChangeAbortedError) throw err;
-      problems.push(`${s.name}: ${(err as Error).message}`);
-    }
-  }
-  return problems;
 }
 
 /** The current release now has these containers (its replicas, or its template at 0). */

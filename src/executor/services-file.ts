@@ -1,9 +1,9 @@
 // The owner's services file (HELM_SERVICES_FILE): how to create a service that has no container yet
 // (its first release). YAML, checked against a strict schema; any problem refuses the whole file, one
 // line per problem naming the line and the field, never quoting an env value.
-import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { cappedProblems, loadOwnerFile, nodeAt } from '../config/owner-file.js';
 import {
   EnvironmentSchema,
   EnvNameSchema,
@@ -40,7 +40,6 @@ import type { ServiceDefinition } from './service-definition.js';
  * ```
  */
 export const MAX_SERVICES_FILE_BYTES = 1024 * 1024;
-const MAX_PROBLEMS = 20;
 
 const ABSOLUTE_PATH = /^\/[^\0]*$/;
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
@@ -181,15 +180,7 @@ export function parseServicesFile(text: string): LoadedServicesFile {
 
 /** Reads and checks HELM_SERVICES_FILE; every problem line starts with the file's path. */
 export async function loadServicesFile(path: string): Promise<LoadedServicesFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    return { ok: false, problems: [`${path}: cannot read the services file (${code})`] };
-  }
-  const loaded = parseServicesFile(text);
-  return loaded.ok ? loaded : { ok: false, problems: loaded.problems.map((p) => `${path}: ${p}`) };
+  return loadOwnerFile(path, 'services file', parseServicesFile);
 }
 
 /** The environment the file gives a service (the gate's environment for its first deploy), or null. */
@@ -282,11 +273,7 @@ interface Located {
 }
 
 function refuse(problems: string[]): LoadedServicesFile {
-  if (problems.length <= MAX_PROBLEMS) return { ok: false, problems };
-  return {
-    ok: false,
-    problems: [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`],
-  };
+  return { ok: false, problems: cappedProblems(problems) };
 }
 
 function describeIssue(
@@ -324,19 +311,6 @@ function describeIssue(
         ? `${where} is required`
         : `${where}: ${issue.message}`;
   return [{ line, text }];
-}
-
-/** The node at `path`, or the nearest ancestor that exists (a missing field is reported at its parent). */
-function nodeAt(root: Node, path: readonly (string | number)[]): Node {
-  let node: Node = root;
-  for (const key of path) {
-    let next: unknown;
-    if (isMap(node)) next = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value;
-    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
-    if (!next || typeof next !== 'object') break;
-    node = next as Node;
-  }
-  return node;
 }
 
 function keyLine(

@@ -2,12 +2,12 @@ import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ContainerSummary } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { COMPOSE_LABEL } from './compose-project.js';
+import { COMPOSE_LABEL } from './compose/compose-project.js';
 import { envName } from './env-change.js';
 import type { ExecContext } from './exec-context.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { isKeptContainer } from '../docker/kept-containers.js';
-import { shortImageId } from './release-records.js';
+import { shortImageId } from './release-bookkeeping.js';
 import type { ReleaseRecord } from '../releases/release-store.js';
 
 /**

@@ -1,9 +1,9 @@
 // Loads the owner's policy file (HELM_POLICY_FILE): YAML, checked for loosening attempts, then against
 // a strict schema. Any problem refuses the whole file (Helm does not start on a policy it cannot fully
 // honour), with one line per problem naming the line and key.
-import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { cappedProblems, loadOwnerFile, nodeAt } from '../config/owner-file.js';
 import { quoteForMessage } from '../contracts/message-text.js';
 import { formatPath, plainWordsErrorMap } from '../contracts/validation-errors.js';
 import type { ClassificationRule } from './environment-of.js';
@@ -15,7 +15,6 @@ export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems:
 
 /** A policy file is a few rules; anything larger is a mistake. */
 export const MAX_POLICY_FILE_BYTES = 256 * 1024;
-const MAX_PROBLEMS = 20;
 
 type Path = (string | number)[];
 
@@ -72,21 +71,11 @@ export function loadPolicy(text: string): LoadedPolicy {
 
 /** Read and load HELM_POLICY_FILE; every problem line starts with the file's path. */
 export async function loadPolicyFile(path: string): Promise<LoadedPolicy> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    return { ok: false, problems: [`${path}: cannot read the policy file (${code})`] };
-  }
-  const loaded = loadPolicy(text);
-  return loaded.ok ? loaded : { ok: false, problems: loaded.problems.map((p) => `${path}: ${p}`) };
+  return loadOwnerFile(path, 'policy file', loadPolicy);
 }
 
 function refuse(problems: string[]): LoadedPolicy {
-  if (problems.length <= MAX_PROBLEMS) return { ok: false, problems };
-  const rest = problems.length - MAX_PROBLEMS;
-  return { ok: false, problems: [...problems.slice(0, MAX_PROBLEMS), `and ${rest} more problems`] };
+  return { ok: false, problems: cappedProblems(problems) };
 }
 
 function describe(p: Located): string {
@@ -144,19 +133,6 @@ function findLoosening(node: unknown, path: Path, lineOf: (o: number | undefined
     });
   }
   return found;
-}
-
-/** The node at `path`, or the nearest ancestor that exists (a missing field is reported at its parent). */
-function nodeAt(root: Node, path: readonly PropertyKey[]): Node {
-  let node: Node = root;
-  for (const key of path) {
-    let next: unknown;
-    if (isMap(node)) next = node.items.find((p) => isScalar(p.key) && p.key.value === key)?.value;
-    else if (isSeq(node) && typeof key === 'number') next = node.items[key];
-    if (!next || typeof next !== 'object') break;
-    node = next as Node;
-  }
-  return node;
 }
 
 function keyLine(root: Node, path: readonly PropertyKey[], key: string, lineOf: (o?: number) => number) {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { ExecDeps } from '../executor/exec-deps.js';
 import { makeLeaseManager } from '../executor/lease.js';
 import { makeOperations } from '../executor/operations.js';
 import { recoverOrphanedIntents } from '../executor/recovery/orphan-sweep.js';
@@ -41,7 +42,7 @@ export function makeExecution(
  * that comes back after its worker died is reconciled instead of run again; at start-up, so are
  * intents whose exec job is gone or ended.
  */
-export function wireExecutor(p: HelmParts): void {
+export function wireExecutor(p: HelmParts, hooks: Pick<ExecDeps, 'onStepRecorded'> = {}): void {
   const { config, clock, logger } = p;
   const leases = makeLeaseManager(p.redis, config.queuePrefix, config.leaseTtlMs);
   const intents = makeIntentStore(config.memoryDir);
@@ -67,6 +68,7 @@ export function wireExecutor(p: HelmParts): void {
     timeoutMs: config.actionTimeoutMs,
     recovery,
     explainBadMac: p.explainBadMac,
+    ...hooks,
   });
   p.onClose(() => executor.close());
   const orphans = recoverOrphanedIntents({

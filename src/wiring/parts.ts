@@ -4,7 +4,7 @@ import type { Keyring } from '../approval/index.js';
 import type { Clock } from '../base/clock.js';
 import type { ObservedAlertSender } from '../bus/alert-sender.js';
 import type { Config } from '../config/config.js';
-import type { ComposeSettings } from '../executor/compose-release.js';
+import type { ComposeSettings } from '../executor/compose/compose-target.js';
 import type { ExecContext } from '../executor/exec-context.js';
 import type { ExecOperations } from '../executor/run-exec-job.js';
 import type { GateDeps } from '../gate/gate.js';

@@ -68,7 +68,8 @@ export async function startCrashRig(opts: {
   const flows = new FlowProducer({ connection: bus.redis, prefix });
   const procs: RigHelm[] = [];
   let n = 0;
-  const spawnOne = opts.pidNamespace ? spawnHelmInPidNamespace : spawnHelm;
+  const spawnOne = (env: Record<string, string>, entry?: string) =>
+    opts.pidNamespace ? spawnHelmInPidNamespace(env, entry) : spawnHelm(env, undefined, entry);
   const alive = (p: HelmProcess) => p.child.exitCode === null && p.child.signalCode === null;
 
   const rig: CrashRig = {
@@ -88,23 +89,28 @@ export async function startCrashRig(opts: {
     async startHelm(extraEnv = {}) {
       n += 1;
       const instance = `crash-${scope}-${n}`;
+      const env = { ...opts.env, ...extraEnv };
+      // A crash point asks for Helm with the fault hook installed (helm-crash-entry.ts).
+      const entry = env['HELM_TEST_CRASH_AT_STEP'] ? 'test/helpers/helm-crash-entry.ts' : undefined;
       const p: RigHelm = Object.assign(
-        spawnOne({
-          REDIS_URL: redis.url,
-          HELM_QUEUE_PREFIX: prefix,
-          HELM_MEMORY_DIR: memoryDir,
-          HELM_INSTANCE: instance,
-          HELM_WARDEN_PUBLIC_KEY: opts.wardenPublicPem,
-          HELM_SCOPE_LABELS: `ghost.scope=${scope}`,
-          HELM_STABILITY_WINDOW_S: '1',
-          HELM_HEALTH_TIMEOUT_S: '20',
-          HELM_LOCK_DURATION_MS: '2000',
-          HELM_STALLED_INTERVAL_MS: '1000',
-          HELM_HEARTBEAT_INTERVAL_MS: '300',
-          LOG_LEVEL: 'warn',
-          ...opts.env,
-          ...extraEnv,
-        }),
+        spawnOne(
+          {
+            REDIS_URL: redis.url,
+            HELM_QUEUE_PREFIX: prefix,
+            HELM_MEMORY_DIR: memoryDir,
+            HELM_INSTANCE: instance,
+            HELM_WARDEN_PUBLIC_KEY: opts.wardenPublicPem,
+            HELM_SCOPE_LABELS: `ghost.scope=${scope}`,
+            HELM_STABILITY_WINDOW_S: '1',
+            HELM_HEALTH_TIMEOUT_S: '20',
+            HELM_LOCK_DURATION_MS: '2000',
+            HELM_STALLED_INTERVAL_MS: '1000',
+            HELM_HEARTBEAT_INTERVAL_MS: '300',
+            LOG_LEVEL: 'warn',
+            ...env,
+          },
+          entry,
+        ),
         { instance },
       );
       procs.push(p);

@@ -13,12 +13,21 @@ export interface HelmProcess {
  * Helm the way a container runs it: pid 1 of a pid namespace of its own (unshare; the namespace dies
  * with it), so that a restarted Helm has its dead predecessor's pid.
  */
-export function spawnHelmInPidNamespace(env: Record<string, string>): HelmProcess {
-  return spawnHelm(env, ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath]);
+export function spawnHelmInPidNamespace(env: Record<string, string>, entry?: string): HelmProcess {
+  return spawnHelm(
+    env,
+    ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath],
+    entry,
+  );
 }
 
-export function spawnHelm(env: Record<string, string>, command = [process.execPath]): HelmProcess {
-  const child = spawn(command[0]!, [...command.slice(1), '--import', 'tsx', 'src/main.ts'], {
+/** `entry`: the script that starts Helm (the owner's src/main.ts, or a test's own, helm-crash-entry.ts). */
+export function spawnHelm(
+  env: Record<string, string>,
+  command = [process.execPath],
+  entry = 'src/main.ts',
+): HelmProcess {
+  const child = spawn(command[0]!, [...command.slice(1), '--import', 'tsx', entry], {
     env: { PATH: process.env.PATH ?? '', HELM_ADVISOR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

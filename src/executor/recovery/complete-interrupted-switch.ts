@@ -4,8 +4,9 @@ import type { ExecResult } from '../../exec-job/exec-job.js';
 import { type ReleaseRecord, releaseSummary } from '../../releases/release-store.js';
 import type { ExecContext, ExecMeta } from '../exec-context.js';
 import { healthGate } from '../health-gate.js';
-import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from '../release-records.js';
-import { healthWords, nameOf, secondsText } from '../service-state.js';
+import { recordOf, shortImageId, tagReleaseImage, writeServiceRollbackDoc } from '../release-bookkeeping.js';
+import { healthWords, secondsText } from '../outcome-words.js';
+import { nameOf } from '../target-containers.js';
 import { type ExpectedRelease, identityOf, verifyReleaseIdentity } from '../verify-release-identity.js';
 import type { InterruptedSwitch } from './read-interrupted-switch.js';
 

@@ -1,7 +1,8 @@
 import type { ExecResult } from '../../exec-job/exec-job.js';
 import { announce, type ExecContext } from '../exec-context.js';
 import { waitHealthy } from '../health-gate.js';
-import { healthWords, nameOf, plural } from '../service-state.js';
+import { healthWords, plural } from '../outcome-words.js';
+import { nameOf } from '../target-containers.js';
 import {
   activeContainersOf,
   afterCrashWords,

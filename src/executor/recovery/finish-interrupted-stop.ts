@@ -1,6 +1,7 @@
 import type { ExecResult } from '../../exec-job/exec-job.js';
 import { announce, DEFAULT_STOP_TIMEOUT_S, type ExecContext } from '../exec-context.js';
-import { nameOf, plural } from '../service-state.js';
+import { plural } from '../outcome-words.js';
+import { nameOf } from '../target-containers.js';
 import {
   activeContainersOf,
   afterCrashWords,

@@ -6,7 +6,7 @@ import { HELM_LABEL } from '../../docker/helm-labels.js';
 import type { Intent } from '../../intents/intent-store.js';
 import { isKeptContainer, keptRelease } from '../../docker/kept-containers.js';
 import { resolveTarget } from '../../docker/target-resolution.js';
-import { inspectActive, nameOf } from '../service-state.js';
+import { inspectActive, nameOf } from '../target-containers.js';
 
 /**
  * What recovery reads about a service after a crash, always from what Docker shows now: every

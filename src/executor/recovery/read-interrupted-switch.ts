@@ -2,7 +2,7 @@ import type { Plan } from '../../contracts/index.js';
 import type { ContainerInspect } from '../../docker/docker-objects.js';
 import type { ReleaseRecord } from '../../releases/release-store.js';
 import type { ExecContext } from '../exec-context.js';
-import { nameOf } from '../service-state.js';
+import { nameOf } from '../target-containers.js';
 import { STEP } from '../steps.js';
 import {
   afterCrashWords,

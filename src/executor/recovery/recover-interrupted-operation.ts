@@ -2,7 +2,7 @@ import type { Plan } from '../../contracts/index.js';
 import type { ExecResult } from '../../exec-job/exec-job.js';
 import type { Intent } from '../../intents/intent-store.js';
 import { type ExecContext, rethrowAbort } from '../exec-context.js';
-import { errorOutcome } from '../service-state.js';
+import { errorOutcome } from '../operation-prelude.js';
 import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
 import { crashStep } from './interrupted-state.js';

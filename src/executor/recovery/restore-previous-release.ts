@@ -6,7 +6,7 @@ import type { ReleaseRecord } from '../../releases/release-store.js';
 import { announce, ChangeAbortedError, type ExecContext } from '../exec-context.js';
 import { healthGate } from '../health-gate.js';
 import { stopTimeout } from '../replica-switch.js';
-import { nameOf } from '../service-state.js';
+import { nameOf } from '../target-containers.js';
 import { STEP } from '../steps.js';
 import { inspectOrNull, isActiveName, isRunning, stoppedSince } from './interrupted-state.js';
 import type { InterruptedSwitch } from './read-interrupted-switch.js';

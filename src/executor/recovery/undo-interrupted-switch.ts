@@ -1,7 +1,7 @@
 import type { ExecResult } from '../../exec-job/exec-job.js';
 import type { ExecContext } from '../exec-context.js';
-import { writeServiceRollbackDoc } from '../release-records.js';
-import { healthWords } from '../service-state.js';
+import { writeServiceRollbackDoc } from '../release-bookkeeping.js';
+import { healthWords } from '../outcome-words.js';
 import type { InterruptedSwitch } from './read-interrupted-switch.js';
 import { type Restored, restorePreviousRelease } from './restore-previous-release.js';
 

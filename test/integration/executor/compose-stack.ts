@@ -1,7 +1,7 @@
 // Shared by the compose integration tests: what a test's own `compose down` needs to see every
 // container Helm made (the project's files plus Helm's override, when Helm wrote one).
 import { existsSync } from 'node:fs';
-import { overridePath } from '../../../src/executor/compose-override.js';
+import { overridePath } from '../../../src/executor/compose/compose-override.js';
 import { testDocker } from '../../helpers/docker.js';
 
 /** `--file <Helm's override>` when it exists, else nothing. */

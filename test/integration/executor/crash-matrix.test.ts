@@ -1,7 +1,8 @@
 // kill -9 of the executor at each step of a deploy, then a restart (issue 4, "Done when"): Helm runs
-// as a real child process (src/main.ts) on a redis-server of its own; a deploy of web:1 → web:2 goes
-// through the bus, and the test-only fault hook (src/executor/test-fault.ts, HELM_TEST_CRASH_AT_STEP)
-// makes the process SIGKILL itself right after the write-ahead intent recorded a step: after the
+// as a real child process on a redis-server of its own; a deploy of web:1 → web:2 goes through the
+// bus, and the test-only fault hook (test/helpers/crash-point.ts, installed by helm-crash-entry.ts
+// when HELM_TEST_CRASH_AT_STEP is set) makes the process SIGKILL itself right after the write-ahead
+// intent recorded a step: after the
 // intent (`start`), after stopping the old container (`rename_old`: stopped, not yet renamed), after
 // creating the new one (`start_new`: created, not started), and during the health check (`start_new`
 // + 700 ms: started, its health gate running). A new Helm process is started on the same Redis and

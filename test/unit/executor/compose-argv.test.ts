@@ -13,16 +13,16 @@ import {
   outputTail,
   V1,
   V2,
-} from '../../../src/executor/compose-cli.js';
+} from '../../../src/executor/compose/compose-cli.js';
 import {
   OverrideFileError,
   overridePath,
   ownerUpCommand,
   parseOverride,
   renderOverride,
-} from '../../../src/executor/compose-override.js';
-import { composeProjectOf, composeServiceContainers } from '../../../src/executor/compose-project.js';
-import { renderComposeRollbackDoc } from '../../../src/executor/compose-rollback-doc.js';
+} from '../../../src/executor/compose/compose-override.js';
+import { composeProjectOf, composeServiceContainers } from '../../../src/executor/compose/compose-project.js';
+import { renderComposeRollbackDoc } from '../../../src/executor/compose/compose-rollback-doc.js';
 import type { ReleaseRecord } from '../../../src/releases/release-store.js';
 import { containerInspect } from './fixtures.js';
 

@@ -14,7 +14,8 @@ import {
   servicesOf,
 } from '../../../src/observe/prune-candidates.js';
 import { makeReleaseStore, type ReleaseRecord, releaseTag } from '../../../src/releases/release-store.js';
-import { copyOptions, replicaNames, scaleChanges } from '../../../src/executor/scale.js';
+import { copyOptions, replicaNames } from '../../../src/executor/scale-up.js';
+import { scaleChanges } from '../../../src/executor/scale.js';
 import { secretHmac, secretValueProblem } from '../../../src/secrets/secret-hmac.js';
 import { describeNames } from '../../../src/executor/set-env.js';
 import { archiveEstimate, archiveStamp } from '../../../src/executor/volume-archive.js';

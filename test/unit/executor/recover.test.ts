@@ -27,9 +27,9 @@ import {
   replicaNameOf,
   stoppedSince,
 } from '../../../src/executor/recovery/interrupted-state.js';
-import { recordOf } from '../../../src/executor/release-records.js';
+import { recordOf } from '../../../src/executor/release-bookkeeping.js';
 import { makeReleaseStore } from '../../../src/releases/release-store.js';
-import { crashPointFrom } from '../../../src/executor/test-fault.js';
+import { crashPointFrom } from '../../helpers/crash-point.js';
 import { makeLogger } from '../../../src/log/logger.js';
 import { Redactor } from '../../../src/log/redactor.js';
 import type { RunLog, RunLogEntryInput } from '../../../src/runlog/index.js';

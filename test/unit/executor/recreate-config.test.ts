@@ -1,7 +1,7 @@
 // Watchtower's subtraction, as recreateOptions applies it: what the container set itself is kept,
 // what equals its old image's default is left out so the new image's default applies.
 import { describe, expect, it } from 'vitest';
-import { recreateOptions } from '../../../src/executor/recreate-config.js';
+import { recreateOptions } from '../../../src/executor/replacement-options.js';
 import { containerInspect, imageInspect } from './fixtures.js';
 
 const helmLabels = { 'helm.op': 'op1', 'helm.release': 'r2', 'helm.previous': 'r1' };

@@ -1,8 +1,9 @@
 /**
- * A test-only fault hook for the executor's crash tests (test/integration/executor/crash-matrix.test.ts).
- * It exists ONLY so that a test can kill -9 a real Helm process at an exact step of an operation;
- * it is inert unless HELM_TEST_CRASH_AT_STEP is set, and nothing in Helm's configuration, README or
- * compose files sets it. These environment variables are read here and nowhere else:
+ * The fault hook of the executor's crash tests (test/integration/executor/crash-matrix.test.ts), kept
+ * out of src: Helm itself only offers a generic observer (`onStepRecorded`, called right after the
+ * write-ahead intent recorded a step), and helm-crash-entry.ts starts a real Helm process with this
+ * hook as that observer, so a test can kill -9 it at an exact step of an operation. These
+ * environment variables are read here and nowhere else:
  *
  * - `HELM_TEST_CRASH_AT_STEP=<step>`: the step name (src/executor/steps.ts, or `start` for the
  *   intent's first write) at which the process kills itself with SIGKILL, right after the
@@ -34,19 +35,18 @@ export function crashPointFrom(env: NodeJS.ProcessEnv): CrashPoint | null {
   };
 }
 
-let point: CrashPoint | null | undefined;
-let seen = 0;
-
 /**
- * Called by the executor right after the intent recorded `step`. Does nothing unless
- * HELM_TEST_CRASH_AT_STEP names this step (and this is its HELM_TEST_CRASH_OCCURRENCE-th time).
+ * The observer Helm calls right after the intent recorded `step`: it kills this process when `step`
+ * is the crash point's step, the occurrence-th time it is recorded.
  */
-export function testCrashPoint(step: string): void {
-  point ??= crashPointFrom(process.env);
-  if (!point || step !== point.step) return;
-  seen += 1;
-  if (seen !== point.occurrence) return;
-  const kill = () => process.kill(process.pid, 'SIGKILL');
-  if (point.delayMs === 0) kill();
-  else setTimeout(kill, point.delayMs);
+export function crashHook(point: CrashPoint): (step: string) => void {
+  let seen = 0;
+  return (step) => {
+    if (step !== point.step) return;
+    seen += 1;
+    if (seen !== point.occurrence) return;
+    const kill = () => process.kill(process.pid, 'SIGKILL');
+    if (point.delayMs === 0) kill();
+    else setTimeout(kill, point.delayMs);
+  };
 }

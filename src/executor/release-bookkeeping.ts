@@ -3,7 +3,7 @@ import { announce, type ExecContext, type ExecMeta } from './exec-context.js';
 import { captureConfig, configDigest } from '../releases/release-config.js';
 import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
 import { writeRollbackDoc } from './rollback-doc.js';
-import { nameOf } from './service-state.js';
+import { nameOf } from './target-containers.js';
 import { STEP } from './steps.js';
 
 /**

@@ -1,9 +1,9 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { ContainerInspect } from '../docker/docker-objects.js';
-import type { ContainerSummary } from '../docker/docker-ports.js';
-import { LABEL } from '../docker/labels.js';
-import { isKeptContainer } from '../docker/kept-containers.js';
+import type { ContainerInspect } from '../../docker/docker-objects.js';
+import type { ContainerSummary } from '../../docker/docker-ports.js';
+import { LABEL } from '../../docker/labels.js';
+import { isKeptContainer } from '../../docker/kept-containers.js';
 import type { ComposeProject } from './compose-cli.js';
 
 /** The labels compose (v1 and v2) writes on every container of a project. */

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { isMap, isScalar, parseDocument } from 'yaml';
 import { type ComposeCommand, type ComposeProject, commandText, projectArgs } from './compose-cli.js';
 import { safeProjectDirName } from './compose-project.js';
-import { writeFileDurably } from '../releases/release-store.js';
+import { writeFileDurably } from '../../releases/release-store.js';
 
 /**
  * Helm's override file for a compose project: `<memoryDir>/compose/<project>/helm-override.yml`. It

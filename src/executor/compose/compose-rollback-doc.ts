@@ -7,8 +7,8 @@ import {
   V2,
 } from './compose-cli.js';
 import { ownerUpCommand } from './compose-override.js';
-import { type ReleaseRecord, releaseTag } from '../releases/release-store.js';
-import { describe, writeRollbackFile } from './rollback-doc.js';
+import { type ReleaseRecord, releaseTag } from '../../releases/release-store.js';
+import { releasesSection, rollBackWithHelm, writeRollbackFile } from '../rollback-doc.js';
 
 /**
  * `<memoryDir>/rollback/<service>.md` for a compose service: the current and previous releases, the
@@ -50,23 +50,11 @@ export function renderComposeRollbackDoc(d: ComposeRollbackDocInput): string {
     `(With ${other.name === 'docker-compose' ? "Debian's `docker-compose` (v1)" : 'the `docker compose` plugin (v2)'}: the same arguments after \`${other.name}\`.)`,
     '',
   );
-  lines.push('## Current release', '', ...describe(d.current), '');
-  lines.push('## Previous release', '', ...describe(d.previous), '');
-  if (!d.previous || !d.current) {
-    lines.push('There is no earlier release to roll back to.', '');
-    return `${lines.join('\n')}\n`;
-  }
+  lines.push(...releasesSection(d.current, d.previous));
+  if (!d.previous || !d.current) return `${lines.join('\n')}\n`;
   const prev = d.previous;
   const tag = releaseTag(d.service, prev.id).ref;
-  lines.push('## Roll back with Helm', '', '```sh');
-  lines.push(
-    `helm request rollback ${d.service} --environment ${d.environment} --reason "roll back to ${prev.id}" --params '{"to":"${prev.id}"}'`,
-  );
-  lines.push('```', '');
-  lines.push(
-    `(\`npm run helm -- request …\` from Helm's folder.) Without \`to\`, Helm rolls back to the release the current one replaced.`,
-    '',
-  );
+  lines.push(...rollBackWithHelm(d.service, d.environment, prev.id));
   lines.push('## Roll back by hand (compose)', '');
   lines.push(
     `1. ${prev.id}'s image is \`${prev.image_id}\`, tagged by Helm as \`${tag}\`. If that tag is gone: \`docker tag ${prev.image_id} ${tag}\`.`,
