@@ -8,6 +8,7 @@ import { describeScope } from './docker/scope.js';
 import { makeRunLogLedger } from './gate/run-log-ledger.js';
 import { type Logger, makeLoggerWithFile } from './log/logger.js';
 import { Redactor } from './log/redactor.js';
+import { urlPassword } from './log/url-credentials.js';
 import { makeReleaseStore } from './releases/release-store.js';
 import type { RunLog } from './runlog/index.js';
 import { makeSecretStore } from './secrets/secret-store.js';
@@ -58,6 +59,8 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   const clock = opts.clock ?? systemClock;
   const redactor = new Redactor();
   redactor.add(config.anthropicApiKey);
+  // A model endpoint behind an authenticating proxy: its password never reaches a log line.
+  for (const url of [config.advisor.anthropicBaseUrl, config.ollamaHost]) redactor.add(urlPassword(url));
   const { logger, file: logFile } = makeLoggerWithFile({
     level: config.logLevel,
     redactor,
