@@ -1,7 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ALL_WORKERS, type AdvisorSubmittable, envSchema, type WorkerKind } from './config-schema.js';
+import {
+  ALL_WORKERS,
+  type AdvisorSubmittable,
+  envSchema,
+  type HelmEnv,
+  type WorkerKind,
+} from './config-schema.js';
 
 export interface Scope {
   /** Containers carrying any one of these label pairs are managed. */
@@ -89,35 +95,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : parsed.error.issues.map((i) => `${String(i.path[0] ?? '(env)')}: ${i.message}`);
   // Files and folders are checked on the raw values too, so every problem is reported in one go.
   const raw = cleaned as Record<string, string>;
-  const memoryDir = resolve(raw.HELM_MEMORY_DIR ?? './memory');
-  if (existsSync(memoryDir) && !statSync(memoryDir).isDirectory()) {
-    problems.push(`HELM_MEMORY_DIR: ${memoryDir} exists and is not a folder`);
-  }
-  const wardenPublicKeysPem = readWardenKeys(
-    raw.HELM_WARDEN_PUBLIC_KEY,
-    raw.HELM_WARDEN_PUBLIC_KEY_FILE,
-    problems,
-  );
-  if (raw.HELM_POLICY_FILE && !isFile(raw.HELM_POLICY_FILE)) {
-    problems.push(`HELM_POLICY_FILE: ${raw.HELM_POLICY_FILE} is not a readable file`);
-  }
-  if (raw.HELM_SERVICES_FILE && !isFile(raw.HELM_SERVICES_FILE)) {
-    problems.push(`HELM_SERVICES_FILE: ${raw.HELM_SERVICES_FILE} is not a readable file`);
-  }
-  if (raw.HELM_SECRETS_DIR && !isDir(raw.HELM_SECRETS_DIR)) {
-    problems.push(`HELM_SECRETS_DIR: ${raw.HELM_SECRETS_DIR} is not a folder`);
-  }
+  const { memoryDir, wardenPublicKeysPem } = checkFilesAndFolders(raw, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-
-  const labels = e.HELM_SCOPE_LABELS.map((sel) => {
-    const at = sel.indexOf('=');
-    return { key: sel.slice(0, at), value: sel.slice(at + 1) };
-  });
-  // Default scope: everything Ghost labelled as a service. An explicit scope replaces it unless
-  // HELM_SCOPE_ALL_SERVICES=1 says to keep it as well.
-  const explicit = labels.length > 0 || e.HELM_SCOPE_COMPOSE_PROJECTS.length > 0;
-  const allServices = e.HELM_SCOPE_ALL_SERVICES ?? !explicit;
 
   const host = hostname();
   const instance = e.HELM_INSTANCE ?? `${host}:${process.pid}`;
@@ -137,7 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretsDir: e.HELM_SECRETS_DIR ? resolve(e.HELM_SECRETS_DIR) : undefined,
     servicesFile: e.HELM_SERVICES_FILE ? resolve(e.HELM_SERVICES_FILE) : undefined,
     composeCommand: e.HELM_COMPOSE_COMMAND,
-    scope: Object.freeze({ labels, allServices, composeProjects: e.HELM_SCOPE_COMPOSE_PROJECTS }),
+    scope: scopeFrom(e),
     ollamaHost: e.OLLAMA_HOST,
     anthropicApiKey: e.ANTHROPIC_API_KEY,
     advisor: Object.freeze({
@@ -189,6 +169,44 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     heartbeatIntervalMs: e.HELM_HEARTBEAT_INTERVAL_MS,
     queueWatchIntervalMs: e.HELM_QUEUE_WATCH_INTERVAL_MS,
   });
+}
+
+/** The paths the environment names, checked on the raw values so every problem is reported in one go. */
+function checkFilesAndFolders(
+  raw: Record<string, string>,
+  problems: string[],
+): { memoryDir: string; wardenPublicKeysPem: string | undefined } {
+  const memoryDir = resolve(raw.HELM_MEMORY_DIR ?? './memory');
+  if (existsSync(memoryDir) && !statSync(memoryDir).isDirectory()) {
+    problems.push(`HELM_MEMORY_DIR: ${memoryDir} exists and is not a folder`);
+  }
+  const wardenPublicKeysPem = readWardenKeys(
+    raw.HELM_WARDEN_PUBLIC_KEY,
+    raw.HELM_WARDEN_PUBLIC_KEY_FILE,
+    problems,
+  );
+  if (raw.HELM_POLICY_FILE && !isFile(raw.HELM_POLICY_FILE)) {
+    problems.push(`HELM_POLICY_FILE: ${raw.HELM_POLICY_FILE} is not a readable file`);
+  }
+  if (raw.HELM_SERVICES_FILE && !isFile(raw.HELM_SERVICES_FILE)) {
+    problems.push(`HELM_SERVICES_FILE: ${raw.HELM_SERVICES_FILE} is not a readable file`);
+  }
+  if (raw.HELM_SECRETS_DIR && !isDir(raw.HELM_SECRETS_DIR)) {
+    problems.push(`HELM_SECRETS_DIR: ${raw.HELM_SECRETS_DIR} is not a folder`);
+  }
+  return { memoryDir, wardenPublicKeysPem };
+}
+
+function scopeFrom(e: HelmEnv): Readonly<Scope> {
+  const labels = e.HELM_SCOPE_LABELS.map((sel) => {
+    const at = sel.indexOf('=');
+    return { key: sel.slice(0, at), value: sel.slice(at + 1) };
+  });
+  // Default scope: everything Ghost labelled as a service. An explicit scope replaces it unless
+  // HELM_SCOPE_ALL_SERVICES=1 says to keep it as well.
+  const explicit = labels.length > 0 || e.HELM_SCOPE_COMPOSE_PROJECTS.length > 0;
+  const allServices = e.HELM_SCOPE_ALL_SERVICES ?? !explicit;
+  return Object.freeze({ labels, allServices, composeProjects: e.HELM_SCOPE_COMPOSE_PROJECTS });
 }
 
 const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]+?-----END PUBLIC KEY-----/g;

@@ -26,7 +26,7 @@ export async function makeRunLogLedger(opts: {
   horizonMs: number;
 }): Promise<ApprovalLedger & { refresh(): Promise<void> }> {
   const ledger = makeApprovalLedger();
-  const offsets = new Map<string, { ino: number; offset: number; firstSeq: number | null }>();
+  const offsets = new Map<string, FileMark & { ino: number }>();
 
   function noteLines(text: string): void {
     const since = opts.clock.now().getTime() - opts.horizonMs;
@@ -34,42 +34,6 @@ export async function makeRunLogLedger(opts: {
       const parsed = parseEntryLine(line);
       if (parsed.ok && Date.parse(parsed.entry.at) >= since) ledger.note(parsed.entry);
     }
-  }
-
-  /** The rest of a live file that was rotated away, read from its rotated copy (and any rotated after it). */
-  async function catchUpRotated(file: string, was: { offset: number; firstSeq: number | null }) {
-    // A rotated copy is compressed in the background: between our listing and our read it may have
-    // become `.gz` (the uncompressed copy removed). Noting a line twice is harmless, so list again.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      if (await catchUpOnce(file, was)) return;
-    }
-  }
-
-  /** False when a listed segment could not be read (it was being compressed): try again. */
-  async function catchUpOnce(
-    file: string,
-    was: { offset: number; firstSeq: number | null },
-  ): Promise<boolean> {
-    const chain = (await listRunLogChains(opts.dir).catch(() => [])).find((c) => c.liveName === file);
-    for (const segment of [...(chain?.rotated ?? [])].reverse()) {
-      const text = await readSegmentText(segment).catch(() => null);
-      if (text === null) return false;
-      const firstSeq = Number(FIRST_SEQ.exec(text.slice(0, 4096))?.[1] ?? Number.NaN);
-      if (was.firstSeq === null || firstSeq === was.firstSeq) {
-        noteLines(Buffer.from(text, 'utf8').subarray(was.offset).toString('utf8'));
-        return true;
-      }
-      if (!(firstSeq > was.firstSeq)) return true;
-      noteLines(text);
-    }
-    return true;
-  }
-
-  async function headerFirstSeq(handle: FileHandle): Promise<number | null> {
-    const buf = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    const seq = Number(FIRST_SEQ.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1] ?? Number.NaN);
-    return Number.isSafeInteger(seq) ? seq : null;
   }
 
   async function readNew(file: string): Promise<void> {
@@ -84,7 +48,7 @@ export async function makeRunLogLedger(opts: {
         state &&
         (state.ino !== ino || (state.firstSeq !== null && (await headerFirstSeq(handle)) !== state.firstSeq))
       ) {
-        await catchUpRotated(file, state);
+        await catchUpRotated(opts.dir, file, state, noteLines);
         state = undefined;
       }
       const from = state?.offset ?? 0;
@@ -127,4 +91,49 @@ export async function makeRunLogLedger(opts: {
       return ledger.size;
     },
   };
+}
+
+type FileMark = { offset: number; firstSeq: number | null };
+
+/** The rest of a live file that was rotated away, read from its rotated copy (and any rotated after it). */
+async function catchUpRotated(
+  dir: string,
+  file: string,
+  was: FileMark,
+  noteLines: (text: string) => void,
+): Promise<void> {
+  // A rotated copy is compressed in the background: between our listing and our read it may have
+  // become `.gz` (the uncompressed copy removed). Noting a line twice is harmless, so list again.
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    if (await catchUpOnce(dir, file, was, noteLines)) return;
+  }
+}
+
+/** False when a listed segment could not be read (it was being compressed): try again. */
+async function catchUpOnce(
+  dir: string,
+  file: string,
+  was: FileMark,
+  noteLines: (text: string) => void,
+): Promise<boolean> {
+  const chain = (await listRunLogChains(dir).catch(() => [])).find((c) => c.liveName === file);
+  for (const segment of [...(chain?.rotated ?? [])].reverse()) {
+    const text = await readSegmentText(segment).catch(() => null);
+    if (text === null) return false;
+    const firstSeq = Number(FIRST_SEQ.exec(text.slice(0, 4096))?.[1] ?? Number.NaN);
+    if (was.firstSeq === null || firstSeq === was.firstSeq) {
+      noteLines(Buffer.from(text, 'utf8').subarray(was.offset).toString('utf8'));
+      return true;
+    }
+    if (!(firstSeq > was.firstSeq)) return true;
+    noteLines(text);
+  }
+  return true;
+}
+
+async function headerFirstSeq(handle: FileHandle): Promise<number | null> {
+  const buf = Buffer.alloc(4096);
+  const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+  const seq = Number(FIRST_SEQ.exec(buf.subarray(0, bytesRead).toString('utf8'))?.[1] ?? Number.NaN);
+  return Number.isSafeInteger(seq) ? seq : null;
 }

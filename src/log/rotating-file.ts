@@ -64,16 +64,8 @@ export function createRotatingFileStream(options: RotatingFileOptions): Rotating
   let size = fstatSync(fd).size;
   // Numbers never repeat: the next one is past every rotated file there is; leftovers of a crash
   // (an uncompressed `<file>.<n>`) are compressed first.
-  let nextN = 1;
-  const toCompress: string[] = [];
-  for (const name of readdirSync(dir)
-    .filter((n) => pattern.test(n))
-    .sort(byN(pattern))) {
-    const match = pattern.exec(name);
-    if (!match) continue;
-    nextN = Math.max(nextN, Number(match[1]) + 1);
-    if (!match[2]) toCompress.push(join(dir, name));
-  }
+  const { nextN: firstN, toCompress } = scanRotated(dir, pattern);
+  let nextN = firstN;
   let background: Promise<void> = work().catch(onError);
 
   async function work(): Promise<void> {
@@ -86,30 +78,7 @@ export function createRotatingFileStream(options: RotatingFileOptions): Rotating
       }
       toCompress.shift();
     }
-    if (retention !== null) await applyRetention(retention);
-  }
-
-  async function compress(plain: string): Promise<void> {
-    const gzPath = `${plain}.gz`;
-    const temp = `${gzPath}.tmp`;
-    const handle = await open(temp, 'w', 0o640);
-    try {
-      await handle.writeFile(await gzip(await readFile(plain)));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, gzPath);
-    // Helm's own uncompressed copy; its bytes are in the synced .gz.
-    await unlink(plain);
-  }
-
-  /** Deletes rotated files older than the newest `keep` (only called when the owner set a retention). */
-  async function applyRetention(keep: number): Promise<void> {
-    const rotated = (await readdir(dir))
-      .filter((name) => pattern.test(name) && name.endsWith('.gz'))
-      .sort(byN(pattern));
-    for (const name of rotated.slice(0, Math.max(0, rotated.length - keep))) await unlink(join(dir, name));
+    if (retention !== null) await applyRetention(dir, pattern, retention);
   }
 
   function rotate(): void {
@@ -167,4 +136,42 @@ export function createRotatingFileStream(options: RotatingFileOptions): Rotating
 
 function byN(pattern: RegExp): (a: string, b: string) => number {
   return (a, b) => Number(pattern.exec(a)?.[1]) - Number(pattern.exec(b)?.[1]);
+}
+
+/** The rotated files already there: the next number past all of them, and the ones left uncompressed. */
+function scanRotated(dir: string, pattern: RegExp): { nextN: number; toCompress: string[] } {
+  let nextN = 1;
+  const toCompress: string[] = [];
+  for (const name of readdirSync(dir)
+    .filter((n) => pattern.test(n))
+    .sort(byN(pattern))) {
+    const match = pattern.exec(name);
+    if (!match) continue;
+    nextN = Math.max(nextN, Number(match[1]) + 1);
+    if (!match[2]) toCompress.push(join(dir, name));
+  }
+  return { nextN, toCompress };
+}
+
+async function compress(plain: string): Promise<void> {
+  const gzPath = `${plain}.gz`;
+  const temp = `${gzPath}.tmp`;
+  const handle = await open(temp, 'w', 0o640);
+  try {
+    await handle.writeFile(await gzip(await readFile(plain)));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, gzPath);
+  // Helm's own uncompressed copy; its bytes are in the synced .gz.
+  await unlink(plain);
+}
+
+/** Deletes rotated files older than the newest `keep` (only called when the owner set a retention). */
+async function applyRetention(dir: string, pattern: RegExp, keep: number): Promise<void> {
+  const rotated = (await readdir(dir))
+    .filter((name) => pattern.test(name) && name.endsWith('.gz'))
+    .sort(byN(pattern));
+  for (const name of rotated.slice(0, Math.max(0, rotated.length - keep))) await unlink(join(dir, name));
 }

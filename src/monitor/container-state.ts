@@ -20,7 +20,7 @@
  * Helm's, and the die/stop after it are too (never `stopped_by_owner`). A `die` without a kill is
  * still a crash: that is how a crash-looping container dies right after Helm started it.
  *
- * Over 400 lines on purpose: one state machine, its inputs, decisions and the step per event are
+ * long-file: over 400 lines on purpose: one state machine, its inputs, decisions and the step per event are
  * read together (step() dispatches to onStart, onDie, onStop, onDestroy, onHealthStatus).
  */
 

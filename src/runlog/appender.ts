@@ -3,6 +3,11 @@
  * disk before its caller hears "logged" (group commit: all appends that arrive during a write+sync share
  * the next one), and fail closed: when the disk says no, appends reject and the log reports unhealthy
  * until a later append gets a line to disk again.
+ *
+ * long-file: over 400 lines on purpose: FileRunLog is one state machine over one open file. Group commit,
+ * rotation, the fail-closed health and the disk-full reserve all read and change the same state (the
+ * handle, its synced size, the chain position, the pending batch, the health); split across files, that
+ * state would have to be passed around and the order of its changes could no longer be read in one place.
  */
 import { type FileHandle, mkdir, open, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
