@@ -44,6 +44,7 @@ const PLAN = {
   redisCommands: { n: 20, boundMs: 10_000 },
   crashAlert: {
     rounds: 10,
+    warmupRounds: 1,
     modelDelayMs: 300,
     settleMs: 500,
     downtimeTimeoutMs: 10_000,

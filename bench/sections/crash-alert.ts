@@ -25,6 +25,8 @@ export interface CrashAlertInput {
   redisUrl: string;
   runId: string;
   rounds: number;
+  /** Rounds per Helm before the counted ones (not counted). */
+  warmupRounds: number;
   /** How long each fake model call takes before it answers. */
   modelDelayMs: number;
   /** Wait after the container is healthy before the kill (the monitor has read its facts by then). */
@@ -43,6 +45,9 @@ export interface CrashAlertSide {
   rounds: number;
   killToDowntimeMs: Summary;
   killToDiagnosisMs: Summary | null;
+  /** Per counted round, in order (ms). */
+  downtimeSamplesMs: number[];
+  diagnosisSamplesMs: number[] | null;
   missedDowntime: number;
   missedDiagnosis: number;
   helmLogLinesAtWarn: number;
@@ -51,6 +56,7 @@ export interface CrashAlertSide {
 
 export interface CrashAlertResult {
   roundsPerSide: number;
+  warmupRounds: number;
   modelDelayMs: number;
   sides: CrashAlertSide[];
   /** Advisor on ÷ advisor off, kill → downtime alert (1.0 = unchanged). */
@@ -94,7 +100,8 @@ export async function crashAlertSection(o: CrashAlertInput): Promise<CrashAlertR
   });
 
   const killCalls: number[] = [];
-  for (let i = 0; i < o.rounds && !budget.expired; i++) {
+  // Rounds below 0 are warm-ups for each Helm (first model call, first evidence read), not counted.
+  for (let i = -o.warmupRounds; i < o.rounds && !budget.expired; i++) {
     for (const side of i % 2 === 0 ? [off, on] : [on, off]) {
       if (budget.expired) break;
       const web = await startWebContainer(o.docker, `${o.runId}-crash`, {
@@ -107,20 +114,21 @@ export async function crashAlertSection(o: CrashAlertInput): Promise<CrashAlertR
         await sleep(o.settleMs);
         const t0 = performance.now();
         await o.docker.getContainer(web.id).kill();
-        killCalls.push(performance.now() - t0);
-        await timeAlerts(side, web.service, t0, o);
+        if (i >= 0) killCalls.push(performance.now() - t0);
+        await timeAlerts(side, web.service, t0, o, i >= 0);
       } finally {
         await removeContainer(o.docker, web.id);
         live.delete(web.id);
       }
     }
-    o.progress(`  round ${i + 1}/${o.rounds} done`);
+    o.progress(i < 0 ? '  warm-up round done' : `  round ${i + 1}/${o.rounds} done`);
   }
 
   const sides = [off, on].map((s) => sideResult(s));
   const [a, b] = sides.map((s) => s.killToDowntimeMs) as [Summary, Summary];
   return {
     roundsPerSide: o.rounds,
+    warmupRounds: o.warmupRounds,
     modelDelayMs: o.modelDelayMs,
     sides,
     onOverOff: { p50: ratio(b.p50, a.p50), p95: ratio(b.p95, a.p95), mean: ratio(b.mean, a.mean) },
@@ -133,16 +141,25 @@ export async function crashAlertSection(o: CrashAlertInput): Promise<CrashAlertR
   };
 }
 
-/** Waits for this round's downtime alert (and the diagnosis, advisor on) and records the times. */
-async function timeAlerts(side: Side, service: string, t0: number, o: CrashAlertInput): Promise<void> {
-  side.rounds++;
+/**
+ * Waits for this round's downtime alert (and the diagnosis, advisor on) and records the times when the
+ * round counts; a missed alert is counted in a warm-up round too.
+ */
+async function timeAlerts(
+  side: Side,
+  service: string,
+  t0: number,
+  o: CrashAlertInput,
+  counted: boolean,
+): Promise<void> {
+  if (counted) side.rounds++;
   const down = await side.watch.arrival('downtime', service, t0, o.downtimeTimeoutMs);
   if (down === null) side.missedDowntime++;
-  else side.downtime.push(down - t0);
+  else if (counted) side.downtime.push(down - t0);
   if (!side.diagnosis) return;
   const diag = await side.watch.arrival('diagnosis', service, t0, o.diagnosisTimeoutMs);
   if (diag === null) side.missedDiagnosis++;
-  else side.diagnosis.push(diag - t0);
+  else if (counted) side.diagnosis.push(diag - t0);
 }
 
 /** One Helm the way bench/lib/helm-instance.ts starts one, its alert watch, and its cleanup steps. */
@@ -191,6 +208,8 @@ function sideResult(s: Side): CrashAlertSide {
     rounds: s.rounds,
     killToDowntimeMs: summarize(s.downtime),
     killToDiagnosisMs: s.diagnosis ? summarize(s.diagnosis) : null,
+    downtimeSamplesMs: s.downtime.map((x) => round(x, 1)),
+    diagnosisSamplesMs: s.diagnosis?.map((x) => round(x, 1)) ?? null,
     missedDowntime: s.missedDowntime,
     missedDiagnosis: s.missedDiagnosis,
     helmLogLinesAtWarn: s.helm.logLines(),
@@ -266,6 +285,10 @@ export function crashAlertReport(r: CrashAlertResult): string {
     formatTable(['Helm: from the kill to the alert', 'n', 'p50', 'p95', 'mean', 'max', 'missed'], rows),
     `(ratio advisor on ÷ off, kill → downtime: p50 ${q.p50}, p95 ${q.p95}, mean ${q.mean}; 1 = unchanged)`,
     `(model calls: Anthropic ${r.modelCalls.anthropic}, Ollama ${r.modelCalls.ollama}; docker kill call p50 ${r.killCallMs.p50} ms; ${r.bounded ? 'BOUNDED: stopped at' : 'bound'} ${r.boundMs / 1000} s, took ${round(r.elapsedMs / 1000, 1)} s)`,
+    ...r.sides.map(
+      (s) =>
+        `  ${s.label}, kill → downtime by round: ${s.downtimeSamplesMs.map((x) => round(x, 0)).join(' ')}`,
+    ),
     ...r.sides
       .filter((s) => s.helmLogLinesAtWarn > 0)
       .map(
