@@ -16,7 +16,7 @@ import { dockerOptions } from '../src/docker/dockerode-connection.js';
 import { makeDockerReads } from '../src/docker/dockerode-reads.js';
 import { type BusClient, deletePrefix, makeClient, startNoopWorker } from './lib/bus.js';
 import { CpuMeter, findServices } from './lib/cpu.js';
-import { type BenchHelm, startBenchHelm } from './lib/helm-instance.js';
+import { type BenchHelm, benchHelmEnv, startBenchHelm } from './lib/helm-instance.js';
 import { type MachineFacts, machineFacts, type MemorySnapshot, memorySnapshot } from './lib/machine.js';
 import { ratio, round, type Summary } from './lib/stats.js';
 import { type Cell, formatTable, heading } from './lib/table.js';
@@ -28,19 +28,29 @@ import {
   type WebContainer,
 } from './lib/web-container.js';
 import { type ComponentsResult, componentsSection, removeOwnTempDir } from './sections/components.js';
+import { type CrashAlertResult, crashAlertReport, crashAlertSection } from './sections/crash-alert.js';
 import { type DockerReadsResult, dockerReadsSection } from './sections/docker-reads.js';
 import { type CommandCountResult, redisCommandsSection } from './sections/redis-commands.js';
 import { type RoundTripKind, type RoundTripResult, roundTripSection } from './sections/round-trip.js';
 import { type ThroughputResult, throughputSection } from './sections/throughput.js';
 
 // Counts and time bounds. A section that reaches its bound stops and reports what it got; the bounds
-// add up to under three minutes. A section still running 15 s past its bound (a hung call) fails the run.
+// add up to under four minutes. A section still running 15 s past its bound (a hung call) fails the run.
 const PLAN = {
   roundTrip: { n: 300, warmup: 30, blockSize: 50, boundMs: 45_000 },
   throughput: { count: 1000, rounds: 2, boundMs: 45_000 },
   dockerReads: { n: 100, warmup: 5, blockSize: 20, boundMs: 30_000 },
   components: { n: 100, boundMs: 15_000 },
   redisCommands: { n: 20, boundMs: 10_000 },
+  crashAlert: {
+    rounds: 10,
+    warmupRounds: 1,
+    modelDelayMs: 300,
+    settleMs: 500,
+    downtimeTimeoutMs: 10_000,
+    diagnosisTimeoutMs: 20_000,
+    boundMs: 90_000,
+  },
 };
 const HARD_SLACK_MS = 15_000;
 
@@ -113,15 +123,15 @@ async function main(): Promise<void> {
       admin.disconnect();
     });
 
-    const helm: BenchHelm = await startBenchHelm({
-      REDIS_URL: redisUrl,
-      HELM_QUEUE_PREFIX: helmPrefix,
-      HELM_MEMORY_DIR: memoryDir,
-      HELM_SCOPE_LABELS: `helm.test-run=${runId}`,
-      HELM_INSTANCE: runId,
-      LOG_LEVEL: 'warn',
-      ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
-    });
+    const helm: BenchHelm = await startBenchHelm(
+      benchHelmEnv({
+        redisUrl,
+        prefix: helmPrefix,
+        memoryDir,
+        scope: `helm.test-run=${runId}`,
+        instance: runId,
+      }),
+    );
     cleanup.push(() => helm.close());
     const config = helm.helm.config;
     const retention = { age: config.requestIdWindowS, count: config.jobRetentionCount };
@@ -246,6 +256,15 @@ async function main(): Promise<void> {
     );
     memory.push(memorySnapshot('end of the runs'));
 
+    // --- 7. crash → alert, advisor off vs on (two more Helms; after the memory snapshots) ------------
+    progress(`7. crash → alert, advisor off vs on (${PLAN.crashAlert.rounds} kills each)…`);
+    const { boundMs: crashBoundMs, ...crashPlan } = PLAN.crashAlert;
+    const crash = await hardBound(
+      'section 7',
+      crashBoundMs,
+      crashAlertSection({ docker, redisUrl, runId, ...crashPlan, boundMs: crashBoundMs, cleanup, progress }),
+    );
+
     // --- 4. memory and run log ------------------------------------------------------------------------
     const runLogBytes = (await stat(runLogPath)).size;
     const runLogLines = (await readFile(runLogPath, 'utf8'))
@@ -280,6 +299,7 @@ async function main(): Promise<void> {
       dr,
       parts,
       rc,
+      crash,
       memory,
       runLog,
       keyCounts,
@@ -311,6 +331,7 @@ interface AssembleInput {
   dr: DockerReadsResult;
   parts: ComponentsResult;
   rc: CommandCountResult;
+  crash: CrashAlertResult;
   memory: MemorySnapshot[];
   runLog: RunLogFacts;
   keyCounts: Record<string, number>;
@@ -348,6 +369,7 @@ function assemble(x: AssembleInput) {
     dockerReads: x.dr,
     components: x.parts,
     redisCommands: x.rc,
+    crashAlert: x.crash,
     memory: x.memory,
     runLog: x.runLog,
     redisKeysDeleted: x.keyCounts,
@@ -627,6 +649,12 @@ function printResults(r: Results) {
     ),
   );
   console.log(`(connections counted: ${rc.connectionsWatched.length}${rc.bounded ? '; BOUNDED' : ''})`);
+  console.log(
+    heading(
+      `7. crash → alert, advisor off vs on (production web killed, ${r.crashAlert.roundsPerSide} rounds each; ms)`,
+    ),
+  );
+  console.log(crashAlertReport(r.crashAlert));
   console.log(`\nload average at end: ${r.machine.loadAvgAtEnd.join(' / ')} (${r.machine.cores} cores)`);
 }
 

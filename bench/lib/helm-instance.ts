@@ -25,6 +25,25 @@ export interface BenchHelm {
   close(): Promise<void>;
 }
 
+/** The env every bench Helm starts with: its own prefix, memory folder, scope and instance name. */
+export function benchHelmEnv(o: {
+  redisUrl: string;
+  prefix: string;
+  memoryDir: string;
+  scope: string;
+  instance: string;
+}): Record<string, string> {
+  return {
+    REDIS_URL: o.redisUrl,
+    HELM_QUEUE_PREFIX: o.prefix,
+    HELM_MEMORY_DIR: o.memoryDir,
+    HELM_SCOPE_LABELS: o.scope,
+    HELM_INSTANCE: o.instance,
+    LOG_LEVEL: 'warn',
+    ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
+  };
+}
+
 export async function startBenchHelm(env: Record<string, string>): Promise<BenchHelm> {
   let lines = 0;
   const first: string[] = [];

@@ -41,8 +41,15 @@ export function benchLabels(runId: string, extra: Record<string, string> = {}): 
   };
 }
 
-/** Starts the container and waits (bounded) until Docker's own HEALTHCHECK says healthy. */
-export async function startWebContainer(docker: Dockerode, runId: string): Promise<WebContainer> {
+/**
+ * Starts the container and waits (bounded) until Docker's own HEALTHCHECK says healthy. `extraLabels`
+ * put it in another Helm's scope or environment (the crash → alert section).
+ */
+export async function startWebContainer(
+  docker: Dockerode,
+  runId: string,
+  extraLabels: Record<string, string> = {},
+): Promise<WebContainer> {
   const port = await freePort();
   const suffix = randomBytes(4).toString('hex');
   const name = `helm-bench-web-${suffix}`;
@@ -51,7 +58,7 @@ export async function startWebContainer(docker: Dockerode, runId: string): Promi
     name,
     Image: WEB_IMAGE,
     Env: [`PORT=${port}`],
-    Labels: benchLabels(runId, { 'ghost.service': service }),
+    Labels: benchLabels(runId, { ...extraLabels, 'ghost.service': service }),
     HostConfig: { NetworkMode: 'host', Init: true },
   });
   try {
