@@ -104,3 +104,13 @@ export async function crashLoopContainer(o: {
   }, 'the crashing container to give up');
   return name;
 }
+
+/** A Helm's env with the advisor on and its two models the given loopback fakes (both started). */
+export function advisorOnEnv(ollama: { url: string }, anthropic: { url: string }): Record<string, string> {
+  return {
+    HELM_ADVISOR: 'on',
+    OLLAMA_HOST: ollama.url,
+    ANTHROPIC_BASE_URL: anthropic.url,
+    ANTHROPIC_API_KEY: `sk-ant-test-${randomBytes(8).toString('hex')}`,
+  };
+}

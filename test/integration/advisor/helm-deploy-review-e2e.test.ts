@@ -7,6 +7,7 @@ import { ADVICE_JOB_NAME, AdviceJobSchema } from '../../../src/contracts/index.j
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import { anthropicToolUse, FakeAnthropic } from '../../helpers/fake-anthropic.js';
+import { advisorOnEnv } from './advisor-harness.js';
 import { FakeOllama } from '../../helpers/fake-ollama.js';
 import { startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
 
@@ -25,10 +26,7 @@ beforeAll(async () => {
   await anthropic.start();
   await ollama.start();
   bed = await startWardenBed({
-    HELM_ADVISOR: 'on',
-    OLLAMA_HOST: ollama.url,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_API_KEY: 'sk-ant-test-deploy-review',
+    ...advisorOnEnv(ollama, anthropic),
   });
 });
 

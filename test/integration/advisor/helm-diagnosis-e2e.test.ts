@@ -10,6 +10,7 @@ import type { DiagnosisDetails } from '../../../src/contracts/index.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
 import { anthropicToolUse, FakeAnthropic } from '../../helpers/fake-anthropic.js';
+import { advisorOnEnv } from './advisor-harness.js';
 import { FakeOllama } from '../../helpers/fake-ollama.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { adviceFor } from './diagnosis-harness.js';
@@ -29,10 +30,7 @@ beforeAll(async () => {
   await anthropic.start();
   await ollama.start();
   t = await startTestHelm({
-    HELM_ADVISOR: 'on',
-    OLLAMA_HOST: ollama.url,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_API_KEY: `sk-ant-test-${randomBytes(8).toString('hex')}`,
+    ...advisorOnEnv(ollama, anthropic),
   });
   bus = await busClient(t.prefix);
   warden = new Queue('warden.requests', { connection: bus.redis, prefix: t.prefix });

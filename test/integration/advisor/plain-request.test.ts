@@ -12,7 +12,7 @@ import { anthropicToolUse, FakeAnthropic } from '../../helpers/fake-anthropic.js
 import { FakeOllama, ollamaText } from '../../helpers/fake-ollama.js';
 import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
 import { waitForStatus } from '../../helpers/warden.js';
-import { capturedLogger } from './advisor-harness.js';
+import { advisorOnEnv, capturedLogger } from './advisor-harness.js';
 
 let h: TestHelm;
 let bus: BusClient;
@@ -29,10 +29,7 @@ beforeAll(async () => {
   h = await startTestHelm({
     HELM_STABILITY_WINDOW_S: '1',
     HELM_HEALTH_TIMEOUT_S: '15',
-    HELM_ADVISOR: 'on',
-    OLLAMA_HOST: ollama.url,
-    ANTHROPIC_BASE_URL: anthropic.url,
-    ANTHROPIC_API_KEY: 'sk-ant-test-plain-request',
+    ...advisorOnEnv(ollama, anthropic),
   });
   bus = await busClient(h.prefix);
   config = loadConfig(h.env);
