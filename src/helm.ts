@@ -18,6 +18,7 @@ import { makeSinks, openBusQueues, openRedis } from './wiring/bus.js';
 import { wireAdvisor } from './wiring/advisor.js';
 import { makeExecution, wireExecutor } from './wiring/executor.js';
 import { wireGate } from './wiring/gate.js';
+import { wireHttp } from './wiring/http.js';
 import { claimKeyOnTheBus, loadHelmKeys, openWardenKeys } from './wiring/keys.js';
 import { wireMonitor } from './wiring/monitor.js';
 import { loadOwnerServices, loadPolicy, servicesSecretScopeProblems } from './wiring/owner-files.js';
@@ -52,6 +53,8 @@ export interface Helm {
   redactor: Redactor;
   /** Reads Warden's key file again (SIGHUP). */
   reloadWardenKeys(): void;
+  /** The owner's endpoints (HELM_HTTP_ADDR) as bound, the port chosen when 0 was asked; null: off. */
+  http: { port: number; url: string } | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   const clock = opts.clock ?? systemClock;
   const redactor = new Redactor();
   redactor.add(config.anthropicApiKey);
+  redactor.add(config.httpToken);
   // A model endpoint behind an authenticating proxy: its password never reaches a log line.
   for (const url of [config.advisor.anthropicBaseUrl, config.ollamaHost]) redactor.add(urlPassword(url));
   const { logger, file: logFile } = makeLoggerWithFile({
@@ -83,6 +87,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     startOwnHeartbeat(parts);
     if (config.workers.includes('monitor')) await wireMonitor(parts, makeDockerEvents(config.dockerHost));
     watchOtherAgentsQueues(parts);
+    const http = await wireHttp(parts);
     await announceStart(parts);
     return {
       config,
@@ -91,6 +96,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       redactor,
       close: shutdown.close,
       reloadWardenKeys: () => parts.wardenKeys.reload('SIGHUP'),
+      http: http && { port: http.port, url: http.url },
     };
   } catch (err) {
     await shutdown.close();

@@ -1,0 +1,37 @@
+/**
+ * What Helm counts and times for Prometheus, as a port: the request path, the executor and the
+ * wiring call it without importing prom-client (its adapter is http/prom-metrics.ts). Every method
+ * returns at once and never throws; `noMetrics` is the port when the HTTP server is off.
+ */
+export interface Metrics {
+  /** A request's final result (results/publish-status.ts): action, environment, status, error code. */
+  requestFinished(result: RequestFinished): void;
+  /** From parked to Warden's decision (accepted), in seconds. */
+  approvalWaited(seconds: number): void;
+  /** How long an executor operation took (deploy, rollback, …), by its final status. */
+  operationTook(action: string, status: string, seconds: number): void;
+  /** An alert on sentinel.alerts, by kind and severity. */
+  alertSent(kind: string, severity: string): void;
+  /** A call to the Docker API that failed, by the port's method name. */
+  dockerError(method: string): void;
+  /** One run-log append, from the call to the entry on disk (or its failure), in seconds. */
+  runLogAppended(seconds: number): void;
+}
+
+export interface RequestFinished {
+  action: string | null;
+  environment: string | null;
+  status: string;
+  code: string | null;
+}
+
+const nothing = () => undefined;
+
+export const noMetrics: Metrics = {
+  requestFinished: nothing,
+  approvalWaited: nothing,
+  operationTook: nothing,
+  alertSent: nothing,
+  dockerError: nothing,
+  runLogAppended: nothing,
+};
