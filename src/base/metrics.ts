@@ -8,15 +8,18 @@ export interface Metrics {
   requestFinished(result: RequestFinished): void;
   /** From parked to Warden's decision (accepted), in seconds. */
   approvalWaited(seconds: number): void;
-  /** How long an executor operation took (deploy, rollback, …), by its final status. */
+  /** How long an executor operation took (deploy, rollback, …): status `executed`, its error code, or `thrown`. */
   operationTook(action: string, status: string, seconds: number): void;
   /** An alert on sentinel.alerts, by kind and severity. */
   alertSent(kind: string, severity: string): void;
-  /** A call to the Docker API that failed, by the port's method name. */
-  dockerError(method: string): void;
+  /** A call to the Docker API that failed, by the port's method name and what kind of failure. */
+  dockerError(method: string, kind: DockerErrorKind): void;
   /** One run-log append, from the call to the entry on disk (or its failure), in seconds. */
   runLogAppended(seconds: number): void;
 }
+
+/** unavailable: no answer; not_found: a 404; operation: another status code; pull; other. */
+export type DockerErrorKind = 'unavailable' | 'not_found' | 'operation' | 'pull' | 'other';
 
 export interface RequestFinished {
   action: string | null;

@@ -1,6 +1,6 @@
 // The owner's endpoints on a real Helm, on a free loopback port: /healthz live, /readyz asking Redis,
 // Docker and the run log (503 naming the one that fails), the bearer token on every route, and a
-// Helm that refuses to start on a non-loopback address without a token.
+// Helm that refuses to start on a non-loopback address without a token. A failed Docker call is counted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../../src/helm.js';
 import { startTestHelm, type TestHelm } from '../../helpers/helm.js';
@@ -62,6 +62,10 @@ describe('/readyz with a dependency down', () => {
         reason: expect.stringMatching(/ENOENT|nonexistent/),
       });
       expect((await fetch(`${h.helm.http!.url}/healthz`)).status).toBe(200);
+      // The failed pings (start-up's and this one) are Docker API errors on /metrics.
+      const metrics = await (await fetch(`${h.helm.http!.url}/metrics`)).text();
+      const pings = /^helm_docker_errors_total\{method="ping",kind="unavailable"\} (\d+)$/m.exec(metrics);
+      expect(Number(pings?.[1])).toBeGreaterThanOrEqual(2);
     } finally {
       await h.close();
     }
