@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { QUEUE } from '../bus/queue-names.js';
 import { bindProblems } from '../http/bind-check.js';
+import { mountBullBoard } from '../http/bull-board.js';
 import type { PromMetrics } from '../http/prom-metrics.js';
 import type { ReadinessChecks } from '../http/readiness.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
@@ -22,7 +23,11 @@ export async function wireHttp(parts: HelmParts, prom: PromMetrics | null): Prom
   const queues = busQueues(parts);
   prom.watchQueues(queues);
   parts.alerts.onSent((alert) => prom.metrics.alertSent(alert.kind, alert.severity));
-  const mounts = [(app: FastifyInstance) => mountMetrics(app, prom)];
+  const mounts = [
+    (app: FastifyInstance) => mountMetrics(app, prom),
+    // Bull Board: the four bus queues and Helm's own helm.exec.
+    (app: FastifyInstance) => mountBullBoard(app, [...queues, parts.queues.exec], '/queues'),
+  ];
   const server = await startHttpServer({
     bind: config.http,
     token: config.httpToken,
