@@ -160,7 +160,7 @@ async function openParts(
   if (services) for (const p of servicesSecretScopeProblems(services, secretScopes.scopes)) logger.warn(p);
   const planSources = makePlanSources(config, { releases, secrets, secretKey: keys.secret, services });
   const execution = makeExecution(
-    { config, clock, logger, redactor, opsDocker, releases, secrets },
+    { config, clock, logger, redactor, opsDocker, releases, secrets, metrics },
     policy,
     services,
   );

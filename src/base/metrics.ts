@@ -10,6 +10,8 @@ export interface Metrics {
   approvalWaited(seconds: number): void;
   /** How long an executor operation took (deploy, rollback, …): status `executed`, its error code, or `thrown`. */
   operationTook(action: string, status: string, seconds: number): void;
+  /** A health gate's step (the health check, the stability window), passed or failed, in seconds. */
+  healthGateTook(step: 'health_check' | 'stability_window', passed: boolean, seconds: number): void;
   /** An alert on sentinel.alerts, by kind and severity. */
   alertSent(kind: string, severity: string): void;
   /** A call to the Docker API that failed, by the port's method name and what kind of failure. */
@@ -34,6 +36,7 @@ export const noMetrics: Metrics = {
   requestFinished: nothing,
   approvalWaited: nothing,
   operationTook: nothing,
+  healthGateTook: nothing,
   alertSent: nothing,
   dockerError: nothing,
   runLogAppended: nothing,

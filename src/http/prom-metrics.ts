@@ -54,6 +54,8 @@ export function makePromMetrics(): PromMetrics {
         { action: isAction(action) ? action : 'other', status: boundedStatus(status) },
         seconds,
       ),
+    healthGateTook: (step, passed, seconds) =>
+      c.healthGate.observe({ step, result: passed ? 'passed' : 'failed' }, seconds),
     alertSent: (kind, severity) => c.alerts.inc({ kind, severity }),
     dockerError: (method, kind) => c.dockerErrors.inc({ method, kind }),
     runLogAppended: (seconds) => c.runLogAppend.observe(seconds),
@@ -93,6 +95,13 @@ function instruments(registry: Registry) {
       help: "An executor operation's duration (deploy, rollback, restart, …), health gate included, by final status.",
       labelNames: ['action', 'status'],
       buckets: [0.1, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800],
+      registers,
+    }),
+    healthGate: new Histogram({
+      name: 'helm_health_gate_duration_seconds',
+      help: "A health gate's steps: the health check of a started container, then the stability window.",
+      labelNames: ['step', 'result'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
       registers,
     }),
     alerts: new Counter({

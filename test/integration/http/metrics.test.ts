@@ -1,6 +1,6 @@
 // /metrics on a real Helm after real requests through the bus: the request counter by action,
 // environment, status and code; the approval wait and the operation's duration (histograms); alerts
-// by kind; the run log's append latency; a bus queue's depth read at scrape time; and prom-client's
+// by kind; the health gate's steps; the run log's append latency; a bus queue's depth read at scrape time; and prom-client's
 // default process metrics with the event-loop lag. Parsed from prom-client's text format.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../../helpers/containers.js';
@@ -121,6 +121,10 @@ describe('/metrics after real requests', () => {
       after.at('helm_operation_duration_seconds_sum', { action: 'restart', status: 'executed' }),
     ).toBeGreaterThan(0);
 
+    // The restart's health check of the restarted container.
+    expect(
+      moved('helm_health_gate_duration_seconds_count', { step: 'health_check', result: 'passed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(moved('helm_alerts_total', { kind: 'action_result', severity: 'warning' })).toBe(2);
     expect(moved('helm_alerts_total', { kind: 'action_result', severity: 'info' })).toBeGreaterThanOrEqual(1);
     expect(moved('helm_rollbacks_total', { trigger: 'requested', result: 'executed' })).toBe(0);
