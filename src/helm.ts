@@ -18,6 +18,9 @@ import { makeSinks, openBusQueues, openRedis } from './wiring/bus.js';
 import { wireAdvisor } from './wiring/advisor.js';
 import { makeExecution, wireExecutor } from './wiring/executor.js';
 import { wireGate } from './wiring/gate.js';
+import { wireHttp } from './wiring/http.js';
+import { meterDocker, meterOperations, meterRunLog } from './wiring/metered.js';
+import { makePromMetrics, type PromMetrics } from './http/prom-metrics.js';
 import { claimKeyOnTheBus, loadHelmKeys, openWardenKeys } from './wiring/keys.js';
 import { wireMonitor } from './wiring/monitor.js';
 import { loadOwnerServices, loadPolicy, servicesSecretScopeProblems } from './wiring/owner-files.js';
@@ -52,6 +55,8 @@ export interface Helm {
   redactor: Redactor;
   /** Reads Warden's key file again (SIGHUP). */
   reloadWardenKeys(): void;
+  /** The owner's endpoints (HELM_HTTP_ADDR) as bound, the port chosen when 0 was asked; null: off. */
+  http: { port: number; url: string } | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   const clock = opts.clock ?? systemClock;
   const redactor = new Redactor();
   redactor.add(config.anthropicApiKey);
+  redactor.add(config.httpToken);
   // A model endpoint behind an authenticating proxy: its password never reaches a log line.
   for (const url of [config.advisor.anthropicBaseUrl, config.ollamaHost]) redactor.add(urlPassword(url));
   const { logger, file: logFile } = makeLoggerWithFile({
@@ -72,8 +78,15 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
   // Closed last (shutdown runs in reverse): the log file gets every line of the shutdown.
   if (logFile) shutdown.onClose(() => logFile.close());
 
+  // Metrics only with the HTTP server that serves them; off, nothing is wrapped or counted.
+  const prom: PromMetrics | null = config.http ? makePromMetrics() : null;
+  const metrics = prom?.metrics ?? null;
   try {
-    const parts = await openParts(config, { clock, logger, redactor, onClose: shutdown.onClose }, opts);
+    const parts = await openParts(
+      config,
+      { clock, logger, redactor, onClose: shutdown.onClose, metrics },
+      opts,
+    );
     // The advisor first: the gate tells it of parked deploys, every sender of alerts feeds it.
     const advisor = config.workers.some((w) => w === 'gate' || w === 'monitor') ? wireAdvisor(parts) : null;
     if (config.workers.includes('gate')) wireGate(parts, { onParked: advisor?.reviewer?.onParked });
@@ -83,6 +96,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
     startOwnHeartbeat(parts);
     if (config.workers.includes('monitor')) await wireMonitor(parts, makeDockerEvents(config.dockerHost));
     watchOtherAgentsQueues(parts);
+    const http = await wireHttp(parts, prom);
     await announceStart(parts);
     return {
       config,
@@ -91,6 +105,7 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       redactor,
       close: shutdown.close,
       reloadWardenKeys: () => parts.wardenKeys.reload('SIGHUP'),
+      http: http && { port: http.port, url: http.url },
     };
   } catch (err) {
     await shutdown.close();
@@ -105,10 +120,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
  */
 async function openParts(
   config: Readonly<Config>,
-  base: Pick<HelmParts, 'clock' | 'logger' | 'redactor' | 'onClose'>,
+  base: Pick<HelmParts, 'clock' | 'logger' | 'redactor' | 'onClose' | 'metrics'>,
   opts: HelmOptions,
 ): Promise<HelmParts> {
-  const { clock, logger, redactor, onClose } = base;
+  const { clock, logger, redactor, onClose, metrics } = base;
   const secrets = makeSecretStore(config.secretsDir, redactor);
   const scan = await secrets.scan();
   for (const p of scan.problems) logger.warn(p);
@@ -124,12 +139,13 @@ async function openParts(
     logger,
     onClose,
   });
-  const runLog = await openOwnRunLog(config, keys.runLog, clock, logger);
+  const ownRunLog = await openOwnRunLog(config, keys.runLog, clock, logger);
+  const runLog = metrics ? meterRunLog(ownRunLog, metrics) : ownRunLog;
   onClose(() => runLog.close());
-  const { docker, opsDocker } = await openDocker(config, opts, logger);
+  const { docker, opsDocker } = await openDocker(config, opts, logger, metrics);
 
   const queues = openBusQueues(config, redis, onClose);
-  const { alerts, sinks } = makeSinks(config, { redis, queues, runLog, clock, redactor, logger });
+  const { alerts, sinks } = makeSinks(config, { redis, queues, runLog, clock, redactor, logger, metrics });
   alertOnRunLogHealth(runLog, alerts);
   const wardenKeys = openWardenKeys(config, { logger, alerts, onClose });
   const policy = await loadPolicy(config);
@@ -144,7 +160,7 @@ async function openParts(
   if (services) for (const p of servicesSecretScopeProblems(services, secretScopes.scopes)) logger.warn(p);
   const planSources = makePlanSources(config, { releases, secrets, secretKey: keys.secret, services });
   const execution = makeExecution(
-    { config, clock, logger, redactor, opsDocker, releases, secrets },
+    { config, clock, logger, redactor, opsDocker, releases, secrets, metrics },
     policy,
     services,
   );
@@ -168,6 +184,7 @@ async function openParts(
     releases,
     planSources,
     ...execution,
+    ...(metrics ? { operations: meterOperations(execution.operations, metrics) } : {}),
     retention: { age: config.requestIdWindowS, count: config.jobRetentionCount },
   };
 }
@@ -177,9 +194,11 @@ async function openDocker(
   config: Readonly<Config>,
   opts: HelmOptions,
   logger: Logger,
+  metrics: HelmParts['metrics'],
 ): Promise<Pick<HelmParts, 'docker' | 'opsDocker'>> {
-  const opsDocker = opts.docker ? null : makeDockerOps(config.dockerHost);
-  const docker = opts.docker ?? opsDocker!;
+  const metered = <T extends object>(port: T): T => (metrics ? meterDocker(port, metrics) : port);
+  const opsDocker = opts.docker ? null : metered(makeDockerOps(config.dockerHost));
+  const docker = opts.docker ? metered(opts.docker) : opsDocker!;
   await docker
     .ping()
     .catch((err) =>

@@ -40,6 +40,8 @@ export function benchHelmEnv(o: {
     HELM_SCOPE_LABELS: o.scope,
     HELM_INSTANCE: o.instance,
     LOG_LEVEL: 'warn',
+    // Several bench Helms run at once: none takes the default HTTP port.
+    HELM_HTTP_ADDR: 'off',
     ...(process.env['DOCKER_HOST'] ? { DOCKER_HOST: process.env['DOCKER_HOST'] } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -90,6 +91,22 @@ const advisorSubmit = z
       }),
     ),
   );
+
+// The owner's endpoints (/healthz, /readyz, /metrics, /queues): an IP address and port, or off. An IP
+// literal, never a host name, so whether it is loopback is decided without a resolver (http/bind-check.ts).
+const httpAddr = z
+  .string()
+  .regex(/^(off|(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5})$/, {
+    message: 'must be an IP address and port such as 127.0.0.1:9464 or [::1]:9464, or off',
+  })
+  .transform((s) => {
+    if (s === 'off') return null;
+    const at = s.lastIndexOf(':');
+    return { host: s.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(s.slice(at + 1)) };
+  })
+  .refine((a) => a === null || (isIP(a.host) !== 0 && a.port <= 65_535), {
+    message: 'must be an IP address and a port from 0 to 65535 (0: any free port), or off',
+  });
 
 export const envSchema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
@@ -189,6 +206,10 @@ export const envSchema = z.object({
   HELM_MAX_ATTEMPTS: intIn(1, 100).default(3),
   HELM_HEARTBEAT_INTERVAL_MS: intIn(100, 60_000).default(10_000),
   HELM_QUEUE_WATCH_INTERVAL_MS: intIn(100, 3_600_000).default(30_000),
+  /** Helm's HTTP server (health, readiness, Prometheus metrics, Bull Board): IP:port, or off. */
+  HELM_HTTP_ADDR: httpAddr.default({ host: '127.0.0.1', port: 9464 }),
+  /** The bearer token every HTTP request must carry; required when HELM_HTTP_ADDR is not loopback. */
+  HELM_HTTP_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
   /** Instance name in the heartbeat key; default <host>:<pid>. */
   HELM_INSTANCE: z
     .string()

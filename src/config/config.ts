@@ -65,6 +65,10 @@ export interface Config {
   maxAttempts: number;
   heartbeatIntervalMs: number;
   queueWatchIntervalMs: number;
+  /** HELM_HTTP_ADDR: where the owner's endpoints listen; null: off. Port 0: any free port. */
+  http: { host: string; port: number } | null;
+  /** HELM_HTTP_TOKEN (redacted by name): the bearer token of every HTTP request, when set. */
+  httpToken: string | undefined;
 }
 
 /** The advisor's models and limits (issue 10); the API key stays in Config.anthropicApiKey (redacted by name). */
@@ -168,6 +172,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxAttempts: e.HELM_MAX_ATTEMPTS,
     heartbeatIntervalMs: e.HELM_HEARTBEAT_INTERVAL_MS,
     queueWatchIntervalMs: e.HELM_QUEUE_WATCH_INTERVAL_MS,
+    http: e.HELM_HTTP_ADDR ? Object.freeze({ ...e.HELM_HTTP_ADDR }) : null,
+    httpToken: e.HELM_HTTP_TOKEN,
   });
 }
 

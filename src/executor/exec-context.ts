@@ -1,3 +1,4 @@
+import type { Metrics } from '../base/metrics.js';
 import type { Clock } from '../base/clock.js';
 import type { DockerOps, RegistryAuth } from '../docker/docker-ports.js';
 import type { Logger } from '../log/logger.js';
@@ -37,6 +38,8 @@ export interface ExecContext {
   secrets?: SecretStore;
   /** The owner's services file: how to create a service that has no container yet. */
   definitions?: (service: string) => Promise<ServiceDefinition | null>;
+  /** Times each health check and stability window (health-gate.ts); absent: nothing timed. */
+  metrics?: Pick<Metrics, 'healthGateTook'>;
 }
 
 export const DEFAULT_STABILITY_WINDOW_MS = 10_000;

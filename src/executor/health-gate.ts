@@ -16,9 +16,14 @@ export type GateResult =
 const POLL_MS = 200;
 
 /** What a health gate reads: the container (Docker) and the time. */
-type GateContext = Pick<ExecContext, 'docker' | 'clock'>;
+type GateContext = Pick<ExecContext, 'docker' | 'clock' | 'metrics'>;
 
+/** The health check of a started container; timed on the Metrics port when it is there. */
 export async function waitHealthy(ctx: GateContext, id: string, timeoutMs: number): Promise<GateResult> {
+  return timed(ctx, 'health_check', await untilHealthy(ctx, id, timeoutMs));
+}
+
+async function untilHealthy(ctx: GateContext, id: string, timeoutMs: number): Promise<GateResult> {
   const started = performance.now();
   const deadline = started + timeoutMs;
   let first: ContainerInspect | null = null;
@@ -49,6 +54,15 @@ export async function waitHealthy(ctx: GateContext, id: string, timeoutMs: numbe
 
 /** After the health check passed: no exit, restart or unhealthy verdict for `windowMs`, then healthy once more. */
 export async function watchStability(ctx: GateContext, id: string, windowMs: number): Promise<GateResult> {
+  return timed(ctx, 'stability_window', await staysStable(ctx, id, windowMs));
+}
+
+function timed(ctx: GateContext, step: 'health_check' | 'stability_window', r: GateResult): GateResult {
+  ctx.metrics?.healthGateTook(step, r.ok, r.ms / 1000);
+  return r;
+}
+
+async function staysStable(ctx: GateContext, id: string, windowMs: number): Promise<GateResult> {
   const started = performance.now();
   const baseline = await ctx.docker.inspectContainer(id);
   for (;;) {
@@ -82,7 +96,7 @@ export async function watchStability(ctx: GateContext, id: string, windowMs: num
 
 /** Health check, then the stability window (windowMs 0: none), each logged as a step with its duration. */
 export async function healthGate(
-  ctx: Pick<ExecContext, 'docker' | 'clock' | 'logger'>,
+  ctx: Pick<ExecContext, 'docker' | 'clock' | 'logger' | 'metrics'>,
   id: string,
   timeoutMs: number,
   windowMs: number,

@@ -3,6 +3,7 @@ import { acceptDecision, type DecisionVerdict, type Keyring, verifyDecisionText 
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { JobDataText } from '../bus/job-data-text.js';
 import type { ApprovalDecision } from '../contracts/index.js';
+import type { Metrics } from '../base/metrics.js';
 import type { Clock } from '../base/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { RunLog } from '../runlog/index.js';
@@ -28,6 +29,8 @@ export interface DecisionDeps {
   clock: Clock;
   logger: Logger;
   skewMs: number;
+  /** Times each accepted decision from the request's parking (requested_at); absent: nothing timed. */
+  metrics?: Pick<Metrics, 'approvalWaited'>;
 }
 
 export interface DecisionOutcome {
@@ -136,6 +139,8 @@ async function consumeAndWake(
   // parked is non-null here: consume() succeeded on its record.
   await recordDecision(deps, d, parked!);
   await wake(deps, parked!.job_id);
+  const requestedAt = Date.parse(parked!.approval_request.requested_at);
+  deps.metrics?.approvalWaited(Math.max(0, deps.clock.now().getTime() - requestedAt) / 1000);
   deps.logger.info(
     { approval_id: d.approval_id, decision: d.decision, job_id: parked!.job_id },
     'decision accepted',

@@ -1,5 +1,6 @@
 import { type ActionResult, ENVIRONMENTS, type Environment, TARGET_PATTERN } from '../contracts/index.js';
 import { escapeText } from '../contracts/escape-text.js';
+import type { Metrics } from '../base/metrics.js';
 import type { AlertSender } from '../bus/alert-sender.js';
 import type { RequestRecords } from '../bus/request-records.js';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +18,8 @@ export interface StatusSinks {
   alerts: AlertSender;
   redactor: Redactor;
   logger: Logger;
+  /** Counts each final result (by action, environment, status); absent: nothing counted. */
+  metrics?: Pick<Metrics, 'requestFinished'>;
 }
 
 export interface ProgressTarget {
@@ -90,6 +93,13 @@ export async function publishStatus(
   if (opts.final) await sinks.records.markFinal(published.job_id);
   await job.updateProgress(published);
   if (opts.final) await sendActionResultAlert(sinks.alerts, published);
+  if (opts.final)
+    sinks.metrics?.requestFinished({
+      action: published.action,
+      environment: published.environment,
+      status: published.status,
+      code,
+    });
   return published;
 }
 

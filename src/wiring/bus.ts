@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
+import type { Metrics } from '../base/metrics.js';
 import { makeAlertSender, type ObservedAlertSender } from '../bus/alert-sender.js';
 import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
 import { makeCommandConnection } from '../bus/redis-connection.js';
@@ -65,9 +66,10 @@ export function makeSinks(
     clock: Clock;
     redactor: Redactor;
     logger: Logger;
+    metrics?: Metrics | null;
   },
 ): { alerts: ObservedAlertSender; sinks: StatusSinks } {
-  const { redis, runLog, clock, redactor, logger } = parts;
+  const { redis, runLog, clock, redactor, logger, metrics } = parts;
   const alerts = makeAlertSender({
     queue: parts.queues.alerts,
     clock,
@@ -76,5 +78,6 @@ export function makeSinks(
     retention: { age: config.requestIdWindowS, count: config.jobRetentionCount },
   });
   const records = makeRequestRecords(redis, config.queuePrefix, config.requestIdWindowS);
-  return { alerts, sinks: { runLog, records, alerts, redactor, logger } };
+  const sinks: StatusSinks = { runLog, records, alerts, redactor, logger, ...(metrics ? { metrics } : {}) };
+  return { alerts, sinks };
 }

@@ -12,7 +12,10 @@ import { type HelmParts, LOCAL_HOST } from './parts.js';
 
 /** What the executors' operations (and crash recovery) run with, and the operations; null base: read-only. */
 export function makeExecution(
-  p: Pick<HelmParts, 'config' | 'clock' | 'logger' | 'redactor' | 'opsDocker' | 'releases' | 'secrets'>,
+  p: Pick<
+    HelmParts,
+    'config' | 'clock' | 'logger' | 'redactor' | 'opsDocker' | 'releases' | 'secrets' | 'metrics'
+  >,
   policy: Policy,
   services: ServicesFile | null,
 ): Pick<HelmParts, 'execBase' | 'operations'> {
@@ -32,6 +35,7 @@ export function makeExecution(
         // The owner's services file: how to create a service that has no container yet.
         ...(services ? { definitions: makeServiceDefinitions(services, p.secrets) } : {}),
         compose: { command: config.composeCommand },
+        ...(p.metrics ? { metrics: p.metrics } : {}),
       }
     : null;
   return { execBase, operations: makeOperations(execBase) };

@@ -50,6 +50,7 @@ export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): 
     clock,
     logger,
     skewMs: config.clockSkewMs,
+    ...(p.metrics ? { metrics: p.metrics } : {}),
   });
   p.onClose(() => approvals.close());
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keyring } from '../approval/index.js';
 import type { Clock } from '../base/clock.js';
+import type { Metrics } from '../base/metrics.js';
 import type { ObservedAlertSender } from '../bus/alert-sender.js';
 import type { Config } from '../config/config.js';
 import type { ComposeSettings } from '../executor/compose/compose-target.js';
@@ -57,6 +58,8 @@ export interface HelmParts {
   clock: Clock;
   logger: Logger;
   redactor: Redactor;
+  /** What Helm counts for /metrics (the HTTP server's); null: the server is off, nothing counted. */
+  metrics: Metrics | null;
   /** Registers a shutdown step (they run in reverse). */
   onClose(step: () => Promise<void> | void): void;
   /** Helm's command connection; workers open their own blocking ones. */

@@ -28,7 +28,7 @@ export function spawnHelm(
   entry = 'src/main.ts',
 ): HelmProcess {
   const child = spawn(command[0]!, [...command.slice(1), '--import', 'tsx', entry], {
-    env: { PATH: process.env.PATH ?? '', HELM_ADVISOR: 'off', ...env },
+    env: { PATH: process.env.PATH ?? '', HELM_ADVISOR: 'off', HELM_HTTP_ADDR: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -45,6 +45,9 @@ export async function startTestHelm(
     HELM_QUEUE_WATCH_INTERVAL_MS: '500',
     // The advisor is off unless a test is about it (test/integration/advisor/): no model server here.
     HELM_ADVISOR: 'off',
+    // The HTTP server too (tests run at once would share one port): a test about it sets
+    // HELM_HTTP_ADDR=127.0.0.1:0 and reads the port chosen from helm.http.
+    HELM_HTTP_ADDR: 'off',
     ...env,
   };
   const logLines: string[] = [];
