@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { escapeText } from '../contracts/escape-text.js';
 import {
   ALL_IN_SCOPE,
   type ContainerStats,
@@ -69,8 +70,9 @@ export function describeReadResult(
   return { stdout: `${text}\n`, stderr: '', exitCode: 0 };
 }
 
+/** Error messages may quote what a container said: one line, control characters escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+  return escapeText(text.replace(/\s*[\r\n]+\s*/g, ' '));
 }
 
 export function statusTable(data: unknown): string {
