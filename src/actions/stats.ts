@@ -45,7 +45,8 @@ async function sampleOf(usage: UsageReads, service: string, c: ContainerSummary)
   };
 }
 
-const NO_USAGE = {
+/** What a container that is not running is reported with. */
+export const NO_USAGE = {
   cpu_percent: null,
   memory_bytes: 0,
   memory_limit_bytes: 0,

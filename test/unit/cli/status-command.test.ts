@@ -1,6 +1,7 @@
 // What `helm status` and `helm stats` print for a final result (pure): tables for people, one JSON
 // document with --json, one escaped line on stderr and exit 1 for a failed read.
 import { describe, expect, it } from 'vitest';
+import { NO_USAGE } from '../../../src/actions/stats.js';
 import { describeReadResult } from '../../../src/cli/status-command.js';
 
 const row = {
@@ -48,13 +49,7 @@ describe('describeReadResult', () => {
       name: 'web-2',
       id: 'x',
       running: false,
-      cpu_percent: null,
-      memory_bytes: 0,
-      memory_limit_bytes: 0,
-      network_rx_bytes: 0,
-      network_tx_bytes: 0,
-      block_read_bytes: 0,
-      block_write_bytes: 0,
+      ...NO_USAGE,
     };
     const host = {
       cpu_percent: 12.5,
