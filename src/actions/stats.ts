@@ -1,4 +1,5 @@
 import type { ContainerStats } from '../contracts/index.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
 import type { ContainerSummary } from '../docker/docker-ports.js';
 import type { ActionHandler, UsageReads } from './action-types.js';
 import { containers, keepFirstWithin } from './fit-data.js';
@@ -31,7 +32,12 @@ export const stats: ActionHandler = async (ctx) => {
 async function sampleOf(usage: UsageReads, service: string, c: ContainerSummary): Promise<ContainerStats> {
   const base = { service, name: c.name, id: c.id.slice(0, 12) };
   if (c.state !== 'running') return { ...base, running: false, ...NO_USAGE };
-  const s = await usage.containerStatsOnce(c.id);
+  // Removed since the list was read: it no longer runs, which is what the read reports.
+  const s = await usage.containerStatsOnce(c.id).catch((err: unknown) => {
+    if (err instanceof DockerNotFoundError) return null;
+    throw err;
+  });
+  if (s === null) return { ...base, running: false, ...NO_USAGE };
   return {
     ...base,
     running: true,
