@@ -1,4 +1,5 @@
 import type { ContainerStatus } from '../contracts/index.js';
+import { DockerNotFoundError } from '../docker/docker-errors.js';
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
@@ -50,9 +51,20 @@ async function statusOfService(
 ): Promise<ContainerStatus[]> {
   const [inFlight, rows] = await Promise.all([
     inFlightFor(ctx, service.name, underWay),
-    Promise.all(service.containers.map(async (c) => lookAt(ctx, await ctx.docker.inspectContainer(c.id)))),
+    Promise.all(
+      service.containers.map(async (c) => {
+        const info = await ctx.docker.inspectContainer(c.id).catch((err: unknown) => {
+          // Removed since the list was read: no longer there to report.
+          if (err instanceof DockerNotFoundError) return null;
+          throw err;
+        });
+        return info === null ? null : lookAt(ctx, info);
+      }),
+    ),
   ]);
-  return rows.map((row) => ({ service: service.name, ...row, in_flight: inFlight }));
+  return rows.flatMap((row) =>
+    row === null ? [] : [{ service: service.name, ...row, in_flight: inFlight }],
+  );
 }
 
 async function lookAt(ctx: ActionContext, info: ContainerInspect) {
