@@ -1,6 +1,8 @@
 import type { ActionHandler } from './action-types.js';
 import { healthCheck } from './health-check.js';
 import { logs } from './logs.js';
+import { stats } from './stats.js';
+import { status } from './status.js';
 
 /**
  * Actions this Helm can run, and whether they change anything. Safe reads need no approval in any
@@ -10,6 +12,8 @@ import { logs } from './logs.js';
 export const SAFE_READS: Readonly<Record<string, ActionHandler>> = {
   health_check: healthCheck,
   logs,
+  status,
+  stats,
 };
 
 export function isSafeRead(action: string): boolean {

@@ -11,6 +11,7 @@ import { cancelPending, describeParked, listPending } from './pending-command.js
 import { describeKeyFiles, generateKeyFiles } from './keys-command.js';
 import { listReleases, releasesJson, releasesTable } from './releases-command.js';
 import { sendRequest } from './request-command.js';
+import { runReadCommand } from './status-command.js';
 
 /** The owner's command line. Every command reads the same environment as Helm itself. */
 const program = new Command()
@@ -52,7 +53,10 @@ program
 program
   .command('request')
   .description('send an action request to helm.actions and wait for its final result')
-  .argument('<action>', 'deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune')
+  .argument(
+    '<action>',
+    'deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune, status, stats',
+  )
   .argument('<target>', 'service or container')
   .requiredOption('-e, --environment <environment>', 'production, staging or dev')
   .requiredOption('-r, --reason <reason>', 'why')
@@ -189,6 +193,38 @@ program
     if (text) process.stdout.write(`${text}\n`);
     process.exitCode = listing.releases.length > 0 ? 0 : 1;
   });
+
+for (const [verb, what] of [
+  [
+    'status',
+    "each container's state, health, release, image, uptime, restarts, environment and what is in flight",
+  ],
+  ['stats', "each container's CPU, memory, network and block I/O, and the host's CPU, memory and disks"],
+] as const) {
+  program
+    .command(verb)
+    .description(`${what} (a safe read over helm.actions)`)
+    .argument('[service]', 'a service or container; without it: everything in scope')
+    .option('--json', 'the final result as one JSON document', false)
+    .option(
+      '-e, --environment <environment>',
+      "the request's environment (reads report each container's own)",
+      'production',
+    )
+    .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 60)
+    .action(
+      async (service: string | undefined, opts: { json: boolean; environment: string; timeout: number }) => {
+        const out = await runReadCommand(config(), verb, service, {
+          json: opts.json,
+          environment: opts.environment,
+          timeoutMs: opts.timeout * 1000,
+        });
+        process.stdout.write(out.stdout);
+        process.stderr.write(out.stderr);
+        process.exitCode = out.exitCode;
+      },
+    );
+}
 
 function parseJson(v: string): unknown {
   try {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { formatTable } from './table.js';
 import { makeReleaseStore, type ReleaseRecord } from '../releases/release-store.js';
 
 /**
@@ -60,14 +61,8 @@ export function releasesTable(listing: ReleasesListing): string {
     r.request_id ?? '-',
     r.approval_id ?? '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
   const foot = listing.current
     ? `* runs now: ${listing.current}. "(found)": the containers Helm found before its first deploy.`
     : 'no release is marked as running now';
-  return [line(header), ...rows.map(line), '', foot].join('\n');
+  return [formatTable(header, rows), '', foot].join('\n');
 }

@@ -68,6 +68,9 @@ export const PruneParamsSchema = paramsObject('prune', { what: z.enum(PRUNE_WHAT
 
 export const HealthCheckParamsSchema = paramsObject('health_check', {});
 
+export const StatusParamsSchema = paramsObject('status', {});
+export const StatsParamsSchema = paramsObject('stats', {});
+
 export { SetEnvParamsSchema };
 
 export type DeployParams = z.infer<typeof DeployParamsSchema>;

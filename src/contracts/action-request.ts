@@ -12,6 +12,8 @@ import {
   RollbackParamsSchema,
   ScaleParamsSchema,
   SetEnvParamsSchema,
+  StatsParamsSchema,
+  StatusParamsSchema,
   StopParamsSchema,
 } from './action-params.js';
 import type { Action } from './identifiers.js';
@@ -20,6 +22,7 @@ import {
   EnvironmentSchema,
   RequestedBySchema,
   RequestIdSchema,
+  ScopeTargetSchema,
   TargetSchema,
 } from './identifiers.js';
 import { parseImageReference } from './image-reference.js';
@@ -88,6 +91,17 @@ export const RollbackRequestSchema = requestFor('rollback', RollbackParamsSchema
 export const RemoveRequestSchema = requestFor('remove', RemoveParamsSchema.optional());
 export const SetEnvRequestSchema = requestFor('set_env', SetEnvParamsSchema);
 export const PruneRequestSchema = requestFor('prune', PruneParamsSchema);
+/** The reads of contract 1.3 also take `*` (everything in Helm's scope) as their target. */
+function scopeReadFor<A extends Action, P extends z.ZodType>(action: A, params: P) {
+  return z.strictObject({
+    action: z.literal(action),
+    ...ActionRequestCommonShape,
+    target: ScopeTargetSchema,
+    params,
+  });
+}
+export const StatusRequestSchema = scopeReadFor('status', StatusParamsSchema.optional());
+export const StatsRequestSchema = scopeReadFor('stats', StatsParamsSchema.optional());
 
 export const ActionRequestSchema = z.discriminatedUnion('action', [
   DeployRequestSchema,
@@ -100,6 +114,8 @@ export const ActionRequestSchema = z.discriminatedUnion('action', [
   RemoveRequestSchema,
   SetEnvRequestSchema,
   PruneRequestSchema,
+  StatusRequestSchema,
+  StatsRequestSchema,
 ]);
 
 /**

@@ -3,9 +3,17 @@
 // is what another agent should parse with (unknown error codes and unknown fields accepted).
 import { z } from 'zod';
 import { ErrorCodeSchema, ConsumerErrorCodeSchema } from './error-codes.js';
-import { ENVIRONMENTS, isAction, JobIdSchema, RequestIdSchema, TARGET_PATTERN } from './identifiers.js';
+import {
+  ALL_IN_SCOPE,
+  ENVIRONMENTS,
+  isAction,
+  JobIdSchema,
+  RequestIdSchema,
+  TARGET_PATTERN,
+} from './identifiers.js';
 import { isPlainObject } from './json-value.js';
 import { jsonObject, Rfc3339UtcSchema, text, UuidV4Schema } from './primitives.js';
+import { READ_DATA_SCHEMAS } from './read-results.js';
 import { ReleaseSchema } from './release.js';
 
 export const ACTION_STATUSES = ['pending_approval', 'approved', 'executed', 'failed'] as const;
@@ -73,7 +81,15 @@ const STRICT_RULES =
   'where they echo what was submitted (strings cut to 128 code points) or are null. pending_approval ' +
   'carries an approval_id; approved carries the approval_id of the Warden decision, or null when the ' +
   'policy needs no approval (a safe read). For an executed logs request, data holds lines ({ container, stream, at, text }) ' +
-  'and truncated (boolean).';
+  'and truncated (boolean). status and stats (1.3) may have the target "*"; their executed data holds ' +
+  'containers and truncated (and for stats, host), as in CONTRACT.md.';
+
+/** status and stats (1.3) may name everything in scope. */
+function validTarget(action: string | null, target: string | null): boolean {
+  if (typeof target !== 'string') return false;
+  if (target === ALL_IN_SCOPE) return action === 'status' || action === 'stats';
+  return TARGET_PATTERN.test(target);
+}
 
 export const ActionResultSchema = z
   .strictObject({ ...resultShape, error: ActionResultErrorSchema.optional() })
@@ -88,7 +104,7 @@ export const ActionResultSchema = z
     if (!(failed && result.error?.code === 'invalid_request')) {
       if (!isAction(result.action))
         ctx.addIssue({ code: 'custom', path: ['action'], message: 'must be a known action' });
-      if (typeof result.target !== 'string' || !TARGET_PATTERN.test(result.target)) {
+      if (!validTarget(result.action, result.target)) {
         ctx.addIssue({ code: 'custom', path: ['target'], message: 'must be a valid target' });
       }
       if (!(ENVIRONMENTS as readonly unknown[]).includes(result.environment)) {
@@ -113,6 +129,17 @@ export const ActionResultSchema = z
         code: 'custom',
         path: ['data'],
         message: 'must hold lines ({ container, stream, at, text }) and truncated (boolean) for logs',
+      });
+    }
+    const readData =
+      result.action !== null && Object.hasOwn(READ_DATA_SCHEMAS, result.action)
+        ? READ_DATA_SCHEMAS[result.action]
+        : undefined;
+    if (readData && result.status === 'executed' && !readData.safeParse(result.data).success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data'],
+        message: `must be ${result.action}'s data (CONTRACT.md)`,
       });
     }
   })

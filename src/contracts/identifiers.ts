@@ -14,6 +14,8 @@ export const ACTIONS = [
   'remove',
   'set_env',
   'prune',
+  'status',
+  'stats',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 export const ActionSchema = z.enum(ACTIONS);
@@ -31,6 +33,11 @@ export const TARGET_MESSAGE =
   "must start with a letter or digit and contain only letters, digits, '_', '.', '-' (at most 128)";
 /** A service or container name; for prune a Docker host id ("local" is Helm's own engine). */
 export const TargetSchema = patternString(TARGET_PATTERN, TARGET_MESSAGE);
+/** What status and stats take (contract 1.3): a service or container, or `*` for everything in scope. */
+export const ALL_IN_SCOPE = '*';
+export const ScopeTargetSchema = z
+  .union([z.literal(ALL_IN_SCOPE), TargetSchema])
+  .meta({ description: 'A service or container, or "*": every container in Helm\'s scope.' });
 /** A Docker host id, as in a plan's `host` and prune's target. */
 export const HostIdSchema = TargetSchema;
 

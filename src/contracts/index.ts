@@ -1,4 +1,4 @@
-// The bus contract (v1.2) as zod schemas and inferred types: what every Helm module and every TypeScript
+// The bus contract (v1.3) as zod schemas and inferred types: what every Helm module and every TypeScript
 // agent imports. One concern a file; this index re-exports them all.
 export * from './action-params.js';
 export * from './action-request.js';
@@ -23,6 +23,7 @@ export * from './parse-job-data.js';
 export * from './plain-request.js';
 export * from './plan.js';
 export * from './primitives.js';
+export * from './read-results.js';
 export * from './release.js';
 export * from './rfc3339.js';
 export * from './set-env-params.js';

@@ -133,6 +133,11 @@ export interface ContainerStatsSample {
   memoryBytes: number;
   /** The container's memory limit (the host's memory when it has none). */
   memoryLimitBytes: number;
+  /**
+   * Counters since the container started (the `stats` read, contract 1.3): bytes over its networks and
+   * bytes read and written on block devices. Absent where a sample was made without them.
+   */
+  io?: { networkRxBytes: number; networkTxBytes: number; blockReadBytes: number; blockWriteBytes: number };
 }
 
 export interface DockerEvents {

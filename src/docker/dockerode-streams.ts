@@ -83,5 +83,25 @@ export function toStatsSample(raw: Record<string, unknown>): ContainerStatsSampl
     cpuPercent: comparable ? (cpuDelta / systemDelta) * cpus * 100 : null,
     memoryBytes: Math.max(0, (mem.usage ?? 0) - cache),
     memoryLimitBytes: mem.limit ?? 0,
+    io: ioCounters(raw),
+  };
+}
+
+type IoEntry = { op?: string; value?: number };
+
+/** Network and block I/O as `docker stats` adds them up: every network, every device's Read/Write. */
+function ioCounters(raw: Record<string, unknown>): NonNullable<ContainerStatsSample['io']> {
+  const nets = Object.values(
+    (raw['networks'] ?? {}) as Record<string, { rx_bytes?: number; tx_bytes?: number }>,
+  );
+  const blkio = (raw['blkio_stats'] ?? {}) as { io_service_bytes_recursive?: IoEntry[] | null };
+  const entries = blkio.io_service_bytes_recursive ?? [];
+  const sumOp = (op: string) =>
+    entries.filter((e) => e.op?.toLowerCase() === op).reduce((n, e) => n + (e.value ?? 0), 0);
+  return {
+    networkRxBytes: nets.reduce((n, x) => n + (x.rx_bytes ?? 0), 0),
+    networkTxBytes: nets.reduce((n, x) => n + (x.tx_bytes ?? 0), 0),
+    blockReadBytes: sumOp('read'),
+    blockWriteBytes: sumOp('write'),
   };
 }

@@ -1,10 +1,11 @@
 import type { ActionOutcome } from '../actions/action-types.js';
 import { SAFE_READS } from '../actions/registry.js';
 import type { BusJob as Job } from '../bus/job-control-flow.js';
-import type { ActionRequest, ActionResult } from '../contracts/index.js';
+import { ALL_IN_SCOPE, type ActionRequest, type ActionResult } from '../contracts/index.js';
 import { DockerNotFoundError, DockerUnavailableError } from '../docker/docker-errors.js';
-import type { DockerReads } from '../docker/docker-ports.js';
-import { resolveTarget } from '../docker/target-resolution.js';
+import type { ContainerSummary, DockerReads } from '../docker/docker-ports.js';
+import { servicesInScope } from '../docker/scope.js';
+import { type ResolvedService, resolveTarget, type TargetResolution } from '../docker/target-resolution.js';
 import { observeTarget } from '../observe/observe-target.js';
 import { decide } from '../policy/policy.js';
 import { publishStatus } from '../results/publish-status.js';
@@ -31,7 +32,7 @@ export async function runSafeRead(
   } catch (err) {
     return finish(deps, job, failedResult(subject, deps.clock.now(), 'docker_error', describeError(err)));
   }
-  const resolved = resolveTarget(request.target, containers);
+  const resolved = resolveRead(deps, request.target, containers);
   if (!resolved.ok) {
     return finish(
       deps,
@@ -60,10 +61,13 @@ export async function runSafeRead(
     handler({
       request,
       service: resolved.service,
+      services: resolved.services,
       docker: deps.docker,
       clock: deps.clock,
       redactor: deps.redactor,
       logger: deps.logger,
+      classification: deps.policy?.().classify ?? [],
+      ...deps.reads,
     }),
     READ_TIMEOUT_MS,
   ).catch(
@@ -78,6 +82,28 @@ export async function runSafeRead(
       ? resultWithStatus(subject, at, 'executed', outcome.outcome, extra)
       : failedResult(subject, at, outcome.code, outcome.message, extra),
   );
+}
+
+/**
+ * The services a read names: its target resolved as for every request, or for `*` (status and stats
+ * only: the contract allows it nowhere else) every service in scope, under the one name `*`.
+ */
+function resolveRead(
+  deps: IntakeDeps,
+  target: string,
+  containers: ContainerSummary[],
+): TargetResolution & ({ ok: false } | { services: ResolvedService[] }) {
+  if (target === ALL_IN_SCOPE) {
+    const services = servicesInScope(containers, deps.config.scope);
+    const all = services.flatMap((s) => s.containers);
+    return {
+      ok: true,
+      service: { name: ALL_IN_SCOPE, via: 'ghost.service', composeProject: null, containers: all },
+      services,
+    };
+  }
+  const resolved = resolveTarget(target, containers);
+  return resolved.ok ? { ...resolved, services: [resolved.service] } : resolved;
 }
 
 /**

@@ -7,6 +7,9 @@ import { ACTIONS, ENVIRONMENTS, isAction } from '../contracts/identifiers.js';
 import { describeJsonType } from '../contracts/json-value.js';
 import { quoteForMessage } from '../contracts/message-text.js';
 import { integerRange } from '../contracts/primitives.js';
+import { READ_ACTIONS } from './policy.js';
+
+const isReadAction = (a: string) => (READ_ACTIONS as readonly string[]).includes(a);
 
 export const MIN_APPROVAL_DEADLINE_S = 60;
 export const MAX_APPROVAL_DEADLINE_S = 86_400;
@@ -48,9 +51,9 @@ const RuleShape = { environment: EnvironmentOrAllSchema, actions: ActionListSche
 
 const RequireApprovalRuleSchema = z
   .strictObject(RuleShape)
-  .refine((rule) => rule.actions === '*' || !rule.actions.some((a) => a === 'health_check' || a === 'logs'), {
+  .refine((rule) => rule.actions === '*' || !rule.actions.some((a) => isReadAction(a)), {
     error:
-      'health_check and logs are safe reads and are never gated (the contract has no plan for them): ' +
+      'health_check, logs, status and stats are safe reads and are never gated (the contract has no plan for them): ' +
       'put them under deny to refuse them',
     path: ['actions'],
   });

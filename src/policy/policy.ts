@@ -55,7 +55,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   stabilityWindowS: null,
 });
 
-export const READ_ACTIONS = ['health_check', 'logs'] as const;
+export const READ_ACTIONS = ['health_check', 'logs', 'status', 'stats'] as const;
 
 export function isChangingAction(action: string): action is PlannedAction {
   return (PLANNED_ACTIONS as readonly string[]).includes(action);

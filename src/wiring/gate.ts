@@ -5,6 +5,7 @@ import { makeRequestStateStore } from '../gate/request-state.js';
 import { startActionsWorker } from '../../workers/actions.js';
 import { startApprovalsWorker } from '../../workers/approvals.js';
 import { type HelmParts, LOCAL_HOST } from './parts.js';
+import { makeInFlightReads, makeUsageReads } from './reads.js';
 
 /** The request path: the gate, and the workers of helm.actions and helm.approvals that feed it. */
 export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): void {
@@ -37,6 +38,8 @@ export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): 
     jobDataText,
     gate,
     policy,
+    // status and stats (contract 1.3): what is in flight, and the resource figures.
+    reads: { inFlight: makeInFlightReads(p, parked), usage: makeUsageReads(p) },
   });
   p.onClose(() => actions.close());
   const approvals = startApprovalsWorker(config, {

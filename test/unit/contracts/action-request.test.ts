@@ -55,6 +55,8 @@ describe('valid requests per action', () => {
     ],
     ['prune', { action: 'prune', ...card, target: 'local', params: { what: 'images' } }],
     ['health_check with empty params', { action: 'health_check', ...card, params: {} }],
+    ['status of one service', { action: 'status', ...card, params: {} }],
+    ['stats of everything in scope', { action: 'stats', ...card, target: '*' }],
     ['optional ids', { action: 'restart', ...card, request_id: 'forge:build-42', requested_by: 'forge' }],
   ];
   it.each(valid)('%s', (_name, data) => {
@@ -90,7 +92,7 @@ describe('refusals name the field and the rule', () => {
 
   it('an unknown action, and every other problem of the same request', () => {
     expect(problems({ action: 'nuke', target: '../x', environment: 'prod', reason: ' ', foo: 1 })).toEqual([
-      'action: must be one of deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune, got "nuke"',
+      'action: must be one of deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune, status, stats, got "nuke"',
       "target: must start with a letter or digit and contain only letters, digits, '_', '.', '-' (at most 128)",
       'environment: must be one of production, staging, dev, got "prod"',
       'reason: must not be blank',

@@ -26,6 +26,8 @@ describe('inferred types', () => {
       | 'remove'
       | 'set_env'
       | 'prune'
+      | 'status'
+      | 'stats'
     >();
     expectTypeOf<PlanFor<'scale'>['desired']>().toEqualTypeOf<{
       replicas: number;

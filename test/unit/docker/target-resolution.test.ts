@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSummary } from '../../../src/docker/docker-ports.js';
+import { servicesInScope } from '../../../src/docker/scope.js';
 import { resolveTarget } from '../../../src/docker/target-resolution.js';
 
 const c = (name: string, labels: Record<string, string> = {}): ContainerSummary => ({
@@ -60,5 +61,35 @@ describe('resolveTarget', () => {
     const r = resolveTarget('web', [c('web-1'), c('webby', { 'ghost.service': 'webby' })]);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.code).toBe('unknown_target');
+  });
+});
+
+describe('servicesInScope', () => {
+  const scope = {
+    labels: [{ key: 'ghost.scope', value: 't1' }],
+    allServices: false,
+    composeProjects: ['shop'],
+  };
+
+  it('groups what is in scope by ghost.service, compose service or name, sorted; the rest left out', () => {
+    const services = servicesInScope(
+      [
+        c('web-2', { 'ghost.service': 'web', 'ghost.scope': 't1' }),
+        c('web-1', { 'ghost.service': 'web', 'ghost.scope': 't1' }),
+        c('shop-api-1', { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'api' }),
+        c('lone', { 'ghost.scope': 't1' }),
+        c('other', { 'ghost.service': 'other', 'ghost.scope': 't2' }),
+      ],
+      scope,
+    );
+    expect(services.map((s) => [s.name, s.via, s.containers.map((x) => x.name)])).toEqual([
+      ['api', 'compose', ['shop-api-1']],
+      ['lone', 'container_name', ['lone']],
+      ['web', 'ghost.service', ['web-1', 'web-2']],
+    ]);
+  });
+
+  it('an empty scope is no services', () => {
+    expect(servicesInScope([c('x', {})], scope)).toEqual([]);
   });
 });

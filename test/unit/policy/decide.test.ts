@@ -6,6 +6,7 @@ import {
   type Direction,
   decide,
   type Policy,
+  READ_ACTIONS,
 } from '../../../src/policy/policy.js';
 
 const DIRECTIONS: (Direction | null)[] = ['up', 'down', 'same', null];
@@ -24,6 +25,8 @@ const CARD: Record<Action, Record<'production' | 'staging' | 'dev', string>> = {
   remove: { production: 'NNNN', staging: 'AAAA', dev: 'AAAA' },
   set_env: { production: 'NNNN', staging: 'AAAA', dev: 'AAAA' },
   prune: { production: 'NNNN', staging: 'AAAA', dev: 'AAAA' },
+  status: { production: 'AAAA', staging: 'AAAA', dev: 'AAAA' },
+  stats: { production: 'AAAA', staging: 'AAAA', dev: 'AAAA' },
 };
 
 const rows = ACTIONS.flatMap((action) =>
@@ -234,7 +237,7 @@ describe('owner rules in decide', () => {
     expect(decide({ action: 'logs', environment: 'dev', direction: null }, policy).decision).toBe('deny');
     const denyAll: Policy = { ...DEFAULT_POLICY, deny: [{ environment: '*', actions: '*' }] };
     for (const action of ACTIONS) {
-      const expected = action === 'health_check' || action === 'logs' ? 'auto' : 'deny';
+      const expected = (READ_ACTIONS as readonly string[]).includes(action) ? 'auto' : 'deny';
       expect(decide({ action, environment: 'dev', direction: 'up' }, denyAll).decision).toBe(expected);
     }
   });

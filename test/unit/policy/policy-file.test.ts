@@ -182,7 +182,7 @@ describe('loadPolicy: loosening is refused', () => {
 
   it('refuses reads under require_approval (they have no plan) but lets them be denied', () => {
     expect(problemsOf('require_approval:\n  - environment: dev\n    actions: [deploy, logs]\n')).toEqual([
-      'line 3: require_approval[0].actions: health_check and logs are safe reads and are never gated (the contract has no plan for them): put them under deny to refuse them',
+      'line 3: require_approval[0].actions: health_check, logs, status and stats are safe reads and are never gated (the contract has no plan for them): put them under deny to refuse them',
     ]);
     expect(policyOf('deny:\n  - environment: production\n    actions: [logs]\n').deny).toHaveLength(1);
   });
@@ -194,10 +194,10 @@ describe('loadPolicy: loosening is refused', () => {
       ),
     ).toEqual([
       'line 2: require_approval[0].environment: must be one of production, staging, dev, *, got "prod"',
-      'line 3: require_approval[0].actions: item 2 ("frobnicate") is not an action (deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune)',
+      'line 3: require_approval[0].actions: item 2 ("frobnicate") is not an action (deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune, status, stats)',
       'line 4: require_approval[1].environment is required',
       "line 4: require_approval[1].actions: must list at least one action, or be '*'",
-      `line 7: deny[0].actions: must be '*' or a list of actions (deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune), got "everything"`,
+      `line 7: deny[0].actions: must be '*' or a list of actions (deploy, restart, stop, scale, health_check, logs, rollback, remove, set_env, prune, status, stats), got "everything"`,
     ]);
     expect(problemsOf('classify:\n  - pattern: "/web"\n    environment: staging\n')).toEqual([
       "line 2: classify[0].pattern: must be a container-name glob: letters, digits, '_', '.', '-', with '*' and '?' (at most 256)",

@@ -10,6 +10,7 @@ import {
   isChangingAction,
   type Policy,
   strictness,
+  READ_ACTIONS,
 } from '../../../src/policy/policy.js';
 import { loadPolicy } from '../../../src/policy/policy-file.js';
 
@@ -34,7 +35,7 @@ const inputArb = fc.record(
   { requiredKeys: ['action', 'environment', 'direction'] },
 );
 
-const CHANGES = ACTIONS.filter((a) => a !== 'health_check' && a !== 'logs');
+const CHANGES = ACTIONS.filter((a) => !(READ_ACTIONS as readonly string[]).includes(a));
 const ruleArb = (actions: readonly string[]) =>
   fc.record({
     environment: fc.constantFrom(...ENVIRONMENTS, '*'),

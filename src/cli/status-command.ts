@@ -1,0 +1,154 @@
+import type { Config } from '../config/config.js';
+import { escapeText } from '../contracts/escape-text.js';
+import {
+  ALL_IN_SCOPE,
+  type ContainerStats,
+  type ContainerStatus,
+  type HostStats,
+  StatsDataSchema,
+  StatusDataSchema,
+} from '../contracts/index.js';
+import { formatBytes } from '../monitor/log-growth.js';
+import { sendRequest } from './request-command.js';
+import { formatTable } from './table.js';
+
+/**
+ * `helm status [service]` and `helm stats [service]`: the safe reads of contract 1.3 over the bus,
+ * like any agent's request (so in the run log). Without a service: everything in scope (`*`).
+ * `--json` prints the final ActionResult as one JSON document; otherwise a table. A failed read is
+ * one line on stderr and exit code 1 (its JSON still on stdout with --json).
+ */
+export type ReadVerb = 'status' | 'stats';
+
+export interface ReadOptions {
+  json: boolean;
+  environment: string;
+  timeoutMs: number;
+}
+
+export interface ReadOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export async function runReadCommand(
+  config: Readonly<Config>,
+  verb: ReadVerb,
+  service: string | undefined,
+  opts: ReadOptions,
+): Promise<ReadOutput> {
+  const request = {
+    action: verb,
+    target: service ?? ALL_IN_SCOPE,
+    environment: opts.environment,
+    reason: `helm ${verb} (owner CLI)`,
+    requested_by: 'owner-cli',
+    params: {},
+  };
+  const result = (await sendRequest(config, request, { timeoutMs: opts.timeoutMs })) as Record<
+    string,
+    unknown
+  >;
+  return describeReadResult(verb, result, opts.json);
+}
+
+/** What the verb prints for a final result (pure). */
+export function describeReadResult(
+  verb: ReadVerb,
+  result: Record<string, unknown>,
+  json: boolean,
+): ReadOutput {
+  const executed = result['status'] === 'executed';
+  const error = result['error'] as { code?: string; message?: string } | undefined;
+  const stderr = executed
+    ? ''
+    : `helm ${verb}: ${error?.code ?? String(result['status'])}: ${oneLine(error?.message ?? String(result['outcome'] ?? ''))}\n`;
+  if (json) return { stdout: `${JSON.stringify(result)}\n`, stderr, exitCode: executed ? 0 : 1 };
+  if (!executed) return { stdout: '', stderr, exitCode: 1 };
+  const text = verb === 'status' ? statusTable(result['data']) : statsTable(result['data']);
+  return { stdout: `${text}\n`, stderr: '', exitCode: 0 };
+}
+
+/** Error messages may quote what a container said: one line, control characters escaped. */
+function oneLine(text: string): string {
+  return escapeText(text.replace(/\s*[\r\n]+\s*/g, ' '));
+}
+
+export function statusTable(data: unknown): string {
+  const { containers, truncated } = StatusDataSchema.parse(data);
+  if (containers.length === 0) return 'no containers';
+  const header = [
+    'SERVICE',
+    'CONTAINER',
+    'STATE',
+    'HEALTH',
+    'ENV',
+    'RELEASE',
+    'IMAGE',
+    'UPTIME',
+    'RESTARTS',
+    'IN FLIGHT',
+  ];
+  const rows = containers.map((c) => [
+    c.service,
+    c.name,
+    c.state,
+    c.healthy ? 'healthy' : c.health,
+    c.environment,
+    c.release ?? '-',
+    c.image,
+    c.uptime_s === null ? '-' : duration(c.uptime_s),
+    String(c.restart_count),
+    inFlight(c.in_flight),
+  ]);
+  return [formatTable(header, rows), ...(truncated ? ['(more containers cut to fit 64 KiB)'] : [])].join(
+    '\n',
+  );
+}
+
+function inFlight(f: ContainerStatus['in_flight']): string {
+  const parts = [
+    ...(f.change ? [f.change_action ? `${f.change_action} under way` : 'change under way'] : []),
+    ...f.approvals.map((a) => `${a.action} awaits Warden (${a.approval_id.slice(0, 8)})`),
+  ];
+  return parts.length > 0 ? parts.join('; ') : '-';
+}
+
+export function statsTable(data: unknown): string {
+  const { containers, host, truncated } = StatsDataSchema.parse(data);
+  const header = ['SERVICE', 'CONTAINER', 'CPU %', 'MEM USAGE / LIMIT', 'NET I/O', 'BLOCK I/O'];
+  const rows = containers.map((c: ContainerStats) => [
+    c.service,
+    c.name,
+    c.cpu_percent === null ? '-' : c.cpu_percent.toFixed(2),
+    c.running ? `${formatBytes(c.memory_bytes)} / ${formatBytes(c.memory_limit_bytes)}` : 'not running',
+    `${formatBytes(c.network_rx_bytes)} / ${formatBytes(c.network_tx_bytes)}`,
+    `${formatBytes(c.block_read_bytes)} / ${formatBytes(c.block_write_bytes)}`,
+  ]);
+  return [
+    containers.length > 0 ? formatTable(header, rows) : 'no containers',
+    ...(truncated ? ['(more containers cut to fit 64 KiB)'] : []),
+    '',
+    hostLine(host),
+  ].join('\n');
+}
+
+function hostLine(host: HostStats): string {
+  const cpu = host.cpu_percent === null ? 'unknown' : `${host.cpu_percent.toFixed(1)} %`;
+  const disks = host.disks.map(
+    (d) =>
+      `${d.paths.join(', ')} ${d.used_percent.toFixed(1)} % used (${formatBytes(d.available_bytes)} free)`,
+  );
+  return [
+    `host: CPU ${cpu}, memory ${formatBytes(host.memory_used_bytes)} / ${formatBytes(host.memory_total_bytes)}`,
+    ...disks.map((d) => `disk: ${d}`),
+  ].join('\n');
+}
+
+function duration(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d${Math.floor((s % 86_400) / 3600)}h`;
+}
