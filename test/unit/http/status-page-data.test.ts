@@ -150,3 +150,24 @@ describe('assembleStatusPage', () => {
     });
   });
 });
+
+describe("the page's script", () => {
+  it('never turns data into markup and loads nothing from elsewhere', async () => {
+    const { STATUS_PAGE_HTML, STATUS_PAGE_JS, STATUS_PAGE_CSS } = await import(
+      '../../../src/http/status-page-assets.js'
+    );
+    for (const sink of [
+      'innerHTML',
+      'outerHTML',
+      'insertAdjacentHTML',
+      'document.write',
+      'eval(',
+      'Function(',
+    ]) {
+      expect(STATUS_PAGE_JS).not.toContain(sink);
+    }
+    expect(STATUS_PAGE_JS).toContain('textContent');
+    for (const text of [STATUS_PAGE_HTML, STATUS_PAGE_JS, STATUS_PAGE_CSS])
+      expect(text).not.toMatch(/https?:\/\//);
+  });
+});
