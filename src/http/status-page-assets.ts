@@ -16,6 +16,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <body>
 <header><h1>Helm</h1><span id="helm-health">…</span><span id="updated"></span></header>
 <main>
+<div id="unavailable"></div>
 <section><h2>Services</h2><div id="services"></div></section>
 <section><h2>Parked for Warden <small>(read-only: approvals come only from Warden)</small></h2><div id="parked"></div></section>
 <section><h2>Run log <span id="chain"></span></h2><div id="chain-problems"></div><table id="runlog"></table></section>
@@ -110,6 +111,7 @@ async function refresh() {
     if (!res.ok) throw new Error('status.json answered ' + res.status);
     const data = await res.json();
     renderHelm(data.helm, data.generated_at);
+    document.getElementById('unavailable').replaceChildren(...data.unavailable.map((u) => el('p', 'not read: ' + u, 'bad')));
     renderServices(data.services);
     renderParked(data.parked);
     renderRunLog(data.run_log);

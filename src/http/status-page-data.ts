@@ -21,6 +21,8 @@ export interface StatusPageInput {
   /** The alerts this process sent, oldest first. */
   alerts: readonly Alert[];
   readiness: Readiness;
+  /** What could not be read this time, and why (shown in place of it; the rest still shows). */
+  unavailable: readonly string[];
 }
 
 export interface RunLogLine {
@@ -38,6 +40,7 @@ export interface RunLogLine {
 export interface StatusPageData {
   generated_at: string;
   helm: Readiness;
+  unavailable: string[];
   services: Array<{
     service: string;
     environment: string;
@@ -76,6 +79,7 @@ export function assembleStatusPage(input: StatusPageInput): StatusPageData {
   return {
     generated_at: now.toISOString(),
     helm: input.readiness,
+    unavailable: [...input.unavailable],
     services: servicesOf(input),
     parked: input.parked
       .map((r) => ({

@@ -31,11 +31,25 @@ export function makeStatusPageReader(
     alerts.push(alert);
     if (alerts.length > STATUS_PAGE_LIMITS.alerts) alerts.shift();
   });
-  return async () => {
+  // Several open pages asking at once share one read (each read verifies the whole run log).
+  let reading: Promise<StatusPageData> | null = null;
+  const readOnce = async (): Promise<StatusPageData> => {
+    const unavailable: string[] = [];
+    // A part that cannot be read (Docker down, the run log unreadable) shows as such; the rest still shows.
+    const part = <T>(name: string, read: Promise<T>, instead: T): Promise<T> =>
+      read.catch((err: unknown) => {
+        unavailable.push(`${name}: ${p.redactor.redact(err instanceof Error ? err.message : String(err))}`);
+        return instead;
+      });
     const [containers, parkedRecords, runLog, ready] = await Promise.all([
-      allContainers(p, inFlight),
-      parked.listParked(),
-      mergeRunLogs(p.config.memoryDir, p.keys.runLog),
+      part('services', allContainers(p, inFlight), []),
+      part('parked requests', parked.listParked(), []),
+      part('run log', mergeRunLogs(p.config.memoryDir, p.keys.runLog), {
+        ok: false,
+        files: [],
+        problems: [],
+        entries: [],
+      }),
       checkReadiness(readiness, 3000),
     ]);
     const services = [...new Set(containers.map((c) => c.service))];
@@ -48,7 +62,14 @@ export function makeStatusPageReader(
       runLog,
       alerts: [...alerts],
       readiness: ready,
+      unavailable,
     });
+  };
+  return () => {
+    reading ??= readOnce().finally(() => {
+      reading = null;
+    });
+    return reading;
   };
 }
 

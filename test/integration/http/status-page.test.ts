@@ -87,6 +87,7 @@ describe('the status page', () => {
     expect(serviceText).toContain('rel-42');
     expect(serviceText).toMatch(/running/);
     await expect.poll(async () => page.locator('#chain').textContent()).toBe('chain verified');
+    expect(await page.locator('#unavailable').textContent()).toBe('');
     await page.screenshot({ path: join(ARTIFACTS, 'status-page-parked.png'), fullPage: true });
 
     // A new run-log entry (with a hostile message) appears without a reload.

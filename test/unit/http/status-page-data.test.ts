@@ -53,6 +53,7 @@ function input(over: Partial<StatusPageInput> = {}): StatusPageInput {
     runLog: { ok: true, problems: [], entries: [] },
     alerts: [],
     readiness: { ready: true, checks: { redis: { ok: true } } },
+    unavailable: [],
     ...over,
   };
 }
@@ -79,6 +80,7 @@ describe('assembleStatusPage', () => {
     });
     expect(data.generated_at).toBe(now.toISOString());
     expect(data.helm.ready).toBe(true);
+    expect(data.unavailable).toEqual([]);
   });
 
   it('lists parked requests with the full plan and time left, soonest first, reasons unchanged', () => {
@@ -125,6 +127,13 @@ describe('assembleStatusPage', () => {
     expect(data.run_log.problems).toEqual(['run_log.md:7: bad mac']);
     expect(data.run_log.entries).toHaveLength(STATUS_PAGE_LIMITS.runLogEntries);
     expect(data.run_log.entries[0]!.seq).toBe(STATUS_PAGE_LIMITS.runLogEntries + 5);
+  });
+
+  it('passes on what could not be read', () => {
+    const data = assembleStatusPage(
+      input({ unavailable: ['services: connect ENOENT /var/run/docker.sock'] }),
+    );
+    expect(data.unavailable).toEqual(['services: connect ENOENT /var/run/docker.sock']);
   });
 
   it('keeps the last alerts, newest first', () => {
