@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings up what the integration tests need, idempotently, as root on Debian 12:
-#   - apt packages: redis-server, docker.io, busybox-static, docker-compose, docker-registry
+#   - apt packages: redis-server, docker.io, busybox-static, docker-compose, docker-registry, chromium
 #   - a Docker engine on /var/run/docker.sock (bridge disabled), unless one already answers
 #   - the test redis-server on 127.0.0.1:${HELM_TEST_REDIS_PORT:-6399} (AOF, noeviction), unless
 #     something already answers PING there
@@ -22,6 +22,9 @@ mkdir -p "$HELM_TEST_ENV_DIR"
 
 # --- packages ---------------------------------------------------------------------------------------
 ensure_packages redis-server docker.io busybox-static docker-compose docker-registry
+# Debian's chromium for the status page's browser test (playwright-core drives /usr/bin/chromium);
+# installed only when that binary is missing (the package name alone may differ on other images).
+if [[ -x /usr/bin/chromium ]]; then say "chromium: already installed"; else ensure_packages chromium; fi
 
 # --- docker engine ----------------------------------------------------------------------------------
 ensure_engine

@@ -8,8 +8,10 @@ import { mountBullBoard } from '../http/bull-board.js';
 import type { PromMetrics } from '../http/prom-metrics.js';
 import type { ReadinessChecks } from '../http/readiness.js';
 import { type HttpServer, startHttpServer } from '../http/server.js';
+import { mountStatusPage } from '../http/status-page.js';
 import type { HelmParts } from './parts.js';
 import { StartupError } from './startup-error.js';
+import { makeStatusPageReader } from './status-page.js';
 
 /**
  * The owner's endpoints (README, "Owner's endpoints"): off, or on HELM_HTTP_ADDR, loopback unless a
@@ -23,15 +25,18 @@ export async function wireHttp(parts: HelmParts, prom: PromMetrics | null): Prom
   const queues = busQueues(parts);
   prom.watchQueues(queues);
   parts.alerts.onSent((alert) => prom.metrics.alertSent(alert.kind, alert.severity));
+  const readiness = readinessChecks(parts);
+  const statusPage = makeStatusPageReader(parts, readiness);
   const mounts = [
     (app: FastifyInstance) => mountMetrics(app, prom),
+    (app: FastifyInstance) => mountStatusPage(app, statusPage),
     // Bull Board: the four bus queues and Helm's own helm.exec.
     (app: FastifyInstance) => mountBullBoard(app, [...queues, parts.queues.exec], '/queues'),
   ];
   const server = await startHttpServer({
     bind: config.http,
     token: config.httpToken,
-    readiness: readinessChecks(parts),
+    readiness,
     mounts,
   }).catch((err: NodeJS.ErrnoException) => {
     throw new StartupError([
