@@ -276,10 +276,13 @@ export async function sendDecision(
   }
   privateKeyFromPem(options.keyPem); // a bad key fails before Redis is touched
   const connection = makeCommandConnection(config.redisUrl, 'helm-cli-decide');
+  // With Redis down the failing command says so once; ioredis would print every reconnect.
+  connection.on('error', () => undefined);
   // A client must not rewrite the queues' settings (the events bound is Helm's): skipMetasUpdate.
   const queueOptions = { connection, prefix: config.queuePrefix, skipMetasUpdate: true };
   const requests = new Queue(QUEUE.wardenRequests, queueOptions);
   const approvals = new Queue(QUEUE.approvals, queueOptions);
+  for (const q of [requests, approvals]) q.on('error', () => undefined);
   try {
     const found = await findRequest(connection, requests, config.queuePrefix, options.approvalId);
     const decision = buildDecision(found.data, options);
@@ -303,6 +306,8 @@ export interface DecideCommandOptions {
   approver?: string;
   reason?: string;
   expiresIn?: number;
+  /** One JSON document on stdout: `{ decision, job_id, found_in }`, or `{ error: { code, message } }`. */
+  json?: boolean;
 }
 
 /**
@@ -326,8 +331,12 @@ export async function runDecideCommand(
     }
     keyPem = await readFile(options.key, 'utf8');
   } catch (error) {
-    io.stderr(`helm: cannot read the key file ${options.key}: ${(error as Error).message}\n`);
-    return 1;
+    return failed(
+      io,
+      options,
+      'key_file',
+      `cannot read the key file ${options.key}: ${(error as Error).message}`,
+    );
   }
   try {
     const sent = await sendDecision(config, {
@@ -339,17 +348,30 @@ export async function runDecideCommand(
       ...(options.expiresIn !== undefined ? { expiresInS: options.expiresIn } : {}),
     });
     const { plan } = sent.request;
-    io.stdout(`${JSON.stringify(sent.decision, null, 2)}\n`);
+    io.stdout(
+      options.json
+        ? `${JSON.stringify({ decision: sent.decision, job_id: sent.jobId, found_in: sent.foundIn })}\n`
+        : `${JSON.stringify(sent.decision, null, 2)}\n`,
+    );
     io.stderr(
       `${decision} ${approvalId}: ${plan.action} ${plan.service} in ${plan.environment} (plan ${sent.decision.plan_hash}), ` +
         `valid until ${sent.decision.expires_at}; added to ${QUEUE.approvals} as job ${sent.jobId}\n`,
     );
     return 0;
   } catch (error) {
-    if (error instanceof DecisionError) {
-      io.stderr(`helm: ${error.message}\n`);
-      return 1;
-    }
+    if (error instanceof DecisionError) return failed(io, options, error.code, error.message);
     throw error;
   }
+}
+
+/** Nothing sent: one line on stderr, the error document with --json, exit 1. */
+function failed(
+  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+  options: DecideCommandOptions,
+  code: string,
+  message: string,
+): number {
+  io.stderr(`helm: ${message}\n`);
+  if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } })}\n`);
+  return 1;
 }
