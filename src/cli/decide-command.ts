@@ -67,6 +67,8 @@ export interface SentDecision {
   request: ApprovalRequest;
   /** Where it was found: Helm's parked record, or (without one) a job on warden.requests. */
   foundIn: 'parked' | 'warden.requests';
+  /** The request's job on helm.actions, when Helm's parked record names it. */
+  actionsJobId: string | null;
 }
 
 /** An Ed25519 private key from PKCS#8 PEM, or a DecisionError saying what the text is instead. */
@@ -235,7 +237,7 @@ async function findRequest(
   requests: Queue,
   prefix: string,
   approvalId: string,
-): Promise<{ data: unknown; foundIn: SentDecision['foundIn'] }> {
+): Promise<{ data: unknown; foundIn: SentDecision['foundIn']; actionsJobId: string | null }> {
   let record: ParkedRecord | null = null;
   try {
     record = await makeParkedStore(redis, prefix).get(approvalId);
@@ -253,10 +255,10 @@ async function findRequest(
         `approval request ${approvalId} has ended (${record.status}${when}): nothing to decide`,
       );
     }
-    return { data: record.approval_request, foundIn: 'parked' };
+    return { data: record.approval_request, foundIn: 'parked', actionsJobId: record.job_id };
   }
   const found = pickApprovalRequest(approvalId, await findApprovalRequestJobs(requests, approvalId));
-  return { data: found.data, foundIn: 'warden.requests' };
+  return { data: found.data, foundIn: 'warden.requests', actionsJobId: null };
 }
 
 /**
@@ -292,6 +294,7 @@ export async function sendDecision(
       jobId: job.id as string,
       request: found.data as ApprovalRequest,
       foundIn: found.foundIn,
+      actionsJobId: found.actionsJobId,
     };
   } finally {
     await requests.close();
@@ -319,7 +322,7 @@ export async function runDecideCommand(
   decision: Decision,
   approvalId: string,
   options: DecideCommandOptions,
-  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+  io: { stdout: (text: string) => void; stderr: (text: string) => void; sent?: (sent: SentDecision) => void },
 ): Promise<number> {
   let keyPem: string;
   try {
@@ -347,6 +350,7 @@ export async function runDecideCommand(
       ...(options.approver !== undefined ? { approver: options.approver } : {}),
       ...(options.expiresIn !== undefined ? { expiresInS: options.expiresIn } : {}),
     });
+    io.sent?.(sent);
     const { plan } = sent.request;
     io.stdout(
       options.json

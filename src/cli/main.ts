@@ -5,7 +5,7 @@ import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../base/version.js';
 import { askInPlainWords, describeAnswer } from './ask-command.js';
-import { runDecideCommand } from './decide-command.js';
+import { decideCommand } from './decide-wait.js';
 import { describeDoctor, runDoctor } from './doctor.js';
 import { describeLog } from './log-command.js';
 import { CliError, describeFailure, jsonDocument, type VerbOutput } from './output.js';
@@ -151,7 +151,9 @@ for (const decision of ['approved', 'denied'] as const) {
     .argument('<approval_id>', 'the approval_id of the request')
     .requiredOption('--key <file>', "Warden's private key (PKCS#8 PEM)")
     .option('--approver <name>', 'who decides', 'owner-cli')
-    .option('--json', `the decision sent; ${JSON_HELP}`, false);
+    .option('--json', `the decision sent; ${JSON_HELP}`, false)
+    .option('--wait', 'then follow the request to its final result, and print that (exit 0: executed)', false)
+    .option('--timeout <seconds>', 'with --wait: how long to wait', (v) => Number(v), 600);
   if (decision === 'approved') {
     command
       .option('--reason <text>', 'why')
@@ -167,17 +169,16 @@ for (const decision of ['approved', 'denied'] as const) {
   command.action(
     async (
       approvalId: string,
-      opts: { key: string; approver: string; reason?: string; expiresIn?: number; json: boolean },
-    ) =>
-      report(opts.json, async () => {
-        // runDecideCommand prints as it goes: its failures are a return value, not thrown.
-        const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
-        const exitCode = await runDecideCommand(config(), decision, approvalId, opts, {
-          stdout: write(process.stdout),
-          stderr: write(process.stderr),
-        });
-        return { stdout: '', stderr: '', exitCode };
-      }),
+      opts: {
+        key: string;
+        approver: string;
+        reason?: string;
+        expiresIn?: number;
+        json: boolean;
+        wait: boolean;
+        timeout: number;
+      },
+    ) => report(opts.json, () => decideCommand(config(), decision, approvalId, opts, onTerminal())),
   );
 }
 

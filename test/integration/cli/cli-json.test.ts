@@ -151,6 +151,25 @@ describe('every verb with --json prints one JSON document', () => {
     );
   });
 
+  it("approve --wait and deny --wait: the request's final result, exit 0 only when executed", async () => {
+    const approved = await parkedRestart();
+    const approve = await cliJson(h.env, 'approve', approved.approvalId, '--key', key, '--wait');
+    expect(approve.code).toBe(0);
+    expect(ActionResultSchema.parse(approve.doc)).toMatchObject({
+      status: 'executed',
+      approval_id: approved.approvalId,
+    });
+    // Piped: the wait stays plain, one progress line per report, nothing rewritten in place.
+    expect(approve.stderr).not.toContain('\r');
+    expect(approve.stderr).toMatch(/^progress: /m);
+    expect((await approved.request).code).toBe(0);
+
+    const denied = await parkedRestart();
+    const deny = await cliJson(h.env, 'deny', denied.approvalId, '--key', key, '--reason', 'no', '--wait');
+    expect(deny).toMatchObject({ code: 1, doc: { status: 'failed', error: { code: 'denied' } } });
+    expect((await denied.request).code).toBe(1);
+  });
+
   it('log and log --verify: { verified, entry_count, problems[, entries] }', async () => {
     const log = await cliJson(h.env, 'log');
     expect(log).toMatchObject({ code: 0, doc: { verified: true, problems: [] } });
