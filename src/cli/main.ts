@@ -116,11 +116,18 @@ program
   .option('--json', `the answer; ${JSON_HELP}`, false)
   .action((text: string, opts: { submit: boolean; requestId?: string; timeout: number; json: boolean }) =>
     report(opts.json, async () => {
+      // The advisor may take a while (an escalation model): on a terminal, the elapsed time.
+      const progress = startProgress({
+        label: 'asking Helm: waiting',
+        terminal: onTerminal(),
+        write: (t) => void process.stderr.write(t),
+      });
       const answer = await askInPlainWords(config(), text, {
         submit: opts.submit,
         requestId: opts.requestId,
         timeoutMs: opts.timeout * 1000,
-      });
+        onProgress: progress.update,
+      }).finally(() => progress.stop());
       const { text: out, exitCode } = describeAnswer(answer);
       return { stdout: opts.json ? jsonDocument(answer) : out, stderr: '', exitCode };
     }),
