@@ -14,6 +14,7 @@ export interface AskOptions {
   submit: boolean;
   requestId?: string;
   timeoutMs: number;
+  onProgress?: (p: unknown) => void;
 }
 
 export async function askInPlainWords(
@@ -27,7 +28,11 @@ export async function askInPlainWords(
     ...(opts.requestId ? { request_id: opts.requestId } : {}),
     ...(opts.submit ? { submit: true } : {}),
   };
-  const raw = await sendRequest(config, data, { timeoutMs: opts.timeoutMs, queue: PLAIN_REQUEST_QUEUE });
+  const raw = await sendRequest(config, data, {
+    timeoutMs: opts.timeoutMs,
+    queue: PLAIN_REQUEST_QUEUE,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const parsed = PlainRequestAnswerSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`the answer on ${PLAIN_REQUEST_QUEUE} is not a PlainRequestAnswer`);
   return parsed.data;

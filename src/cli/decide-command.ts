@@ -67,6 +67,8 @@ export interface SentDecision {
   request: ApprovalRequest;
   /** Where it was found: Helm's parked record, or (without one) a job on warden.requests. */
   foundIn: 'parked' | 'warden.requests';
+  /** The request's job on helm.actions, when Helm's parked record names it. */
+  actionsJobId: string | null;
 }
 
 /** An Ed25519 private key from PKCS#8 PEM, or a DecisionError saying what the text is instead. */
@@ -235,7 +237,7 @@ async function findRequest(
   requests: Queue,
   prefix: string,
   approvalId: string,
-): Promise<{ data: unknown; foundIn: SentDecision['foundIn'] }> {
+): Promise<{ data: unknown; foundIn: SentDecision['foundIn']; actionsJobId: string | null }> {
   let record: ParkedRecord | null = null;
   try {
     record = await makeParkedStore(redis, prefix).get(approvalId);
@@ -253,10 +255,10 @@ async function findRequest(
         `approval request ${approvalId} has ended (${record.status}${when}): nothing to decide`,
       );
     }
-    return { data: record.approval_request, foundIn: 'parked' };
+    return { data: record.approval_request, foundIn: 'parked', actionsJobId: record.job_id };
   }
   const found = pickApprovalRequest(approvalId, await findApprovalRequestJobs(requests, approvalId));
-  return { data: found.data, foundIn: 'warden.requests' };
+  return { data: found.data, foundIn: 'warden.requests', actionsJobId: null };
 }
 
 /**
@@ -276,10 +278,13 @@ export async function sendDecision(
   }
   privateKeyFromPem(options.keyPem); // a bad key fails before Redis is touched
   const connection = makeCommandConnection(config.redisUrl, 'helm-cli-decide');
+  // With Redis down the failing command says so once; ioredis would print every reconnect.
+  connection.on('error', () => undefined);
   // A client must not rewrite the queues' settings (the events bound is Helm's): skipMetasUpdate.
   const queueOptions = { connection, prefix: config.queuePrefix, skipMetasUpdate: true };
   const requests = new Queue(QUEUE.wardenRequests, queueOptions);
   const approvals = new Queue(QUEUE.approvals, queueOptions);
+  for (const q of [requests, approvals]) q.on('error', () => undefined);
   try {
     const found = await findRequest(connection, requests, config.queuePrefix, options.approvalId);
     const decision = buildDecision(found.data, options);
@@ -289,6 +294,7 @@ export async function sendDecision(
       jobId: job.id as string,
       request: found.data as ApprovalRequest,
       foundIn: found.foundIn,
+      actionsJobId: found.actionsJobId,
     };
   } finally {
     await requests.close();
@@ -303,6 +309,8 @@ export interface DecideCommandOptions {
   approver?: string;
   reason?: string;
   expiresIn?: number;
+  /** One JSON document on stdout: `{ decision, job_id, found_in }`, or `{ error: { code, message } }`. */
+  json?: boolean;
 }
 
 /**
@@ -314,7 +322,7 @@ export async function runDecideCommand(
   decision: Decision,
   approvalId: string,
   options: DecideCommandOptions,
-  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+  io: { stdout: (text: string) => void; stderr: (text: string) => void; sent?: (sent: SentDecision) => void },
 ): Promise<number> {
   let keyPem: string;
   try {
@@ -326,8 +334,12 @@ export async function runDecideCommand(
     }
     keyPem = await readFile(options.key, 'utf8');
   } catch (error) {
-    io.stderr(`helm: cannot read the key file ${options.key}: ${(error as Error).message}\n`);
-    return 1;
+    return failed(
+      io,
+      options,
+      'key_file',
+      `cannot read the key file ${options.key}: ${(error as Error).message}`,
+    );
   }
   try {
     const sent = await sendDecision(config, {
@@ -338,18 +350,32 @@ export async function runDecideCommand(
       ...(options.approver !== undefined ? { approver: options.approver } : {}),
       ...(options.expiresIn !== undefined ? { expiresInS: options.expiresIn } : {}),
     });
+    io.sent?.(sent);
     const { plan } = sent.request;
-    io.stdout(`${JSON.stringify(sent.decision, null, 2)}\n`);
+    io.stdout(
+      options.json
+        ? `${JSON.stringify({ decision: sent.decision, job_id: sent.jobId, found_in: sent.foundIn })}\n`
+        : `${JSON.stringify(sent.decision, null, 2)}\n`,
+    );
     io.stderr(
       `${decision} ${approvalId}: ${plan.action} ${plan.service} in ${plan.environment} (plan ${sent.decision.plan_hash}), ` +
         `valid until ${sent.decision.expires_at}; added to ${QUEUE.approvals} as job ${sent.jobId}\n`,
     );
     return 0;
   } catch (error) {
-    if (error instanceof DecisionError) {
-      io.stderr(`helm: ${error.message}\n`);
-      return 1;
-    }
+    if (error instanceof DecisionError) return failed(io, options, error.code, error.message);
     throw error;
   }
+}
+
+/** Nothing sent: one line on stderr, the error document with --json, exit 1. */
+function failed(
+  io: { stdout: (text: string) => void; stderr: (text: string) => void },
+  options: DecideCommandOptions,
+  code: string,
+  message: string,
+): number {
+  io.stderr(`helm: ${message}\n`);
+  if (options.json) io.stdout(`${JSON.stringify({ error: { code, message } })}\n`);
+  return 1;
 }

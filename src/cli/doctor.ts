@@ -13,6 +13,7 @@ import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
 import { verifyRunLogChains } from '../runlog/index.js';
 import { monitorReportKey, type MonitorReport } from '../monitor/monitor-report.js';
 import { advisorModelChecks } from './doctor-models.js';
+import { jsonDocument, type VerbOutput } from './output.js';
 
 /**
  * `helm doctor`: what an owner needs to know when something is off, one line per check, and on a
@@ -27,6 +28,15 @@ export interface Check {
 
 /** Below this share of free space on the memory folder's disk, doctor says what to free. */
 const LOW_DISK_SHARE = 0.1;
+
+/** One line per check, or `{ ok, checks: [{ level, name, message }] }`; exit 1 when one fails. */
+export function describeDoctor(checks: readonly Check[], json: boolean): VerbOutput {
+  const ok = !checks.some((c) => c.level === 'fail');
+  const stdout = json
+    ? jsonDocument({ ok, checks })
+    : checks.map((c) => `${c.level.padEnd(4)}  ${c.name}: ${c.message}\n`).join('');
+  return { stdout, stderr: '', exitCode: ok ? 0 : 1 };
+}
 
 export async function runDoctor(config: Readonly<Config>): Promise<Check[]> {
   const checks: Check[] = [];

@@ -15,6 +15,8 @@ export interface GeneratedKeyFiles {
 }
 
 export class KeyFileError extends Error {
+  /** For `--json`'s error document. */
+  readonly code = 'key_file';
   constructor(message: string) {
     super(message);
     this.name = this.constructor.name;
@@ -82,4 +84,13 @@ export function describeKeyFiles(files: GeneratedKeyFiles): string {
     `public key:  ${files.publicKeyPath} (give this one to Helm: HELM_WARDEN_PUBLIC_KEY_FILE)`,
     '',
   ].join('\n');
+}
+
+/** `helm keys generate --json`: the same three facts, one JSON document. */
+export function keyFilesJson(files: GeneratedKeyFiles): string {
+  return `${JSON.stringify({
+    key_id: files.keyId,
+    private_key_path: files.privateKeyPath,
+    public_key_path: files.publicKeyPath,
+  })}\n`;
 }

@@ -1,54 +1,54 @@
 #!/usr/bin/env node
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { deriveKey, loadOrCreateHelmKey } from '../keys/helm-key.js';
-import { formatEntryForPeople, mergeRunLogs } from '../runlog/index.js';
+import { mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../base/version.js';
 import { askInPlainWords, describeAnswer } from './ask-command.js';
-import { runDecideCommand } from './decide-command.js';
-import { runDoctor } from './doctor.js';
-import { cancelPending, describeParked, listPending } from './pending-command.js';
-import { describeKeyFiles, generateKeyFiles } from './keys-command.js';
-import { listReleases, releasesJson, releasesTable } from './releases-command.js';
+import { decideCommand } from './decide-wait.js';
+import { describeDoctor, runDoctor } from './doctor.js';
+import { describeLog } from './log-command.js';
+import { CliError, describeFailure, jsonDocument, type VerbOutput } from './output.js';
+import { startProgress } from './progress.js';
+import { describeCancel, describePending, cancelPending, listPending } from './pending-command.js';
+import { describeKeyFiles, generateKeyFiles, keyFilesJson } from './keys-command.js';
+import { describeReleases, listReleases } from './releases-command.js';
 import { sendRequest } from './request-command.js';
-import { runReadCommand } from './status-command.js';
+import { describeActionResult, runReadCommand } from './status-command.js';
+
+const JSON_HELP = 'one JSON document on stdout (an error too: { "error": { "code", "message" } })';
 
 /** The owner's command line. Every command reads the same environment as Helm itself. */
 const program = new Command()
   .name('helm')
   .description("Helm, Ghost's SRE/deploy agent: the owner's tools")
-  .version(HELM_VERSION);
+  .version(HELM_VERSION)
+  // Commander's own errors (a missing argument, a bad option) reach the catch at the bottom, so that
+  // --json gets its error document there too; subcommands inherit this.
+  .exitOverride();
 
 program
   .command('doctor')
   .description(
     'check Redis, Docker, the run log, disk space, the heartbeat and the queues other agents consume',
   )
-  .action(async () => {
-    const checks = await runDoctor(config());
-    for (const c of checks) process.stdout.write(`${c.level.padEnd(4)}  ${c.name}: ${c.message}\n`);
-    process.exitCode = checks.some((c) => c.level === 'fail') ? 1 : 0;
-  });
+  .option('--json', JSON_HELP, false)
+  .action((opts: { json: boolean }) =>
+    report(opts.json, async () => describeDoctor(await runDoctor(config()), opts.json)),
+  );
 
 program
   .command('log')
   .description("print the run log (every process's file, merged by time) and verify its chain")
   .option('--verify', 'only verify; print problems', false)
-  .option('--json', 'one JSON object per entry', false)
-  .action(async (opts: { verify: boolean; json: boolean }) => {
-    const cfg = config();
-    const key = deriveKey(await loadOrCreateHelmKey(cfg.memoryDir), 'run-log');
-    const merged = await mergeRunLogs(cfg.memoryDir, key);
-    if (!opts.verify) {
-      for (const e of merged.entries)
-        process.stdout.write(`${opts.json ? JSON.stringify(e) : formatEntryForPeople(e)}\n`);
-    }
-    for (const p of merged.problems)
-      process.stderr.write(`chain problem: ${p.file} line ${p.line}: ${p.reason}\n`);
-    if (opts.verify && merged.problems.length === 0)
-      process.stdout.write(`run log verified: ${merged.entries.length} entries\n`);
-    process.exitCode = merged.problems.length > 0 ? 1 : 0;
-  });
+  .option('--json', JSON_HELP, false)
+  .action((opts: { verify: boolean; json: boolean }) =>
+    report(opts.json, async () => {
+      const cfg = config();
+      const key = deriveKey(await loadOrCreateHelmKey(cfg.memoryDir), 'run-log');
+      return describeLog(await mergeRunLogs(cfg.memoryDir, key), opts);
+    }),
+  );
 
 program
   .command('request')
@@ -63,28 +63,45 @@ program
   .option('--request-id <id>', 'a request_id, to make the request idempotent')
   .option('--params <json>', 'the action params as JSON', parseJson)
   .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 120)
+  .option('--json', `the final result on one line; ${JSON_HELP}`, false)
   .action(
-    async (
+    (
       action: string,
       target: string,
-      opts: { environment: string; reason: string; requestId?: string; params?: unknown; timeout: number },
-    ) => {
-      const request = {
-        action,
-        target,
-        environment: opts.environment,
-        reason: opts.reason,
-        requested_by: 'owner-cli',
-        ...(opts.requestId ? { request_id: opts.requestId } : {}),
-        ...(opts.params !== undefined ? { params: opts.params } : {}),
-      };
-      const result = (await sendRequest(config(), request, {
-        timeoutMs: opts.timeout * 1000,
-        onProgress: (p) => process.stderr.write(`progress: ${JSON.stringify(p)}\n`),
-      })) as { status?: string };
-      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      process.exitCode = result?.status === 'executed' ? 0 : 1;
-    },
+      opts: {
+        environment: string;
+        reason: string;
+        requestId?: string;
+        params?: unknown;
+        timeout: number;
+        json: boolean;
+      },
+    ) =>
+      report(opts.json, async () => {
+        const request = {
+          action,
+          target,
+          environment: opts.environment,
+          reason: opts.reason,
+          requested_by: 'owner-cli',
+          ...(opts.requestId ? { request_id: opts.requestId } : {}),
+          ...(opts.params !== undefined ? { params: opts.params } : {}),
+        };
+        const progress = startProgress({
+          label: `${action} ${target}: waiting`,
+          terminal: onTerminal(),
+          write: (text) => void process.stderr.write(text),
+        });
+        try {
+          const result = await sendRequest(config(), request, {
+            timeoutMs: opts.timeout * 1000,
+            onProgress: progress.update,
+          });
+          return describeActionResult('request', result as Record<string, unknown>, opts.json);
+        } finally {
+          progress.stop();
+        }
+      }),
   );
 
 program
@@ -96,16 +113,25 @@ program
   .option('--submit', 'submit a multi-service plan (each request gated)', false)
   .option('--request-id <id>', 'a request_id; the derived requests get <id>:1, <id>:2, …')
   .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 180)
-  .action(async (text: string, opts: { submit: boolean; requestId?: string; timeout: number }) => {
-    const answer = await askInPlainWords(config(), text, {
-      submit: opts.submit,
-      requestId: opts.requestId,
-      timeoutMs: opts.timeout * 1000,
-    });
-    const { text: out, exitCode } = describeAnswer(answer);
-    process.stdout.write(out);
-    process.exitCode = exitCode;
-  });
+  .option('--json', `the answer; ${JSON_HELP}`, false)
+  .action((text: string, opts: { submit: boolean; requestId?: string; timeout: number; json: boolean }) =>
+    report(opts.json, async () => {
+      // The advisor may take a while (an escalation model): on a terminal, the elapsed time.
+      const progress = startProgress({
+        label: 'asking Helm: waiting',
+        terminal: onTerminal(),
+        write: (t) => void process.stderr.write(t),
+      });
+      const answer = await askInPlainWords(config(), text, {
+        submit: opts.submit,
+        requestId: opts.requestId,
+        timeoutMs: opts.timeout * 1000,
+        onProgress: progress.update,
+      }).finally(() => progress.stop());
+      const { text: out, exitCode } = describeAnswer(answer);
+      return { stdout: opts.json ? jsonDocument(answer) : out, stderr: '', exitCode };
+    }),
+  );
 
 program
   .command('keys')
@@ -114,9 +140,13 @@ program
   .description('write an Ed25519 key pair as PEM files (never overwrites) and print its key_id')
   .requiredOption('--out <dir>', 'folder for <name>.key.pem (private, mode 0600) and <name>.pub.pem')
   .option('--name <name>', 'file name stem', 'warden')
-  .action(async (opts: { out: string; name: string }) => {
-    process.stdout.write(describeKeyFiles(await generateKeyFiles({ dir: opts.out, name: opts.name })));
-  });
+  .option('--json', JSON_HELP, false)
+  .action((opts: { out: string; name: string; json: boolean }) =>
+    report(opts.json, async () => {
+      const files = await generateKeyFiles({ dir: opts.out, name: opts.name });
+      return { stdout: opts.json ? keyFilesJson(files) : describeKeyFiles(files), stderr: '', exitCode: 0 };
+    }),
+  );
 
 for (const decision of ['approved', 'denied'] as const) {
   const verb = decision === 'approved' ? 'approve' : 'deny';
@@ -127,7 +157,10 @@ for (const decision of ['approved', 'denied'] as const) {
     )
     .argument('<approval_id>', 'the approval_id of the request')
     .requiredOption('--key <file>', "Warden's private key (PKCS#8 PEM)")
-    .option('--approver <name>', 'who decides', 'owner-cli');
+    .option('--approver <name>', 'who decides', 'owner-cli')
+    .option('--json', `the decision sent; ${JSON_HELP}`, false)
+    .option('--wait', 'then follow the request to its final result, and print that (exit 0: executed)', false)
+    .option('--timeout <seconds>', 'with --wait: how long to wait', (v) => Number(v), 600);
   if (decision === 'approved') {
     command
       .option('--reason <text>', 'why')
@@ -143,14 +176,16 @@ for (const decision of ['approved', 'denied'] as const) {
   command.action(
     async (
       approvalId: string,
-      opts: { key: string; approver: string; reason?: string; expiresIn?: number },
-    ) => {
-      const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
-      process.exitCode = await runDecideCommand(config(), decision, approvalId, opts, {
-        stdout: write(process.stdout),
-        stderr: write(process.stderr),
-      });
-    },
+      opts: {
+        key: string;
+        approver: string;
+        reason?: string;
+        expiresIn?: number;
+        json: boolean;
+        wait: boolean;
+        timeout: number;
+      },
+    ) => report(opts.json, () => decideCommand(config(), decision, approvalId, opts, onTerminal())),
   );
 }
 
@@ -162,37 +197,30 @@ function parseSeconds(v: string): number {
 program
   .command('pending')
   .description('list the requests parked for Warden, with their plans and steps')
-  .action(async () => {
-    const pending = await listPending(config());
-    if (pending.length === 0) process.stdout.write('no request is waiting for Warden\n');
-    for (const r of pending) process.stdout.write(`${describeParked(r)}\n`);
-  });
+  .option('--json', `{ pending: [parked records] }; ${JSON_HELP}`, false)
+  .action((opts: { json: boolean }) =>
+    report(opts.json, async () => describePending(await listPending(config()), opts.json)),
+  );
 
 program
   .command('cancel')
   .description('cancel a request parked for Warden (it ends as failed, cancelled)')
   .argument('<approval_id>')
-  .action(async (approvalId: string) => {
-    const outcome = await cancelPending(config(), approvalId);
-    process.stdout.write(
-      outcome === 'cancelled'
-        ? `cancelled ${approvalId}\n`
-        : `${approvalId} is not parked (decided, expired, cancelled or unknown)\n`,
-    );
-    process.exitCode = outcome === 'cancelled' ? 0 : 1;
-  });
+  .option('--json', JSON_HELP, false)
+  .action((approvalId: string, opts: { json: boolean }) =>
+    report(opts.json, async () =>
+      describeCancel(approvalId, await cancelPending(config(), approvalId), opts.json),
+    ),
+  );
 
 program
   .command('releases')
   .description('list the releases Helm keeps for a service (newest first; * marks the one running now)')
   .argument('<service>', 'the service, as Helm resolved it')
-  .option('--json', 'one JSON object per release, with full ids', false)
-  .action(async (service: string, opts: { json: boolean }) => {
-    const listing = await listReleases(config(), service);
-    const text = opts.json ? releasesJson(listing) : releasesTable(listing);
-    if (text) process.stdout.write(`${text}\n`);
-    process.exitCode = listing.releases.length > 0 ? 0 : 1;
-  });
+  .option('--json', `{ service, current, releases } with full ids; ${JSON_HELP}`, false)
+  .action((service: string, opts: { json: boolean }) =>
+    report(opts.json, async () => describeReleases(await listReleases(config(), service), opts.json)),
+  );
 
 for (const [verb, what] of [
   [
@@ -205,24 +233,21 @@ for (const [verb, what] of [
     .command(verb)
     .description(`${what} (a safe read over helm.actions)`)
     .argument('[service]', 'a service or container; without it: everything in scope')
-    .option('--json', 'the final result as one JSON document', false)
+    .option('--json', `the final result; ${JSON_HELP}`, false)
     .option(
       '-e, --environment <environment>',
       "the request's environment (reads report each container's own)",
       'production',
     )
     .option('--timeout <seconds>', 'how long to wait', (v) => Number(v), 60)
-    .action(
-      async (service: string | undefined, opts: { json: boolean; environment: string; timeout: number }) => {
-        const out = await runReadCommand(config(), verb, service, {
+    .action((service: string | undefined, opts: { json: boolean; environment: string; timeout: number }) =>
+      report(opts.json, () =>
+        runReadCommand(config(), verb, service, {
           json: opts.json,
           environment: opts.environment,
           timeoutMs: opts.timeout * 1000,
-        });
-        process.stdout.write(out.stdout);
-        process.stderr.write(out.stderr);
-        process.exitCode = out.exitCode;
-      },
+        }),
+      ),
     );
 }
 
@@ -238,15 +263,48 @@ function config() {
   try {
     return loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) throw new CliError('config', err.message, 2);
     throw err;
   }
 }
 
+/** Progress is drawn in place only for a person at a terminal; piped, it stays plain lines. */
+function onTerminal(): boolean {
+  return Boolean(process.stdout.isTTY && process.stderr.isTTY);
+}
+
+/**
+ * Runs a verb and prints what it says. A failure is one line on stderr (and the error document with
+ * --json); the process then exits at once, as it always has, even if a client is still reconnecting.
+ */
+async function report(json: boolean, run: () => Promise<VerbOutput>): Promise<void> {
+  let failed: VerbOutput | null = null;
+  try {
+    const out = await run();
+    process.stdout.write(out.stdout);
+    process.stderr.write(out.stderr);
+    process.exitCode = out.exitCode;
+  } catch (err) {
+    failed = describeFailure(err, json);
+  }
+  if (failed) {
+    process.stdout.write(failed.stdout);
+    process.stderr.write(failed.stderr);
+    process.exit(failed.exitCode);
+  }
+}
+
 program.parseAsync().catch((err) => {
-  process.stderr.write(`helm: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  if (err instanceof CommanderError) {
+    // Commander printed its one line already; --help and --version end here with 0.
+    if (err.exitCode !== 0 && process.argv.includes('--json'))
+      process.stdout.write(
+        jsonDocument({ error: { code: 'invalid_argument', message: err.message.replace(/^error: /, '') } }),
+      );
+    process.exit(err.exitCode);
+  }
+  const failed = describeFailure(err, process.argv.includes('--json'));
+  process.stdout.write(failed.stdout);
+  process.stderr.write(failed.stderr);
+  process.exit(failed.exitCode);
 });

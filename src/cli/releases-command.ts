@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { formatTable } from './table.js';
+import { jsonDocument, type VerbOutput } from './output.js';
 import { makeReleaseStore, type ReleaseRecord } from '../releases/release-store.js';
 
 /**
@@ -22,27 +23,40 @@ export async function listReleases(
   return { service, current: current?.id ?? null, releases };
 }
 
-/** One JSON object per release (full ids and digests), with `current`. */
-export function releasesJson(listing: ReleasesListing): string {
-  return listing.releases
-    .map((r) =>
-      JSON.stringify({
-        current: r.id === listing.current,
-        id: r.id,
-        image: r.image,
-        image_id: r.image_id,
-        manifest_digest: r.manifest_digest,
-        artifact_id: r.artifact_id,
-        created_at: r.created_at,
-        request_id: r.request_id,
-        approval_id: r.approval_id,
-        environment: r.environment,
-        adopted: r.adopted,
-        previous: r.previous,
-        release_tag: r.release_tag,
-      }),
-    )
-    .join('\n');
+/**
+ * `helm releases`: exit 1 when none is recorded. With --json one document, `{ service, current,
+ * releases }` (full ids and digests), and with none an `error` (`no_releases`) too.
+ */
+export function describeReleases(listing: ReleasesListing, json: boolean): VerbOutput {
+  const none = listing.releases.length === 0;
+  const message = `no releases recorded for ${listing.service}`;
+  if (!json) return { stdout: `${releasesTable(listing)}\n`, stderr: '', exitCode: none ? 1 : 0 };
+  const doc = {
+    service: listing.service,
+    current: listing.current,
+    releases: releasesJson(listing),
+    ...(none ? { error: { code: 'no_releases', message } } : {}),
+  };
+  return { stdout: jsonDocument(doc), stderr: none ? `helm: ${message}\n` : '', exitCode: none ? 1 : 0 };
+}
+
+/** Each release with full ids and digests, and whether it is `current`. */
+export function releasesJson(listing: ReleasesListing): Record<string, unknown>[] {
+  return listing.releases.map((r) => ({
+    current: r.id === listing.current,
+    id: r.id,
+    image: r.image,
+    image_id: r.image_id,
+    manifest_digest: r.manifest_digest,
+    artifact_id: r.artifact_id,
+    created_at: r.created_at,
+    request_id: r.request_id,
+    approval_id: r.approval_id,
+    environment: r.environment,
+    adopted: r.adopted,
+    previous: r.previous,
+    release_tag: r.release_tag,
+  }));
 }
 
 /** A table for people: `*` marks the current release; ids and digests shortened to 12 hex digits. */

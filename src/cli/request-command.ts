@@ -1,4 +1,4 @@
-import { Queue, QueueEvents } from 'bullmq';
+import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { QUEUE } from '../bus/queue-names.js';
@@ -22,10 +22,37 @@ export class RequestTimeoutError extends Error {
   }
 }
 
-export async function sendRequest(
+export interface FollowOptions {
+  timeoutMs: number;
+  onProgress?: (p: unknown) => void;
+  queue?: string;
+}
+
+export function sendRequest(
   config: Readonly<Config>,
   request: Record<string, unknown>,
-  opts: { timeoutMs: number; onProgress?: (p: unknown) => void; queue?: string },
+  opts: FollowOptions,
+): Promise<unknown> {
+  return followJob(config, opts, (queue) => queue.add(String(request.action ?? 'request'), request));
+}
+
+/** A request already on helm.actions (`helm approve --wait`), followed to its final result. */
+export function followRequest(
+  config: Readonly<Config>,
+  jobId: string,
+  opts: FollowOptions,
+): Promise<unknown> {
+  return followJob(config, opts, async (queue) => {
+    const job = await queue.getJob(jobId);
+    if (!job) throw new Error(`job ${jobId} is no longer on ${queue.name}: its result is in \`helm log\``);
+    return job;
+  });
+}
+
+async function followJob(
+  config: Readonly<Config>,
+  opts: FollowOptions,
+  getJob: (queue: Queue) => Promise<Job>,
 ): Promise<unknown> {
   // helm.actions by default; `helm ask` sends to helm.requests the same way.
   const queueName = opts.queue ?? QUEUE.actions;
@@ -73,7 +100,7 @@ export async function sendRequest(
       deadline,
       (async () => {
         await events.waitUntilReady();
-        const job = await queue.add(String(request.action ?? 'request'), request);
+        const job = await getJob(queue);
         jobId = job.id;
         if (opts.onProgress) {
           events.on('progress', ({ jobId: id, data }) => {

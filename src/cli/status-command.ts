@@ -1,5 +1,4 @@
 import type { Config } from '../config/config.js';
-import { escapeText } from '../contracts/escape-text.js';
 import {
   ALL_IN_SCOPE,
   type ContainerStats,
@@ -9,6 +8,7 @@ import {
   StatusDataSchema,
 } from '../contracts/index.js';
 import { formatBytes } from '../monitor/log-growth.js';
+import { jsonDocument, oneLine, type VerbOutput } from './output.js';
 import { sendRequest } from './request-command.js';
 import { formatTable } from './table.js';
 
@@ -26,11 +26,7 @@ export interface ReadOptions {
   timeoutMs: number;
 }
 
-export interface ReadOutput {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
+export type ReadOutput = VerbOutput;
 
 export async function runReadCommand(
   config: Readonly<Config>,
@@ -59,20 +55,30 @@ export function describeReadResult(
   result: Record<string, unknown>,
   json: boolean,
 ): ReadOutput {
+  return describeActionResult(verb, result, json, verb === 'status' ? statusTable : statsTable);
+}
+
+/**
+ * A final ActionResult as a verb prints it (pure): exit 0 only when executed; a failed one is one
+ * line on stderr. With --json the result on one line (a failed one carries `error: { code, message }`).
+ * Otherwise `table` of its data, or without one (`helm request`) the whole result, indented.
+ */
+export function describeActionResult(
+  verb: string,
+  result: Record<string, unknown>,
+  json: boolean,
+  table?: (data: unknown) => string,
+): VerbOutput {
   const executed = result['status'] === 'executed';
+  const exitCode = executed ? 0 : 1;
   const error = result['error'] as { code?: string; message?: string } | undefined;
   const stderr = executed
     ? ''
     : `helm ${verb}: ${error?.code ?? String(result['status'])}: ${oneLine(error?.message ?? String(result['outcome'] ?? ''))}\n`;
-  if (json) return { stdout: `${JSON.stringify(result)}\n`, stderr, exitCode: executed ? 0 : 1 };
-  if (!executed) return { stdout: '', stderr, exitCode: 1 };
-  const text = verb === 'status' ? statusTable(result['data']) : statsTable(result['data']);
-  return { stdout: `${text}\n`, stderr: '', exitCode: 0 };
-}
-
-/** Error messages may quote what a container said: one line, control characters escaped. */
-function oneLine(text: string): string {
-  return escapeText(text.replace(/\s*[\r\n]+\s*/g, ' '));
+  if (json) return { stdout: jsonDocument(result), stderr, exitCode };
+  if (!table) return { stdout: `${JSON.stringify(result, null, 2)}\n`, stderr, exitCode };
+  if (!executed) return { stdout: '', stderr, exitCode };
+  return { stdout: `${table(result['data'])}\n`, stderr: '', exitCode };
 }
 
 export function statusTable(data: unknown): string {

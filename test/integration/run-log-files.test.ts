@@ -47,10 +47,8 @@ describe('several Helm processes on one host', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'log', '--json'], {
       env: { ...process.env, ...first.env },
     });
-    const merged = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { at: string; file: string; event: string });
+    // --json: one document, its entries merged by time.
+    const merged = (JSON.parse(stdout) as { entries: { at: string; file: string; event: string }[] }).entries;
     expect(new Set(merged.map((e) => e.file))).toEqual(new Set(['run_log.md', secondFile]));
     expect(merged.filter((e) => e.event === 'executed')).toHaveLength(12);
     expect(merged.map((e) => e.at)).toEqual([...merged.map((e) => e.at)].sort());
