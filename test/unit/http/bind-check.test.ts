@@ -1,5 +1,7 @@
 // The bind check: only loopback may listen without a bearer token; anything else, the wildcard
 // addresses included, refuses to start without one. And HELM_HTTP_ADDR's parsing.
+// The non-loopback addresses below (10.x, 192.168.x, …) are only strings handed to the pure check:
+// nothing here listens on them or sends them any traffic (the network rule: tests reach 127.0.0.1 only).
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../../../src/config/config.js';
 import { bindProblems, isLoopback } from '../../../src/http/bind-check.js';
