@@ -17,6 +17,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <header><h1>Helm</h1><span id="helm-health">…</span><span id="updated"></span></header>
 <main>
 <div id="unavailable"></div>
+<section><h2>Incidents <span id="monitor-state"></span></h2><table id="incidents"></table>
+<h3>Recently closed</h3><table id="closed-incidents"></table></section>
 <section><h2>Services</h2><div id="services"></div></section>
 <section><h2>Parked for Warden <small>(read-only: approvals come only from Warden)</small></h2><div id="parked"></div></section>
 <section><h2>Run log <span id="chain"></span></h2><div id="chain-problems"></div><table id="runlog"></table></section>
@@ -101,6 +103,29 @@ function renderRunLog(log) {
   table(document.getElementById('runlog'), ['at', 'event', 'action', 'target', 'env', 'code', 'message'],
     log.entries.map((e) => [e.at, e.event, e.action ?? '', e.target ?? '', e.environment ?? '', e.code ?? '', e.message]));
 }
+function incidentRows(node, incidents, open) {
+  const head = open ? ['since', 'open for', 'severity', 'kind', 'target', 'env', 'message']
+    : ['closed', 'severity', 'kind', 'target', 'env', 'message', 'closed by'];
+  const rows = incidents.map((i) => {
+    const tr = row(open ? [i.opened_at, duration(i.open_for_s), el('span', i.severity, i.severity === 'critical' ? 'bad' : ''), i.kind, i.target ?? '', i.environment ?? '', i.message]
+      : [i.closed_at, i.severity, i.kind, i.target ?? '', i.environment ?? '', i.message, i.closed_by ?? '']);
+    tr.dataset.incidentKey = i.key;
+    return tr;
+  });
+  node.replaceChildren(row(head, true), ...rows);
+}
+function renderMonitor(m) {
+  const state = document.getElementById('monitor-state');
+  if (m.reporting) {
+    state.textContent = m.open.length ? m.open.length + ' open (monitor on ' + m.host + ', ' + m.at + ')' : 'none open (monitor on ' + m.host + ', ' + m.at + ')';
+    state.className = m.open.length ? 'bad' : 'ok';
+  } else {
+    state.textContent = 'the monitor is silent: no incident report (it is not running, or stopped reporting)';
+    state.className = 'bad';
+  }
+  incidentRows(document.getElementById('incidents'), m.open, true);
+  incidentRows(document.getElementById('closed-incidents'), m.closed, false);
+}
 function renderAlerts(alerts) {
   table(document.getElementById('alerts'), ['at', 'severity', 'kind', 'target', 'message'],
     alerts.map((a) => [a.at, a.severity, a.kind, a.target ?? '', a.message]));
@@ -112,6 +137,7 @@ async function refresh() {
     const data = await res.json();
     renderHelm(data.helm, data.generated_at);
     document.getElementById('unavailable').replaceChildren(...data.unavailable.map((u) => el('p', 'not read: ' + u, 'bad')));
+    renderMonitor(data.monitor);
     renderServices(data.services);
     renderParked(data.parked);
     renderRunLog(data.run_log);

@@ -1,3 +1,4 @@
+import type { Incident, IncidentBoard } from '../bus/incident-board.js';
 import type { Alert, ApprovalRequest, ContainerStatus } from '../contracts/index.js';
 import type { Readiness } from './readiness.js';
 
@@ -20,6 +21,8 @@ export interface StatusPageInput {
   };
   /** The alerts this process sent, oldest first. */
   alerts: readonly Alert[];
+  /** The monitor's incident board (bus/incident-board.ts); null: no monitor wrote one within its TTL. */
+  incidents: IncidentBoard | null;
   readiness: Readiness;
   /** What could not be read this time, and why (shown in place of it; the rest still shows). */
   unavailable: readonly string[];
@@ -70,9 +73,25 @@ export interface StatusPageData {
   }>;
   run_log: { verified: boolean; problems: string[]; entries: RunLogLine[] };
   alerts: Array<Pick<Alert, 'at' | 'kind' | 'severity' | 'message'> & { target: string | null }>;
+  monitor: {
+    /** False when the monitor's board is missing (no monitor running, or it stopped refreshing it). */
+    reporting: boolean;
+    host: string | null;
+    /** When the monitor last wrote its board. */
+    at: string | null;
+    /** Critical first, then oldest first; each with how long it has been open. */
+    open: Array<Incident & { open_for_s: number }>;
+    /** Newest first. */
+    closed: Incident[];
+  };
 }
 
-export const STATUS_PAGE_LIMITS = { runLogEntries: 50, alerts: 20, problems: 10 } as const;
+export const STATUS_PAGE_LIMITS = {
+  runLogEntries: 50,
+  alerts: 20,
+  problems: 10,
+  closedIncidents: 20,
+} as const;
 
 export function assembleStatusPage(input: StatusPageInput): StatusPageData {
   const { now, runLog } = input;
@@ -112,6 +131,29 @@ export function assembleStatusPage(input: StatusPageInput): StatusPageData {
         message: a.message,
         target: a.target ?? null,
       })),
+    monitor: monitorOf(input.incidents, now),
+  };
+}
+
+const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, warning: 1, info: 2 };
+
+function monitorOf(board: IncidentBoard | null, now: Date): StatusPageData['monitor'] {
+  if (!board) return { reporting: false, host: null, at: null, open: [], closed: [] };
+  return {
+    reporting: true,
+    host: board.host,
+    at: board.at,
+    open: board.open
+      .map((i) => ({
+        ...i,
+        open_for_s: Math.max(0, Math.floor((now.getTime() - Date.parse(i.opened_at)) / 1000)),
+      }))
+      .sort(
+        (a, b) =>
+          (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) ||
+          (a.opened_at < b.opened_at ? -1 : a.opened_at > b.opened_at ? 1 : 0),
+      ),
+    closed: board.closed.slice(0, STATUS_PAGE_LIMITS.closedIncidents),
   };
 }
 

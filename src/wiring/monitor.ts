@@ -2,6 +2,8 @@ import { makeLeaseManager } from '../executor/lease.js';
 import { makeIntentStore } from '../intents/intent-store.js';
 import { withDiskCleanup } from '../monitor/disk-cleanup.js';
 import { makeLeaseProbe } from '../bus/lease-probe.js';
+import { makeIncidentBoardWriter } from '../bus/incident-board.js';
+import { startIncidentPublisher } from '../monitor/incident-publisher.js';
 import { makeIntendedCheck } from '../monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES, type ResourceRules } from '../monitor/resource-rules.js';
 import { observeHost } from '../observe/observe-target.js';
@@ -14,12 +16,8 @@ import { type HelmParts, LOCAL_HOST } from './parts.js';
  */
 export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): Promise<void> {
   const { config, clock, logger, redis, docker } = p;
-  const monitor = await startMonitor({
-    // Dev auto-restart needs the executor's Docker surface; with a read-only Docker it restarts nothing.
-    docker,
-    events,
-    scope: config.scope,
-    classification: p.policy.classify,
+  // Its incidents for the status page, which may run in another process (README, "Owner's endpoints").
+  const incidents = startIncidentPublisher({
     // A disk above its threshold also asks the gate to prune what Helm made and no longer needs.
     alerts: withDiskCleanup(p.alerts, {
       docker,
@@ -35,6 +33,20 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
       },
       logger,
     }),
+    board: makeIncidentBoardWriter(redis, config.queuePrefix),
+    clock,
+    logger,
+    host: config.host,
+    refreshMs: config.heartbeatIntervalMs,
+  });
+  p.onClose(() => incidents.close());
+  const monitor = await startMonitor({
+    // Dev auto-restart needs the executor's Docker surface; with a read-only Docker it restarts nothing.
+    docker,
+    events,
+    scope: config.scope,
+    classification: p.policy.classify,
+    alerts: incidents.alerts,
     runLog: p.runLog,
     clock,
     logger: logger.child({ worker: 'monitor' }),

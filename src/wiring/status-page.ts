@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { status } from '../actions/status.js';
 import type { Alert, ContainerStatus } from '../contracts/index.js';
 import { ALL_IN_SCOPE } from '../contracts/identifiers.js';
+import { makeIncidentBoardReader } from '../bus/incident-board.js';
 import { servicesInScope } from '../docker/scope.js';
 import { makeParkedStore } from '../gate/parked-store.js';
 import { checkReadiness, type ReadinessChecks } from '../http/readiness.js';
@@ -18,7 +19,8 @@ const ROLLBACK_DOC_MAX_CHARS = 16 * 1024;
  * What the status page reads each time it asks (README, "Owner's endpoints"): every service in scope
  * through the `status` safe read's own handler (no run-log entry: this is the owner looking, not a
  * request), the parked requests, the run log merged and verified, the last alerts this process sent
- * (kept from the sender's onSent), and Helm's readiness. Assembled by http/status-page-data.ts.
+ * (kept from the sender's onSent), the monitor's incidents (from Redis: the monitor may be another
+ * process) and Helm's readiness. Assembled by http/status-page-data.ts.
  */
 export function makeStatusPageReader(
   p: HelmParts,
@@ -26,6 +28,7 @@ export function makeStatusPageReader(
 ): () => Promise<StatusPageData> {
   const parked = makeParkedStore(p.redis, p.config.queuePrefix);
   const inFlight = makeInFlightReads(p, parked);
+  const incidents = makeIncidentBoardReader(p.redis, p.config.queuePrefix);
   const alerts: Alert[] = [];
   p.alerts.onSent((alert) => {
     alerts.push(alert);
@@ -41,7 +44,7 @@ export function makeStatusPageReader(
         unavailable.push(`${name}: ${p.redactor.redact(err instanceof Error ? err.message : String(err))}`);
         return instead;
       });
-    const [containers, parkedRecords, runLog, ready] = await Promise.all([
+    const [containers, parkedRecords, runLog, board, ready] = await Promise.all([
       part('services', allContainers(p, inFlight), []),
       part('parked requests', parked.listParked(), []),
       part('run log', mergeRunLogs(p.config.memoryDir, p.keys.runLog), {
@@ -50,6 +53,7 @@ export function makeStatusPageReader(
         problems: [],
         entries: [],
       }),
+      part("the monitor's incidents", incidents.read(), null),
       checkReadiness(readiness, 3000),
     ]);
     const services = [...new Set(containers.map((c) => c.service))];
@@ -61,6 +65,7 @@ export function makeStatusPageReader(
       parked: parkedRecords.filter((r) => r.status === 'parked').map((r) => r.approval_request),
       runLog,
       alerts: [...alerts],
+      incidents: board,
       readiness: ready,
       unavailable,
     });

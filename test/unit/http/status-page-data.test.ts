@@ -52,6 +52,7 @@ function input(over: Partial<StatusPageInput> = {}): StatusPageInput {
     parked: [],
     runLog: { ok: true, problems: [], entries: [] },
     alerts: [],
+    incidents: null,
     readiness: { ready: true, checks: { redis: { ok: true } } },
     unavailable: [],
     ...over,
@@ -157,6 +158,61 @@ describe('assembleStatusPage', () => {
       message: `m${STATUS_PAGE_LIMITS.alerts + 2}`,
       target: null,
     });
+  });
+});
+
+describe("the monitor's incidents", () => {
+  const incident = (key: string, severity: 'critical' | 'warning', openedAt: string) => ({
+    key,
+    kind: 'downtime',
+    severity,
+    target: key,
+    environment: 'production',
+    message: `${key} is down <script>x</script>`,
+    opened_at: openedAt,
+    updated_at: openedAt,
+    closed_at: null,
+    closed_by: null,
+  });
+
+  it('says the monitor is silent when no board is in Redis', () => {
+    expect(assembleStatusPage(input()).monitor).toEqual({
+      reporting: false,
+      host: null,
+      at: null,
+      open: [],
+      closed: [],
+    });
+  });
+
+  it('shows open incidents critical first then oldest first, with how long they are open, and the closed ones', () => {
+    const closed = {
+      ...incident('old', 'warning', '2026-12-03T10:00:00.000Z'),
+      closed_at: now.toISOString(),
+    };
+    const data = assembleStatusPage(
+      input({
+        incidents: {
+          host: 'h1',
+          at: now.toISOString(),
+          refresh_ms: 10_000,
+          open: [
+            incident('w', 'warning', '2026-12-03T11:00:00.000Z'),
+            incident('c2', 'critical', '2026-12-03T11:59:00.000Z'),
+            incident('c1', 'critical', '2026-12-03T11:58:00.000Z'),
+          ],
+          closed: [closed],
+        },
+      }),
+    );
+    expect(data.monitor.reporting).toBe(true);
+    expect(data.monitor.open.map((i) => [i.key, i.open_for_s])).toEqual([
+      ['c1', 120],
+      ['c2', 60],
+      ['w', 3600],
+    ]);
+    expect(data.monitor.open[0]!.message).toBe('c1 is down <script>x</script>');
+    expect(data.monitor.closed).toEqual([closed]);
   });
 });
 
