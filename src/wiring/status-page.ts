@@ -8,7 +8,7 @@ import { servicesInScope } from '../docker/scope.js';
 import { makeParkedStore } from '../gate/parked-store.js';
 import { checkReadiness, type ReadinessChecks } from '../http/readiness.js';
 import { assembleStatusPage, STATUS_PAGE_LIMITS, type StatusPageData } from '../http/status-page-data.js';
-import { mergeRunLogs } from '../runlog/merge.js';
+import { makeRunLogView } from '../http/run-log-view.js';
 import type { HelmParts } from './parts.js';
 import { makeInFlightReads } from './reads.js';
 
@@ -29,12 +29,16 @@ export function makeStatusPageReader(
   const parked = makeParkedStore(p.redis, p.config.queuePrefix);
   const inFlight = makeInFlightReads(p, parked);
   const incidents = makeIncidentBoardReader(p.redis, p.config.queuePrefix);
+  // Verifies only what was appended since the last refresh (run-log-view.ts says when it reads in full).
+  const runLogView = makeRunLogView(p.config.memoryDir, p.keys.runLog, {
+    keepEntries: STATUS_PAGE_LIMITS.runLogEntries,
+  });
   const alerts: Alert[] = [];
   p.alerts.onSent((alert) => {
     alerts.push(alert);
     if (alerts.length > STATUS_PAGE_LIMITS.alerts) alerts.shift();
   });
-  // Several open pages asking at once share one read (each read verifies the whole run log).
+  // Several open pages asking at once share one read.
   let reading: Promise<StatusPageData> | null = null;
   const readOnce = async (): Promise<StatusPageData> => {
     const unavailable: string[] = [];
@@ -47,7 +51,8 @@ export function makeStatusPageReader(
     const [containers, parkedRecords, runLog, board, ready] = await Promise.all([
       part('services', allContainers(p, inFlight), []),
       part('parked requests', parked.listParked(), []),
-      part('run log', mergeRunLogs(p.config.memoryDir, p.keys.runLog), {
+      part('run log', runLogView(), {
+        modes: {},
         ok: false,
         files: [],
         problems: [],
