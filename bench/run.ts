@@ -32,6 +32,7 @@ import { type CrashAlertResult, crashAlertReport, crashAlertSection } from './se
 import { type DockerReadsResult, dockerReadsSection } from './sections/docker-reads.js';
 import { type CommandCountResult, redisCommandsSection } from './sections/redis-commands.js';
 import { type RoundTripKind, type RoundTripResult, roundTripSection } from './sections/round-trip.js';
+import { type StatusPageResult, statusPageReport, statusPageSection } from './sections/status-page.js';
 import { type ThroughputResult, throughputSection } from './sections/throughput.js';
 
 // Counts and time bounds. A section that reaches its bound stops and reports what it got; the bounds
@@ -51,6 +52,7 @@ const PLAN = {
     diagnosisTimeoutMs: 20_000,
     boundMs: 90_000,
   },
+  statusPage: { services: 50, windowMs: 20_000, scrapes: 200, blockSize: 20, boundMs: 180_000 },
 };
 const HARD_SLACK_MS = 15_000;
 
@@ -77,7 +79,64 @@ function loopbackRedisUrl(): string {
   return url;
 }
 
+/** `--only=<section>` runs that section alone (the machine is shared); today: `status-page`. */
+function onlySection(argv: readonly string[]): string | null {
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return null;
+  const name = argv[i]!.startsWith('--only=') ? argv[i]!.slice('--only='.length) : argv[i + 1];
+  if (name !== 'status-page') throw new Error(`--only: unknown section "${name ?? ''}" (known: status-page)`);
+  return name;
+}
+
+/** Section 8 alone: its own Helm process and containers, cleaned up like a whole run's. */
+async function runStatusPageOnly(): Promise<void> {
+  const startedAt = new Date();
+  const redisUrl = loopbackRedisUrl();
+  const runId = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const docker = new Dockerode(dockerOptions(process.env['DOCKER_HOST']));
+  const cleanup: Array<() => Promise<unknown>> = [];
+  const runCleanup = async () => {
+    for (const fn of cleanup.splice(0).reverse())
+      await fn().catch((err: unknown) => progress(`cleanup step failed: ${(err as Error).message}`));
+  };
+  const onSignal = () => void runCleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const swept = await sweepStaleBenchContainers(docker);
+    if (swept > 0) progress(`removed ${swept} bench container(s) left by earlier runs`);
+    const { boundMs, ...plan } = PLAN.statusPage;
+    const page = await hardBound(
+      'section 8',
+      boundMs,
+      statusPageSection({ docker, redisUrl, runId, ...plan, boundMs, cleanup, progress }),
+    );
+    await runCleanup();
+    console.log(
+      heading(`8. the status page and /metrics (${page.services} services; Helm as its own process)`),
+    );
+    console.log(statusPageReport(page));
+    console.log(
+      `\nload average at end: ${os
+        .loadavg()
+        .map((v) => round(v, 2))
+        .join(' / ')}`,
+    );
+    const outDir = path.join(here, 'results');
+    await mkdir(outDir, { recursive: true });
+    const out = path.join(outDir, 'status-page.json');
+    await writeFile(
+      out,
+      `${JSON.stringify({ startedAt: startedAt.toISOString(), plan: PLAN.statusPage, statusPage: page }, null, 2)}\n`,
+    );
+    console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  } finally {
+    await runCleanup();
+  }
+}
+
 async function main(): Promise<void> {
+  if (onlySection(process.argv.slice(2)) === 'status-page') return runStatusPageOnly();
   const startedAt = new Date();
   const memory: MemorySnapshot[] = [memorySnapshot('start (modules loaded, nothing running)')];
   const redisUrl = loopbackRedisUrl();
@@ -265,6 +324,15 @@ async function main(): Promise<void> {
       crashAlertSection({ docker, redisUrl, runId, ...crashPlan, boundMs: crashBoundMs, cleanup, progress }),
     );
 
+    // --- 8. the status page and /metrics (a Helm process of its own, 50 services) ------------------
+    progress('8. the status page and /metrics…');
+    const { boundMs: pageBoundMs, ...pagePlan } = PLAN.statusPage;
+    const page = await hardBound(
+      'section 8',
+      pageBoundMs,
+      statusPageSection({ docker, redisUrl, runId, ...pagePlan, boundMs: pageBoundMs, cleanup, progress }),
+    );
+
     // --- 4. memory and run log ------------------------------------------------------------------------
     const runLogBytes = (await stat(runLogPath)).size;
     const runLogLines = (await readFile(runLogPath, 'utf8'))
@@ -300,6 +368,7 @@ async function main(): Promise<void> {
       parts,
       rc,
       crash,
+      page,
       memory,
       runLog,
       keyCounts,
@@ -332,6 +401,7 @@ interface AssembleInput {
   parts: ComponentsResult;
   rc: CommandCountResult;
   crash: CrashAlertResult;
+  page: StatusPageResult;
   memory: MemorySnapshot[];
   runLog: RunLogFacts;
   keyCounts: Record<string, number>;
@@ -370,6 +440,7 @@ function assemble(x: AssembleInput) {
     components: x.parts,
     redisCommands: x.rc,
     crashAlert: x.crash,
+    statusPage: x.page,
     memory: x.memory,
     runLog: x.runLog,
     redisKeysDeleted: x.keyCounts,
@@ -655,6 +726,10 @@ function printResults(r: Results) {
     ),
   );
   console.log(crashAlertReport(r.crashAlert));
+  console.log(
+    heading(`8. the status page and /metrics (${r.statusPage.services} services; Helm as its own process)`),
+  );
+  console.log(statusPageReport(r.statusPage));
   console.log(`\nload average at end: ${r.machine.loadAvgAtEnd.join(' / ')} (${r.machine.cores} cores)`);
 }
 

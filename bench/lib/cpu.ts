@@ -26,7 +26,7 @@ export interface CpuDelta {
   machineBusyPct: number;
 }
 
-function clockTicks(): number {
+export function clockTicks(): number {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -34,7 +34,7 @@ function clockTicks(): number {
   }
 }
 
-function readTicks(pid: number): number | null {
+export function readTicks(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

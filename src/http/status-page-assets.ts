@@ -36,8 +36,11 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 .card{background:#fff;border:1px solid #ddd;padding:.5em;margin:.5em 0}small{font-weight:normal;color:#666}
 `;
 
+/** How often an open page asks for /status.json (the bench polls at the same pace). */
+export const STATUS_PAGE_POLL_MS = 2000;
+
 export const STATUS_PAGE_JS = `'use strict';
-const POLL_MS = 2000;
+const POLL_MS = ${STATUS_PAGE_POLL_MS};
 function el(tag, text, cls) {
   const node = document.createElement(tag);
   if (text !== undefined && text !== null) node.textContent = String(text);
