@@ -82,7 +82,16 @@ describe('with a token', () => {
   });
 
   it('refuses every request without Authorization: Bearer <token> with 401', async () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/queues', '/nowhere']) {
+    for (const path of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/queues',
+      '/',
+      '/status.json',
+      '/status-page.js',
+      '/nowhere',
+    ]) {
       const res = await fetch(`${h.helm.http!.url}${path}`);
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer realm="helm"');
