@@ -5,8 +5,10 @@ import { labelsOf } from './demo-image.js';
 
 /**
  * The demo's containers on Docker, and their removal. Each demo service is one container on the
- * host network (the engine may have no bridge) listening on a free loopback port, labelled the way
- * Helm reads a service: `ghost.service`, `ghost.environment`, and the demo Helm's scope label.
+ * host network (the engine may have no bridge) listening on a free loopback port, labelled with its
+ * `ghost.environment` and the demo Helm's `ghost.scope`. No `ghost.service` label on purpose: Helm
+ * resolves the service by the container's name, and an owner's Helm whose scope is "every container
+ * labelled ghost.service" (the default) never watches the demo's containers or alerts on them.
  */
 export interface DemoService {
   name: string;
@@ -43,7 +45,6 @@ export async function createDemoService(
     Env: [`PORT=${port}`],
     Labels: {
       ...labelsOf(names),
-      'ghost.service': name,
       'ghost.environment': environment,
       [names.scope.key]: names.scope.value,
     },
@@ -69,16 +70,18 @@ export async function waitHealthy(docker: Dockerode, name: string, timeoutMs = 3
 /** What Docker shows of a service now: its containers' image ids, health and release label. */
 export async function readBack(
   docker: Dockerode,
+  names: DemoNames,
   service: string,
 ): Promise<Array<{ name: string; image_id: string; health: string; release: string | null }>> {
-  const list = await docker.listContainers({
-    all: true,
-    filters: { label: [`ghost.service=${service}`] },
-  });
+  const list = (
+    await docker.listContainers({
+      all: true,
+      filters: { label: [`${names.label.key}=${names.label.value}`] },
+    })
+  ).filter((c) => c.Names.includes(`/${service}`));
   const out = [];
   for (const c of list) {
     const info = await docker.getContainer(c.Id).inspect();
-    // Kept earlier releases (stopped, renamed) are not what runs.
     if (!info.State.Running) continue;
     out.push({
       name: info.Name.replace(/^\//, ''),

@@ -58,7 +58,7 @@ function send(w: DemoWorld, request: Record<string, unknown>): Promise<Result> {
 
 export async function stagingDeploy(w: DemoWorld): Promise<DemoStep> {
   const result = await send(w, deploy(w, 'staging', w.names.images.v2, w.images.v2, 'helm demo: release 2'));
-  const docker = await readBack(w.docker, w.services.staging.name);
+  const docker = await readBack(w.docker, w.names, w.services.staging.name);
   const ok =
     result.status === 'executed' && docker.every((c) => c.image_id === w.images.v2) && docker.length > 0;
   return {
@@ -107,7 +107,7 @@ export async function productionDeploy(w: DemoWorld, report: (s: DemoStep) => vo
   };
   report(approved);
   const result = await final;
-  const docker = await readBack(w.docker, service);
+  const docker = await readBack(w.docker, w.names, service);
   const ok =
     result.status === 'executed' &&
     docker.length > 0 &&
@@ -164,7 +164,7 @@ export async function badRelease(w: DemoWorld): Promise<DemoStep> {
   const alerts = (await sentAlerts(w)).filter(
     (a) => (a.kind === 'rolled_back' || a.kind === 'deploy_failed') && a.target === service,
   );
-  const docker = await readBack(w.docker, service);
+  const docker = await readBack(w.docker, w.names, service);
   const ok =
     result.status === 'failed' &&
     result.error?.code === 'rolled_back' &&
