@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { Config } from '../../config/config.js';
 import { withCommandRedis } from '../cli-redis.js';
@@ -31,10 +32,16 @@ export interface DemoCleanup {
   problems: string[];
 }
 
+/** How long a cleanup on Ctrl-C waits for the walk to reach a checkpoint (a build takes about 1 s). */
+const WALK_SETTLE_MS = 3_000;
+
 export class DemoRun {
   private tmp: string | null = null;
   private demoHelm: DemoHelm | null = null;
   private cleaning: Promise<DemoCleanup> | null = null;
+  /** The walk while it runs: a cleanup on Ctrl-C lets it reach its next checkpoint first. */
+  private walking: Promise<unknown> | null = null;
+  private closing = false;
 
   constructor(
     private readonly owner: Readonly<Config>,
@@ -43,9 +50,19 @@ export class DemoRun {
     private readonly busybox: string,
   ) {}
 
-  /** A step of the walk-through: its name (for a failure's message) and what it does. */
   /** Runs the walk-through; each step is reported as it ends. */
-  async walk(report: (step: DemoStep) => void): Promise<DemoStep[]> {
+  walk(report: (step: DemoStep) => void): Promise<DemoStep[]> {
+    const walking = this.walkSteps(report);
+    this.walking = walking;
+    return walking;
+  }
+
+  /** Between two things the walk creates: once a cleanup began, nothing more is created. */
+  private checkpoint(): void {
+    if (this.closing) throw new Error('interrupted: cleaning up');
+  }
+
+  private async walkSteps(report: (step: DemoStep) => void): Promise<DemoStep[]> {
     const steps: DemoStep[] = [];
     const add = (s: DemoStep) => {
       steps.push(s);
@@ -64,6 +81,7 @@ export class DemoRun {
         ['status_page', async () => [await statusPage(world, this.demoHelm?.helm.http?.url ?? null)]],
       ];
       for (const [name, run] of walkThrough) {
+        this.checkpoint();
         current.step = name;
         const done = await run();
         // productionDeploy reports its own steps as they happen (the approval waits on the first).
@@ -90,6 +108,7 @@ export class DemoRun {
   ): Promise<DemoWorld> {
     const started = Date.now();
     await stageContext(path.join(dir, 'image'), this.busybox);
+    this.checkpoint();
     const images = await buildDemoImages(this.docker, path.join(dir, 'image'), this.names);
     add({
       step: 'build_images',
@@ -99,7 +118,9 @@ export class DemoRun {
     });
 
     current.step = 'create_services';
+    this.checkpoint();
     const staging = await createDemoService(this.docker, this.names, 'staging');
+    this.checkpoint();
     const production = await createDemoService(this.docker, this.names, 'production');
     await Promise.all([waitHealthy(this.docker, staging.name), waitHealthy(this.docker, production.name)]);
     add({
@@ -110,6 +131,7 @@ export class DemoRun {
     });
 
     current.step = 'start_helm';
+    this.checkpoint();
     const keys = await generateKeyFiles({ dir: path.join(dir, 'warden'), name: 'demo-warden' });
     const memoryDir = demoMemoryDir(dir);
     this.demoHelm = await startDemoHelm(this.owner, this.names, {
@@ -145,9 +167,12 @@ export class DemoRun {
           return fallback;
         }
       };
+      this.closing = true;
       // Helm first: its heartbeat and workers would write keys again after they were removed.
       if (this.demoHelm)
         await attempt('stopping the demo Helm', () => this.demoHelm!.helm.close(), undefined);
+      // Interrupted: a build or a container create in flight ends before anything is listed.
+      if (this.walking) await Promise.race([this.walking, sleep(WALK_SETTLE_MS, undefined, { ref: false })]);
       const removed = await attempt(
         'removing containers and images',
         () => removeDemoDocker(this.docker, this.names),

@@ -2,7 +2,7 @@
 // Redis and the real Docker engine: every step of the walk-through ends as the demo says, and
 // afterwards nothing of it is left: no container or image with its label or tags, no Redis key under
 // its prefix, no temporary folder. Refusals (Redis or Docker unreachable) are one line and exit 1.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import { readdir } from 'node:fs/promises';
@@ -41,6 +41,26 @@ interface Step {
   ok: boolean;
   summary: string;
   details: Record<string, unknown>;
+}
+
+/** No container or image with the run's label or tags, no Redis key under its prefix, no temp dir. */
+async function expectNothingLeft(demoRun: string, imageIds: string[]): Promise<void> {
+  const docker = testDocker();
+  const label = { label: [`helm.demo=${demoRun}`] };
+  expect(await docker.listContainers({ all: true, filters: label })).toEqual([]);
+  expect(await docker.listImages({ all: true, filters: label })).toEqual([]);
+  const tags = (await docker.listImages({ all: true })).flatMap((i) => i.RepoTags ?? []);
+  expect(tags.filter((t) => t.includes(demoRun))).toEqual([]);
+  for (const id of imageIds) {
+    await expect(docker.getImage(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    expect(await redis.keys(`helm-demo-${demoRun}:*`)).toEqual([]);
+  } finally {
+    redis.disconnect();
+  }
+  expect((await readdir(os.tmpdir())).filter((f) => f.startsWith(`helm-demo-${demoRun}`))).toEqual([]);
 }
 
 describe('helm demo --yes --json', () => {
@@ -102,23 +122,8 @@ describe('helm demo --yes --json', () => {
     const cleanup = r.doc['cleanup'] as { temp_dir: string; problems: string[]; containers: number };
     expect(cleanup.problems).toEqual([]);
     expect(cleanup.containers).toBeGreaterThanOrEqual(2);
-    const docker = testDocker();
-    const label = { label: [`helm.demo=${demoRun}`] };
-    expect(await docker.listContainers({ all: true, filters: label })).toEqual([]);
-    expect(await docker.listImages({ all: true, filters: label })).toEqual([]);
-    const tags = (await docker.listImages({ all: true })).flatMap((i) => i.RepoTags ?? []);
-    expect(tags.filter((t) => t.includes(demoRun))).toEqual([]);
-    for (const id of Object.values(images)) {
-      await expect(docker.getImage(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    }
-    const redis = new Redis(TEST_REDIS_URL);
-    try {
-      expect(await redis.keys(`helm-demo-${demoRun}:*`)).toEqual([]);
-    } finally {
-      redis.disconnect();
-    }
+    await expectNothingLeft(demoRun, Object.values(images));
     await expect(access(cleanup.temp_dir)).rejects.toThrow();
-    expect((await readdir(os.tmpdir())).filter((f) => f.startsWith(`helm-demo-${demoRun}`))).toEqual([]);
   }, 180_000);
 
   it('refuses with one line and exit 1 when Redis does not answer', async () => {
@@ -138,4 +143,34 @@ describe('helm demo --yes --json', () => {
       expect.stringMatching(/^helm: Docker at .* does not answer/),
     ]);
   }, 60_000);
+
+  it('cleans up on Ctrl-C in the middle of the walk-through (exit 130)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--yes'], {
+      env: { PATH: process.env['PATH'] ?? '', REDIS_URL: TEST_REDIS_URL },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupted once the demo's containers, images, Helm and Redis keys all exist.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "start helm" step: ${stdout}`)), 90_000);
+      child.stdout.on('data', (chunk) => {
+        stdout += String(chunk);
+        if (/^ok +start helm/m.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const demoRun = /\(run ([0-9a-f]+)\)/.exec(stdout)?.[1];
+    expect(demoRun).toBeDefined();
+    const docker = testDocker();
+    expect(
+      await docker.listContainers({ all: true, filters: { label: [`helm.demo=${demoRun}`] } }),
+    ).not.toEqual([]);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stdout).toMatch(/SIGINT: cleaning up/);
+    await expectNothingLeft(demoRun!, []);
+  }, 120_000);
 });
