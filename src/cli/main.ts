@@ -6,7 +6,7 @@ import { mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../base/version.js';
 import { askInPlainWords, describeAnswer } from './ask-command.js';
 import { decideCommand } from './decide-wait.js';
-import { askOnTerminal, demoCommand } from './demo/demo-command.js';
+import { askOnTerminal, demoCommand, pauseOnTerminal } from './demo/demo-command.js';
 import { describeDoctor, runDoctor } from './doctor.js';
 import { describeLog } from './log-command.js';
 import { CliError, describeFailure, jsonDocument, type VerbOutput } from './output.js';
@@ -266,6 +266,7 @@ program
         json: opts.json,
         say: (text) => void process.stdout.write(`${text}\n`),
         confirm: askOnTerminal,
+        ...(process.stdin.isTTY && onTerminal() ? { pause: pauseOnTerminal } : {}),
       }),
     ),
   );

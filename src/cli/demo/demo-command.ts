@@ -23,6 +23,11 @@ export interface DemoCommandOptions {
   say: (text: string) => void;
   /** Asks a yes/no question; the answer. */
   confirm: (question: string) => Promise<boolean>;
+  /**
+   * Without --yes, at a terminal: waits for Enter before cleaning up, so that the newcomer can open
+   * the status page while the demo's Helm still serves it. Absent: no pause.
+   */
+  pause?: (message: string) => Promise<void>;
 }
 
 export async function demoCommand(owner: Readonly<Config>, opts: DemoCommandOptions): Promise<VerbOutput> {
@@ -37,7 +42,7 @@ export async function demoCommand(owner: Readonly<Config>, opts: DemoCommandOpti
   const busybox = await findBusybox();
   const names = demoNames();
   if (!opts.yes && !(await opts.confirm(`${demoPlanText(names, redactUrl(owner.redisUrl))}\nGo on? [y/N] `)))
-    throw new CliError('declined', 'nothing was created (run `helm demo --yes` to skip the question)');
+    throw new CliError('declined', 'not started, nothing was created (helm demo --yes skips the question)');
 
   const run = new DemoRun(owner, docker, names, busybox);
   const interrupted = (signal: NodeJS.Signals) => {
@@ -53,6 +58,9 @@ export async function demoCommand(owner: Readonly<Config>, opts: DemoCommandOpti
     steps = await run.walk((s) => {
       if (!opts.json) opts.say(describeStep(s));
     });
+    const page = steps.find((s) => s.step === 'status_page' && s.ok)?.details['url'];
+    if (!opts.yes && opts.pause && typeof page === 'string')
+      await opts.pause(`\nOpen ${page} now to look around; press Enter to remove everything the demo made. `);
   } finally {
     cleanup = await run.cleanup();
     process.off('SIGINT', interrupted);
@@ -80,12 +88,24 @@ export function demoOutput(run: string, steps: DemoStep[], cleanup: DemoCleanup,
   return { stdout: `${cleaned}\n${next}`, stderr, exitCode: ok ? 0 : 1 };
 }
 
-/** One yes/no question on the terminal (stderr, so stdout stays the verb's); end of input is no. */
+/** Waits for Enter (or the end of input). */
+export async function pauseOnTerminal(message: string): Promise<void> {
+  await askOnTerminal(message);
+}
+
+/**
+ * One yes/no question on the terminal (stderr, so stdout stays the verb's). The end of input and
+ * Ctrl-C at the question are no (readline takes Ctrl-C from a terminal: without a listener it only
+ * pauses).
+ */
 export function askOnTerminal(question: string): Promise<boolean> {
   return new Promise((resolve) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     let answered = false;
+    rl.on('SIGINT', () => rl.close());
     rl.on('close', () => {
+      // Typed input ends its own line; piped input (or none) does not.
+      if (!process.stdin.isTTY || !answered) process.stderr.write('\n');
       if (!answered) resolve(false);
     });
     rl.question(question, (answer) => {
