@@ -29,7 +29,7 @@ export async function startDemoHelm(
 ): Promise<DemoHelm> {
   const env: Record<string, string | undefined> = {
     REDIS_URL: owner.redisUrl,
-    DOCKER_HOST: process.env['DOCKER_HOST'],
+    DOCKER_HOST: owner.dockerHost,
     HELM_ALLOW_VOLATILE_REDIS: process.env['HELM_ALLOW_VOLATILE_REDIS'],
     HELM_QUEUE_PREFIX: names.prefix,
     HELM_MEMORY_DIR: dirs.memory,

@@ -161,9 +161,7 @@ export async function badRelease(w: DemoWorld): Promise<DemoStep> {
     w,
     deploy(w, 'staging', w.names.images.bad, w.images.bad, 'helm demo: release 3, whose health check fails'),
   );
-  const alerts = (await sentAlerts(w)).filter(
-    (a) => (a.kind === 'rolled_back' || a.kind === 'deploy_failed') && a.target === service,
-  );
+  const alerts = await rollbackAlerts(w, service);
   const docker = await readBack(w.docker, w.names, service);
   const ok =
     result.status === 'failed' &&
@@ -180,6 +178,18 @@ export async function badRelease(w: DemoWorld): Promise<DemoStep> {
       : `staging: the bad release ended ${result.status} ${result.error?.code ?? ''} with ${alerts.length} rollback alert(s)`,
     details: { status: result.status, error: result.error, alerts, docker },
   };
+}
+
+/** The service's rolled_back/deploy_failed alerts (the executor sends them before the result; 5 s of slack). */
+async function rollbackAlerts(w: DemoWorld, service: string): Promise<Array<Record<string, unknown>>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = (await sentAlerts(w)).filter(
+      (a) => (a['kind'] === 'rolled_back' || a['kind'] === 'deploy_failed') && a['target'] === service,
+    );
+    if (found.length > 0 || Date.now() > deadline) return found;
+    await sleep(200);
+  }
 }
 
 async function sentAlerts(w: DemoWorld): Promise<Array<Record<string, unknown>>> {
