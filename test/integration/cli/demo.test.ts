@@ -126,20 +126,20 @@ describe('helm demo --yes --json', () => {
     await expect(access(cleanup.temp_dir)).rejects.toThrow();
   }, 180_000);
 
-  it('refuses with one line and exit 1 when Redis does not answer', async () => {
-    const r = await demo({ REDIS_URL: 'redis://127.0.0.1:1' });
-    expect(r.code).toBe(1);
-    expect(r.doc).toMatchObject({ error: { code: 'redis_unavailable' } });
-    expect(r.stderr.trimEnd().split('\n')).toEqual([
+  it('refuses with one line and exit 1 when Redis or Docker does not answer', async () => {
+    // Both at once: each is a child process that mostly waits (tsx's start, Redis's retries).
+    const [noRedis, noDocker] = await Promise.all([
+      demo({ REDIS_URL: 'redis://127.0.0.1:1' }),
+      demo({ REDIS_URL: TEST_REDIS_URL, DOCKER_HOST: 'unix:///nonexistent/docker.sock' }),
+    ]);
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.doc).toMatchObject({ error: { code: 'redis_unavailable' } });
+    expect(noRedis.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^helm: Redis at .* does not answer/),
     ]);
-  }, 60_000);
-
-  it('refuses with one line and exit 1 when Docker does not answer', async () => {
-    const r = await demo({ REDIS_URL: TEST_REDIS_URL, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
-    expect(r.code).toBe(1);
-    expect(r.doc).toMatchObject({ error: { code: 'docker_unavailable' } });
-    expect(r.stderr.trimEnd().split('\n')).toEqual([
+    expect(noDocker.code).toBe(1);
+    expect(noDocker.doc).toMatchObject({ error: { code: 'docker_unavailable' } });
+    expect(noDocker.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^helm: Docker at .* does not answer/),
     ]);
   }, 60_000);
