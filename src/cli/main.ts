@@ -6,6 +6,7 @@ import { mergeRunLogs } from '../runlog/index.js';
 import { HELM_VERSION } from '../base/version.js';
 import { askInPlainWords, describeAnswer } from './ask-command.js';
 import { decideCommand } from './decide-wait.js';
+import { askOnTerminal, demoCommand, pauseOnTerminal } from './demo/demo-command.js';
 import { describeDoctor, runDoctor } from './doctor.js';
 import { describeLog } from './log-command.js';
 import { CliError, describeFailure, jsonDocument, type VerbOutput } from './output.js';
@@ -250,6 +251,25 @@ for (const [verb, what] of [
       ),
     );
 }
+
+program
+  .command('demo')
+  .description(
+    'a guided tour on this machine: builds a tiny image, runs a demo service in staging and one in production, and walks through a deploy, an approval, a rollback and the run log; removes all of it at the end',
+  )
+  .option('--yes', 'do not ask before starting', false)
+  .option('--json', `{ ok, run, steps, cleanup } at the end; ${JSON_HELP}`, false)
+  .action((opts: { yes: boolean; json: boolean }) =>
+    report(opts.json, () =>
+      demoCommand(config(), {
+        yes: opts.yes,
+        json: opts.json,
+        say: (text) => void process.stdout.write(`${text}\n`),
+        confirm: askOnTerminal,
+        ...(process.stdin.isTTY && onTerminal() ? { pause: pauseOnTerminal } : {}),
+      }),
+    ),
+  );
 
 function parseJson(v: string): unknown {
   try {
