@@ -68,6 +68,12 @@ export function makeExecJobHandler(deps: ExecDeps) {
         intent: unfinished,
         lease,
         alert: (result) => alertFailedRelease(deps, data, result),
+        // Nothing changed before the crash: the same run starts again (recovery/resume-approval.ts).
+        resume: {
+          ...deps,
+          needsApproval: (plan) => needsApproval(deps, plan),
+          resume: () => resumeRun(deps, data, { op, approvalId: unfinished.approval_id, lease }),
+        },
       });
     await deps.ledger.refresh?.();
     const decision = checkApproval(deps, data);
@@ -78,6 +84,16 @@ export function makeExecJobHandler(deps: ExecDeps) {
     if (marked) return marked;
     return runPlanned(deps, data, now, { op, approvalId: decision.approvalId, lease });
   }
+}
+
+/** A request whose interrupted first run changed nothing: planned again (the signed hash holds), run under the same op. */
+async function resumeRun(
+  deps: ExecDeps,
+  data: SignedExecJob,
+  run: { op: string; approvalId: string | null; lease: { check(): Promise<void> } },
+): Promise<ExecResult> {
+  const now = await planAgain(deps, data, run.approvalId);
+  return now.ok ? runPlanned(deps, data, now, run) : now.result;
 }
 
 /** The plan made again on what runs now: the plan to run (and its hash), or why nothing runs. */

@@ -14,7 +14,8 @@ import {
   ApprovalRequestSchema,
   heartbeatKeys,
 } from '../../src/contracts/index.js';
-import { parseEntryLine, type RunLogEntry } from '../../src/runlog/index.js';
+import { deriveKey, loadOrCreateHelmKey } from '../../src/keys/helm-key.js';
+import { parseEntryLine, type RunLogEntry, verifyRunLogChains } from '../../src/runlog/index.js';
 import { waitFor } from './containers.js';
 import { testDocker } from './docker.js';
 import { type HelmProcess, spawnHelm, spawnHelmInPidNamespace } from './helm-process.js';
@@ -205,6 +206,14 @@ export async function readAllRunLogs(memoryDir: string): Promise<RunLogEntry[]> 
     }
   }
   return entries.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
+}
+
+/** What is wrong with the run log of a memory folder, every chain verified as `helm doctor` does; [] when it verifies. */
+export async function runLogProblems(memoryDir: string): Promise<string[]> {
+  const key = deriveKey(await loadOrCreateHelmKey(memoryDir), 'run-log');
+  const chains = await verifyRunLogChains(memoryDir, key);
+  if (chains.length === 0) return ['no run log'];
+  return chains.flatMap((c) => c.problems.map((p) => `${p.file}:${p.line} ${p.reason}`));
 }
 
 /** What Docker did to some containers since the watch began, from the engine's event stream. */

@@ -5,6 +5,8 @@ import { type ExecContext, rethrowAbort } from '../exec-context.js';
 import { errorOutcome } from '../operation-prelude.js';
 import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
+import type { NextAfterCrash } from './after-crash-decision.js';
+import { assessInterruptedOperation } from './assess-interrupted-operation.js';
 import { crashStep } from './interrupted-state.js';
 import { recoverSwitch } from './recover-interrupted-switch.js';
 
@@ -75,6 +77,8 @@ export async function recoverOperation(
 }
 
 export interface ExecRecovery {
+  /** What the interrupted step left: resume the request, or reconcile (assess-interrupted-operation.ts). */
+  assess(intent: Intent, deps: RecoverDeps): Promise<NextAfterCrash>;
   recover(
     intent: Intent,
     opts: RecoverDeps & { beforeChange: ExecContext['beforeChange'] },
@@ -84,6 +88,13 @@ export interface ExecRecovery {
 /** The recovery an executor runs, on the same Docker surface and settings as its operations. */
 export function makeRecovery(base: Omit<ExecContext, 'beforeChange'>): ExecRecovery {
   return {
+    assess: (intent, deps) =>
+      assessInterruptedOperation({ ...base, beforeChange: refuseChange }, intent, deps),
     recover: (intent, { beforeChange, ...deps }) => recoverOperation({ ...base, beforeChange }, intent, deps),
   };
+}
+
+/** Assessing changes nothing: a change announced there is a bug. */
+async function refuseChange(step: string): Promise<never> {
+  throw new Error(`internal: assessing an interrupted operation announced a change (${step})`);
 }

@@ -97,7 +97,8 @@ export async function runRecovery(
   return result;
 }
 
-async function logRecovered(
+/** The `recovered` run-log entry: one per recovery, whatever its outcome. */
+export async function logRecovered(
   deps: Pick<RunDeps, 'runLog'>,
   intent: Intent,
   plan: Plan | null,

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_LABEL } from '../../../src/docker/helm-labels.js';
 import { keptRelease } from '../../../src/docker/kept-containers.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { type CrashRig, type RigHelm, startCrashRig } from '../../helpers/crash-rig.js';
+import { type CrashRig, type RigHelm, runLogProblems, startCrashRig } from '../../helpers/crash-rig.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags } from './exec-harness.js';
@@ -49,15 +49,29 @@ interface Case {
   environment: 'dev' | 'production';
   /** Redis loses the exec job while Helm is down: only the start-up sweep can recover it. */
   loseJob?: boolean;
+  /** Nothing had changed at the kill: the request resumes. */
+  resumes?: boolean;
+  /** Production: the approval (6 s) expires before the new Helm starts (expiry gates the start only). */
+  expireBeforeRestart?: boolean;
   expect: { version: 1 | 2; status: 'executed' | 'failed' | null; code?: string };
 }
 
 const CASES: Case[] = [
   {
+    // Nothing changed: the request resumes (issue 14) instead of failing.
     label: 'after the intent',
     step: 'start',
     environment: 'dev',
-    expect: { version: 1, status: 'failed', code: 'internal' },
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
+  },
+  {
+    // Recorded, not yet made: the old container still runs, so the request resumes.
+    label: 'before stopping the old container',
+    step: 'stop_old',
+    environment: 'dev',
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
   },
   {
     label: 'after stopping the old container',
@@ -82,7 +96,16 @@ const CASES: Case[] = [
     label: 'production, after creating the new one',
     step: 'start_new',
     environment: 'production',
+    expireBeforeRestart: true,
     expect: { version: 1, status: 'failed', code: 'rolled_back' },
+  },
+  {
+    // Nothing changed, still approved for this very plan: it resumes under the same approval.
+    label: 'production, before stopping the old container',
+    step: 'stop_old',
+    environment: 'production',
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
   },
   {
     label: 'after stopping the old one; Redis lost the job',
@@ -182,7 +205,7 @@ async function runCase(c: Case): Promise<Row> {
   const r = await startCrashRig({
     wardenPublicPem: warden.publicPem,
     // Production: a skew of 0 lets the approval expire (6 s) before recovery runs.
-    env: { ...SHORT, ...(c.environment === 'production' ? { HELM_CLOCK_SKEW_S: '0' } : {}) },
+    env: { ...SHORT, ...(c.expireBeforeRestart ? { HELM_CLOCK_SKEW_S: '0' } : {}) },
   });
   rigs.push(r);
   const service = uniqueName('crash-mx');
@@ -212,7 +235,7 @@ async function runCase(c: Case): Promise<Row> {
     approvalId = String(pending.approval_id);
     const req = await r.approvalRequest(approvalId);
     await warden.decide(r.approvals, req, 'approved', {
-      expires_at: new Date(Date.now() + 6000).toISOString(),
+      expires_at: new Date(Date.now() + (c.expireBeforeRestart ? 6000 : 600_000)).toISOString(),
     });
   }
 
@@ -238,7 +261,7 @@ async function runCase(c: Case): Promise<Row> {
     await r.bus.redis.flushall();
     expect(await r.exec.getJob(`exec-${jobId}`)).toBeUndefined();
   }
-  if (approvalId) await new Promise((res) => setTimeout(res, Math.max(0, t0 + 6500 - Date.now())));
+  if (c.expireBeforeRestart) await new Promise((res) => setTimeout(res, Math.max(0, t0 + 6500 - Date.now())));
 
   const t1 = Date.now();
   await r.startHelm();
@@ -290,13 +313,19 @@ async function runCase(c: Case): Promise<Row> {
     );
   }
   expect(recovered.message).toMatch(new RegExp(`crash at step ${c.step}`));
-  if (approvalId) {
+  // Exactly one recovery, and the run log still verifies.
+  expect(log.filter((e) => e.event === 'recovered' && e.job_id === jobId)).toHaveLength(1);
+  expect(await runLogProblems(r.memoryDir)).toEqual([]);
+  if (approvalId) expect(recovered.approval_id).toBe(approvalId);
+  if (c.expireBeforeRestart) {
     // Recovery ran after the approval's expiry, and restored only the release the plan names.
     expect(Date.parse(recovered.at)).toBeGreaterThan(t0 + 6000);
-    expect(recovered.approval_id).toBe(approvalId);
     const alerts = await r.bus.alertsSent();
     expect(alerts.find((a) => a.kind === 'rolled_back')).toMatchObject({ severity: 'critical' });
   }
+  // A crash that left nothing changed resumes the request; any other is reconciled.
+  if (c.resumes) expect(recovered.message).toMatch(/nothing had changed .*: the request resumes/);
+  else expect(recovered.message).not.toMatch(/resumes/);
   const outcome = result
     ? `${result.status}${result.error ? ` ${result.error.code}` : ''}`
     : `start-up sweep: ${recovered.code ?? 'ok'}`;
