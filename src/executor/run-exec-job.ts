@@ -223,9 +223,15 @@ async function runPlanned(
         approvalId: run.approvalId,
         requestId: plan.request_id,
         opId: op,
-        async beforeChange(step) {
+        async beforeChange(step, detail) {
           await lease.check();
-          await deps.intents.write({ ...intent, step, at: deps.clock.now().toISOString() });
+          // The step's detail (which container, which volumes) is what recovery reads it by.
+          await deps.intents.write({
+            ...intent,
+            step,
+            ...(detail ? { detail } : {}),
+            at: deps.clock.now().toISOString(),
+          });
           deps.onStepRecorded?.(step);
         },
       }),
@@ -282,6 +288,8 @@ function intentOf(
           : null,
     step: 'start',
     at: deps.clock.now().toISOString(),
+    // Recovery finishes scale, remove and set_env from it when the job is gone (recovery/).
+    plan,
   };
 }
 

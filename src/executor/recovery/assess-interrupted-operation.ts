@@ -1,5 +1,6 @@
 import type { ExecContext } from '../exec-context.js';
 import type { RecoveringIntent } from './interrupted-state.js';
+import { withSwitchReleases } from './set-env-releases.js';
 import { isActiveName, isRunning, stoppedSince } from './interrupted-state.js';
 import {
   type NextAfterCrash,
@@ -23,12 +24,19 @@ export async function assessInterruptedOperation(
 ): Promise<NextAfterCrash> {
   const atStart = nextAfterCrashAt(intent.step);
   if (atStart) return atStart;
-  if (intent.action !== 'deploy' && intent.action !== 'rollback')
+  if (!SWITCHES.has(intent.action))
     return { next: 'reconcile', why: `${intent.action} reconciles from what Docker shows` };
   const plan = deps.plan && deps.plan.action === intent.action ? deps.plan : null;
-  const sw = await readInterruptedSwitch(ctx, { intent, plan, startedAt: deps.startedAt });
+  const sw = await readInterruptedSwitch(ctx, {
+    intent: await withSwitchReleases(ctx, intent, deps.startedAt),
+    plan,
+    startedAt: deps.startedAt,
+  });
   return nextAfterSwitchCrash(switchCrashFacts(sw, intent.step));
 }
+
+/** The operations that switch a release: deploy, rollback, set_env (the deploy machinery, same image). */
+const SWITCHES = new Set(['deploy', 'rollback', 'set_env']);
 
 /** The facts of an interrupted switch that the decision reads. */
 export function switchCrashFacts(sw: InterruptedSwitch, step: string): SwitchCrashFacts {

@@ -7,8 +7,11 @@ import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
 import type { NextAfterCrash } from './after-crash-decision.js';
 import { assessInterruptedOperation } from './assess-interrupted-operation.js';
-import { crashStep } from './interrupted-state.js';
+import { finishInterruptedRemove } from './finish-interrupted-remove.js';
+import { finishInterruptedScale } from './finish-interrupted-scale.js';
+import { crashStep, planOfIntent } from './interrupted-state.js';
 import { recoverSwitch } from './recover-interrupted-switch.js';
+import { withSwitchReleases } from './set-env-releases.js';
 
 /**
  * Crash recovery of the executors (issue 4, "Write-ahead intent"). An intent file on disk
@@ -51,6 +54,12 @@ export async function recoverOperation(
       case 'deploy':
       case 'rollback':
         return await recoverSwitch(ctx, { intent, plan, startedAt: deps.startedAt });
+      case 'set_env':
+        return await recoverSwitch(ctx, {
+          intent: await withSwitchReleases(ctx, intent, deps.startedAt),
+          plan: planOfIntent(intent, deps.plan),
+          startedAt: deps.startedAt,
+        });
       case 'restart':
         return await finishInterruptedRestart(ctx, intent, deps.startedAt);
       case 'stop':
@@ -59,6 +68,9 @@ export async function recoverOperation(
           intent,
           plan?.action === 'stop' ? plan.desired.timeout_s : null,
         );
+      case 'scale':
+      case 'remove':
+        return await finishMaintenance(ctx, intent, deps);
       default:
         return {
           ok: false,
@@ -74,6 +86,25 @@ export async function recoverOperation(
       `recovery of ${intent.action} ${intent.service} after a crash at step ${crashStep(intent)} failed`,
     );
   }
+}
+
+/** scale and remove are completed toward their plan (the job's, else the intent's own). */
+async function finishMaintenance(ctx: ExecContext, intent: Intent, deps: RecoverDeps): Promise<ExecResult> {
+  const plan = planOfIntent(intent, deps.plan);
+  if (plan?.action === 'scale') return finishInterruptedScale(ctx, intent, plan, deps.startedAt);
+  if (plan?.action === 'remove') return finishInterruptedRemove(ctx, intent, plan);
+  return noPlan(intent);
+}
+
+/** An intent without its plan (written by an older Helm, and its job is gone): nothing to finish it by. */
+function noPlan(intent: Intent): ExecResult {
+  const step = crashStep(intent);
+  return {
+    ok: false,
+    code: 'unavailable',
+    message: `Helm stopped during ${intent.action} of ${intent.service} (step ${step}) and neither its job nor its intent holds the plan to finish it by: look at ${intent.service} and send the request again if needed`,
+    data: { recovered: false, crashed_at_step: step },
+  };
 }
 
 export interface ExecRecovery {

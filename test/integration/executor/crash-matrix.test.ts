@@ -12,13 +12,22 @@
 // outcome in the run log. Also: a production case (the approval has expired by the time recovery
 // runs: expiry gates the start only), and the start-up sweep for an intent whose exec job Redis lost.
 // The matrix is printed.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_LABEL } from '../../../src/docker/helm-labels.js';
 import { keptRelease } from '../../../src/docker/kept-containers.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { type CrashRig, type RigHelm, runLogProblems, startCrashRig } from '../../helpers/crash-rig.js';
+import {
+  type CrashRig,
+  finalResultOf,
+  intentFiles,
+  type RigResult,
+  SHORT_CRASH_INTERVALS,
+  type RigHelm,
+  runLogProblems,
+  startCrashRig,
+} from '../../helpers/crash-rig.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags } from './exec-harness.js';
@@ -33,14 +42,7 @@ afterAll(async () => {
   await removeReleaseTags(services);
 });
 
-/** Short intervals: a dead process's job lock (2 s), stalled check (1 s) and service lease (2 s). */
-const SHORT = {
-  HELM_LOCK_DURATION_MS: '2000',
-  HELM_STALLED_INTERVAL_MS: '1000',
-  HELM_LEASE_TTL_MS: '2000',
-  HELM_STABILITY_WINDOW_S: '1',
-  HELM_HEALTH_TIMEOUT_S: '20',
-};
+const SHORT = SHORT_CRASH_INTERVALS;
 
 interface Case {
   label: string;
@@ -155,16 +157,6 @@ function describeContainers(cs: Awaited<ReturnType<typeof containersOf>>): strin
     .join(', ');
 }
 
-async function intentFiles(memoryDir: string): Promise<Array<{ op: string; step: string }>> {
-  const dir = path.join(memoryDir, 'intents');
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
-  return Promise.all(
-    names.map(
-      async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as { op: string; step: string },
-    ),
-  );
-}
-
 /** The service's current release record (id and image id), from Helm's release file; null: none. */
 async function currentRelease(
   memoryDir: string,
@@ -179,26 +171,6 @@ async function currentRelease(
   } catch {
     return null;
   }
-}
-
-async function finalResult(r: CrashRig, jobId: string, timeoutMs = 60_000) {
-  return waitFor(
-    async () => {
-      const job = await r.bus.actions.getJob(jobId).catch(() => undefined);
-      const state = await job?.getState().catch(() => undefined);
-      if (state === 'failed') throw new Error(`job ${jobId} failed in BullMQ: ${job?.failedReason}`);
-      return state === 'completed'
-        ? (job!.returnvalue as {
-            status: string;
-            outcome: string;
-            error?: { code: string; message: string };
-            release?: { id: string } | null;
-          })
-        : null;
-    },
-    `the final result of job ${jobId}`,
-    timeoutMs,
-  );
 }
 
 async function runCase(c: Case): Promise<Row> {
@@ -267,8 +239,8 @@ async function runCase(c: Case): Promise<Row> {
   await r.startHelm();
   const upMs = Date.now() - t1;
   const t2 = Date.now();
-  let result: Awaited<ReturnType<typeof finalResult>> | null = null;
-  if (c.expect.status) result = await finalResult(r, jobId);
+  let result: RigResult | null = null;
+  if (c.expect.status) result = await finalResultOf(r, jobId);
   const recovered = await waitFor(
     async () => (await r.runLog()).find((e) => e.event === 'recovered' && e.job_id === jobId),
     'the recovered run-log entry',
