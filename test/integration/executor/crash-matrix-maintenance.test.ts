@@ -47,7 +47,7 @@ interface Case {
   label: string;
   /** In the default suite (one per operation); the others run with HELM_TEST_FULL_CRASH_MATRIX=1. */
   always?: boolean;
-  action: 'scale' | 'remove';
+  action: 'scale' | 'remove' | 'set_env';
   params: Record<string, unknown>;
   /** Replicas (worker containers) the service runs before the request. */
   before: number;
@@ -60,6 +60,10 @@ interface Case {
   delayMs?: number;
   expect: {
     status: 'executed' | 'failed';
+    code?: string;
+    /** set_env: kept containers of the release before, and whether the active ones run the new environment. */
+    kept?: number;
+    env?: 'new' | 'old';
     /** Active containers after recovery, and how many of them run. */
     active: number;
     running: number;
@@ -143,6 +147,31 @@ const CASES: Case[] = [
         volumesLeft: volumes ? 0 : 2,
         archives: volumes && archive ? 2 : 0,
       },
+    }),
+  ),
+  // set_env on 2 replicas: completed once recorded, else undone; nothing changed: resumed
+  ...(
+    [
+      ['before stopping replica 1', 'stop_old', 1, 0, true, 'executed'],
+      ['replica 1 created, not started', 'start_new', 1, 0, true, 'rolled_back'],
+      ['during replica 1’s health check', 'start_new', 1, 600, false, 'rolled_back'],
+      ['replica 1 switched, before stopping replica 2', 'stop_old', 2, 0, false, 'rolled_back'],
+      ['replica 2 old one stopped', 'rename_old', 2, 0, false, 'rolled_back'],
+    ] as const
+  ).map(
+    ([label, step, occurrence, delayMs, always, ends]): Case => ({
+      label: `set_env ×2: ${label}`,
+      always,
+      action: 'set_env',
+      params: { set: { CRASH_FLAG: 'on' } },
+      before: 2,
+      step,
+      occurrence,
+      delayMs,
+      expect:
+        ends === 'executed'
+          ? { status: 'executed', active: 2, running: 2, kept: 2, env: 'new', resumes: true }
+          : { status: 'failed', code: 'rolled_back', active: 2, running: 2, kept: 0, env: 'old' },
     }),
   ),
 ];
@@ -284,6 +313,17 @@ async function runCase(c: Case): Promise<string> {
       `${x.name} to be healthy`,
     );
   await waitFor(async () => (await intentFiles(r.memoryDir)).length === 0, 'no intent left');
+  if (c.expect.code) expect(result.error?.code, where).toBe(c.expect.code);
+  if (c.expect.kept !== undefined)
+    expect(
+      after.filter((x) => x.kept),
+      JSON.stringify(after),
+    ).toHaveLength(c.expect.kept);
+  if (c.expect.env)
+    for (const x of active) {
+      const env = (await testDocker().getContainer(x.id).inspect()).Config.Env ?? [];
+      expect(env.includes('CRASH_FLAG=on'), `${x.name}: ${where}`).toBe(c.expect.env === 'new');
+    }
   if (c.withVolumes) {
     const left = [];
     for (const v of volumes) if (await volumeExists(v)) left.push(v);
@@ -300,7 +340,7 @@ async function runCase(c: Case): Promise<string> {
   return `${c.label.padEnd(58)} at kill: ${atKill.join(', ').padEnd(40)} → ${result.status}${result.error ? ` ${result.error.code}` : ''}`;
 }
 
-describe('kill -9 of the executor at the steps of scale and remove, then a restart', () => {
+describe('kill -9 of the executor at the steps of scale, remove and set_env, then a restart', () => {
   const cases = CASES.filter((c) => FULL || c.always);
   it(
     `${cases.length} cases${FULL ? ' (full matrix)' : ' (one per step kind; HELM_TEST_FULL_CRASH_MATRIX=1 for all)'}: exactly the intended containers, a final result, one recovered entry, a verifying run log`,
