@@ -1,3 +1,4 @@
+import { COMPOSE_STEP } from '../compose/compose-target.js';
 import { STEP } from '../steps.js';
 
 /**
@@ -36,15 +37,18 @@ export interface SwitchCrashFacts {
 export const START_STEP = 'start';
 
 /**
- * Steps that change no container of the service (an image pulled or tagged: both idempotent), and
- * the first container change of a switch (the first replaced container stopped), whose change Docker
- * shows made or not.
+ * Steps that change no container of the service (an image pulled or tagged, Helm's compose override
+ * written: all idempotent), and the first container change of a switch (the first replaced container
+ * stopped, or compose's `up`), whose change Docker shows made or not.
  */
 const SWITCH_STEPS_BEFORE_CONTAINERS = new Set<string>([
   START_STEP,
   STEP.pullImage,
   STEP.tagReleaseImage,
   STEP.stopOld,
+  // A compose switch: Helm's override pinned (a file the resumed run writes again), then `up`.
+  COMPOSE_STEP.pin,
+  COMPOSE_STEP.up,
 ]);
 
 /** For any operation: at `start` nothing was announced, so nothing was changed. */

@@ -8,6 +8,7 @@ import {
   type SwitchRecoveryInput,
   wasUndoing,
 } from './read-interrupted-switch.js';
+import { isComposeSwitch, undoInterruptedCompose } from './undo-interrupted-compose.js';
 import { undoInterruptedSwitch } from './undo-interrupted-switch.js';
 
 /**
@@ -28,10 +29,13 @@ import { undoInterruptedSwitch } from './undo-interrupted-switch.js';
  *    is restored (its preconditions, or the intent's from_release); nothing else is improvised.
  *    (undo-interrupted-switch.ts, restore-previous-release.ts)
  * Nothing of the new release is ever created here: the same operation is never applied twice.
+ * A compose service's switch is undone through the compose CLI instead (undo-interrupted-compose.ts).
  */
 export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput): Promise<ExecResult> {
   const started = performance.now();
   const sw = await readInterruptedSwitch(ctx, input);
+  // Compose recreates containers itself: its changes are undone through the compose CLI.
+  if (isComposeSwitch(sw)) return undoInterruptedCompose(ctx, sw, started);
   const up = newReleaseIsUp(sw);
   let failure: string;
   if (up && !unverifiedEnvChange(sw)) {

@@ -1,4 +1,5 @@
-// kill -9 of the executor at the steps of scale, remove and set_env, then a new Helm process (issue 14,
+// kill -9 of the executor at the steps of scale (1→3, 3→1), remove (with and without archive, and
+// without volumes), set_env (2 replicas) and a 3-replica deploy, then a new Helm process (issue 14,
 // "Crash matrices"): as crash-matrix.test.ts does for deploy, Helm runs as a real child process on a
 // redis-server of its own; the request goes through the bus and the test-only fault hook
 // (test/helpers/crash-point.ts) makes the process SIGKILL itself right after the write-ahead intent
@@ -9,7 +10,8 @@
 // no intent left, and a run log that verifies.
 //
 // Cost (2 cores): each case is a Helm start, a kill and a second start (~15-20 s, cases run side by
-// side). The default suite runs one case per operation; HELM_TEST_FULL_CRASH_MATRIX=1 runs every step.
+// side). The default suite runs one case per operation; HELM_TEST_FULL_CRASH_MATRIX=1 runs every step
+// (~6 min), HELM_TEST_CRASH_MATRIX_ONLY=<text> only the cases whose label contains it.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,19 +28,24 @@ import {
 } from '../../helpers/crash-rig.js';
 import { removeTestContainers, testDocker, testLabels } from '../../helpers/docker.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
-import { startServiceContainer, waitDockerHealthy } from './exec-harness.js';
+import { removeReleaseTags, startServiceContainer, waitDockerHealthy } from './exec-harness.js';
 import { removeVolumes, volumeExists } from './volume-service.js';
 
 const warden = makeTestWarden();
 const rigs: CrashRig[] = [];
 const FULL = process.env['HELM_TEST_FULL_CRASH_MATRIX'] === '1';
+/** Only the cases whose label contains this (e.g. "deploy ×3"), to rerun a few. */
+const ONLY = process.env['HELM_TEST_CRASH_MATRIX_ONLY'] ?? '';
 
 const allVolumes: string[] = [];
+/** Services whose releases Helm tagged (deploy, set_env): their tags go after the test. */
+const services: string[] = [];
 
 afterAll(async () => {
   for (const rig of rigs) await rig.close().catch(() => undefined);
   await removeTestContainers();
   await removeVolumes(allVolumes);
+  await removeReleaseTags(services);
 });
 
 const SHORT = SHORT_CRASH_INTERVALS;
@@ -47,7 +54,7 @@ interface Case {
   label: string;
   /** In the default suite (one per operation); the others run with HELM_TEST_FULL_CRASH_MATRIX=1. */
   always?: boolean;
-  action: 'scale' | 'remove' | 'set_env';
+  action: 'scale' | 'remove' | 'set_env' | 'deploy';
   params: Record<string, unknown>;
   /** Replicas (worker containers) the service runs before the request. */
   before: number;
@@ -64,6 +71,8 @@ interface Case {
     /** set_env: kept containers of the release before, and whether the active ones run the new environment. */
     kept?: number;
     env?: 'new' | 'old';
+    /** deploy: the image every active container runs. */
+    image?: string;
     /** Active containers after recovery, and how many of them run. */
     active: number;
     running: number;
@@ -174,6 +183,44 @@ const CASES: Case[] = [
           : { status: 'failed', code: 'rolled_back', active: 2, running: 2, kept: 0, env: 'old' },
     }),
   ),
+  // deploy of 3 replicas, worker:1 → worker:2, one replica at a time
+  ...(
+    [
+      ['before stopping replica 1', 'stop_old', 1, 0, true, 'executed'],
+      ['replica 1 switched, replica 2 created', 'start_new', 2, 0, true, 'rolled_back'],
+      ['replica 2 old one stopped', 'rename_old', 2, 0, false, 'rolled_back'],
+      ['during replica 3’s health check', 'start_new', 3, 600, false, 'executed'],
+    ] as const
+  ).map(
+    ([label, step, occurrence, delayMs, always, ends]): Case => ({
+      label: `deploy ×3: ${label}`,
+      always,
+      action: 'deploy',
+      params: { image: 'helm-test/worker:2' },
+      before: 3,
+      step,
+      occurrence,
+      delayMs,
+      expect:
+        ends === 'executed'
+          ? {
+              status: 'executed',
+              active: 3,
+              running: 3,
+              kept: 3,
+              image: 'helm-test/worker:2',
+              resumes: step === 'stop_old',
+            }
+          : {
+              status: 'failed',
+              code: 'rolled_back',
+              active: 3,
+              running: 3,
+              kept: 0,
+              image: 'helm-test/worker:1',
+            },
+    }),
+  ),
 ];
 
 interface Seen {
@@ -247,6 +294,7 @@ async function runCase(c: Case): Promise<string> {
   const r = await startCrashRig({ wardenPublicPem: warden.publicPem, env: SHORT });
   rigs.push(r);
   const service = uniqueName('crash-mt');
+  services.push(service);
   const volumes = await startReplicas(r, service, c);
   allVolumes.push(...volumes);
   const first = await r.startHelm({
@@ -254,12 +302,17 @@ async function runCase(c: Case): Promise<string> {
     ...(c.occurrence ? { HELM_TEST_CRASH_OCCURRENCE: String(c.occurrence) } : {}),
     ...(c.delayMs ? { HELM_TEST_CRASH_DELAY_MS: String(c.delayMs) } : {}),
   });
+  // A deploy names the image id it verified.
+  const params =
+    c.action === 'deploy'
+      ? { ...c.params, image_id: (await testDocker().getImage(String(c.params['image'])).inspect()).Id }
+      : c.params;
   const job = await r.bus.send({
     action: c.action,
     target: service,
     environment: 'dev',
     reason: `crash matrix: ${c.label}`,
-    params: c.params,
+    params,
   });
   const jobId = String(job.id);
   if (c.approved) {
@@ -319,11 +372,14 @@ async function runCase(c: Case): Promise<string> {
       after.filter((x) => x.kept),
       JSON.stringify(after),
     ).toHaveLength(c.expect.kept);
-  if (c.expect.env)
-    for (const x of active) {
-      const env = (await testDocker().getContainer(x.id).inspect()).Config.Env ?? [];
-      expect(env.includes('CRASH_FLAG=on'), `${x.name}: ${where}`).toBe(c.expect.env === 'new');
-    }
+  for (const x of active) {
+    const config = (await testDocker().getContainer(x.id).inspect()).Config;
+    if (c.expect.env)
+      expect((config.Env ?? []).includes('CRASH_FLAG=on'), `${x.name}: ${where}`).toBe(
+        c.expect.env === 'new',
+      );
+    if (c.expect.image) expect(config.Image, `${x.name}: ${where}`).toBe(c.expect.image);
+  }
   if (c.withVolumes) {
     const left = [];
     for (const v of volumes) if (await volumeExists(v)) left.push(v);
@@ -340,8 +396,8 @@ async function runCase(c: Case): Promise<string> {
   return `${c.label.padEnd(58)} at kill: ${atKill.join(', ').padEnd(40)} → ${result.status}${result.error ? ` ${result.error.code}` : ''}`;
 }
 
-describe('kill -9 of the executor at the steps of scale, remove and set_env, then a restart', () => {
-  const cases = CASES.filter((c) => FULL || c.always);
+describe('kill -9 of the executor at the steps of scale, remove, set_env and a 3-replica deploy, then a restart', () => {
+  const cases = CASES.filter((c) => (FULL || c.always) && c.label.includes(ONLY));
   it(
     `${cases.length} cases${FULL ? ' (full matrix)' : ' (one per step kind; HELM_TEST_FULL_CRASH_MATRIX=1 for all)'}: exactly the intended containers, a final result, one recovered entry, a verifying run log`,
     async () => {
