@@ -102,6 +102,8 @@ async function remove(op: OnContainers, desired: RemoveDesired, opts: RemoveOpti
   const budget = archiving ? await archiveBudget(ctx, name, volumes, opts) : 0;
   if (typeof budget !== 'number') return budget;
 
+  // Every step names the volumes that go: once their containers are gone, recovery knows them only so.
+  const going = desired.volumes ? { volumes: volumes.map((v) => v.name) } : {};
   // Stop what runs, so the archives are consistent and nothing writes while the data goes.
   const stopped: ContainerInspect[] = [];
   for (const info of [...infos, ...keptInfos]) {
@@ -110,6 +112,7 @@ async function remove(op: OnContainers, desired: RemoveDesired, opts: RemoveOpti
       replica: nameOf(info),
       container: info.Id,
       timeout_s: stopTimeout(info),
+      ...going,
     });
     await ctx.docker.stopContainer(info.Id, stopTimeout(info));
     stopped.push(info);
@@ -123,7 +126,7 @@ async function remove(op: OnContainers, desired: RemoveDesired, opts: RemoveOpti
 
   const removed: string[] = [];
   for (const info of [...infos, ...keptInfos]) {
-    await announce(ctx, STEP.removeContainer, { replica: nameOf(info), container: info.Id });
+    await announce(ctx, STEP.removeContainer, { replica: nameOf(info), container: info.Id, ...going });
     await ctx.docker.removeContainer(info.Id, { volumes: false });
     removed.push(nameOf(info));
   }
@@ -254,7 +257,7 @@ async function deleteVolumes(
 ): Promise<ActionOutcome | null> {
   const { removed, archives } = done;
   for (const v of volumes) {
-    await announce(ctx, STEP.removeVolume, { volume: v.name });
+    await announce(ctx, STEP.removeVolume, { volume: v.name, volumes: volumes.map((x) => x.name) });
     try {
       await ctx.docker.removeVolume(v.name);
     } catch (err) {

@@ -68,6 +68,12 @@ export function makeExecJobHandler(deps: ExecDeps) {
         intent: unfinished,
         lease,
         alert: (result) => alertFailedRelease(deps, data, result),
+        // Nothing changed before the crash: the same run starts again (recovery/resume-approval.ts).
+        resume: {
+          ...deps,
+          needsApproval: (plan) => needsApproval(deps, plan),
+          resume: () => resumeRun(deps, data, { op, approvalId: unfinished.approval_id, lease }),
+        },
       });
     await deps.ledger.refresh?.();
     const decision = checkApproval(deps, data);
@@ -78,6 +84,16 @@ export function makeExecJobHandler(deps: ExecDeps) {
     if (marked) return marked;
     return runPlanned(deps, data, now, { op, approvalId: decision.approvalId, lease });
   }
+}
+
+/** A request whose interrupted first run changed nothing: planned again (the signed hash holds), run under the same op. */
+async function resumeRun(
+  deps: ExecDeps,
+  data: SignedExecJob,
+  run: { op: string; approvalId: string | null; lease: { check(): Promise<void> } },
+): Promise<ExecResult> {
+  const now = await planAgain(deps, data, run.approvalId);
+  return now.ok ? runPlanned(deps, data, now, run) : now.result;
 }
 
 /** The plan made again on what runs now: the plan to run (and its hash), or why nothing runs. */
@@ -207,9 +223,15 @@ async function runPlanned(
         approvalId: run.approvalId,
         requestId: plan.request_id,
         opId: op,
-        async beforeChange(step) {
+        async beforeChange(step, detail) {
           await lease.check();
-          await deps.intents.write({ ...intent, step, at: deps.clock.now().toISOString() });
+          // The step's detail (which container, which volumes) is what recovery reads it by.
+          await deps.intents.write({
+            ...intent,
+            step,
+            ...(detail ? { detail } : {}),
+            at: deps.clock.now().toISOString(),
+          });
           deps.onStepRecorded?.(step);
         },
       }),
@@ -266,6 +288,8 @@ function intentOf(
           : null,
     step: 'start',
     at: deps.clock.now().toISOString(),
+    // Recovery finishes scale, remove and set_env from it when the job is gone (recovery/).
+    plan,
   };
 }
 

@@ -128,7 +128,7 @@ async function scale(
   if (undo.started.some((st) => st.rearmed)) await clearScaleTemplate(ctx.memoryDir, name);
   const finalIds = [...changes.keep.map((i) => i.Id), ...undo.created.map((c) => c.id)];
   const finalInfos = await Promise.all(finalIds.map((id) => ctx.docker.inspectContainer(id)));
-  if (current) await updateRecord(ctx, current, finalInfos, meta.environment, replicas);
+  if (current) await recordScaledSet(ctx, current, finalInfos, meta.environment, replicas);
 
   const ms = performance.now() - started;
   const templateText = templateName
@@ -280,8 +280,8 @@ function failureCode(err: unknown): string {
   return o.ok ? 'internal' : o.code;
 }
 
-/** The current release now has these containers (its replicas, or its template at 0). */
-async function updateRecord(
+/** The current release now has these containers (its replicas, or its template at 0); recovery too. */
+export async function recordScaledSet(
   ctx: ExecContext,
   current: ReleaseRecord,
   infos: readonly ContainerInspect[],

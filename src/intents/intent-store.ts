@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Plan } from '../contracts/index.js';
 
 /**
  * Write-ahead intents: before an executor's first Docker change, what it is about to do is on disk
@@ -18,6 +19,13 @@ export interface Intent {
   to_release: string | null;
   step: string;
   at: string;
+  /**
+   * The plan the operation runs (hashing to plan_hash), so recovery can finish it even when its exec
+   * job is gone (the start-up sweep). Absent in intents written before it was added.
+   */
+  plan?: Plan;
+  /** What the step's change is about (its container, for remove the volumes it deletes), as announced. */
+  detail?: Record<string, unknown>;
 }
 
 export interface IntentStore {

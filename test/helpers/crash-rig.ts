@@ -14,7 +14,8 @@ import {
   ApprovalRequestSchema,
   heartbeatKeys,
 } from '../../src/contracts/index.js';
-import { parseEntryLine, type RunLogEntry } from '../../src/runlog/index.js';
+import { deriveKey, loadOrCreateHelmKey } from '../../src/keys/helm-key.js';
+import { parseEntryLine, type RunLogEntry, verifyRunLogChains } from '../../src/runlog/index.js';
 import { waitFor } from './containers.js';
 import { testDocker } from './docker.js';
 import { type HelmProcess, spawnHelm, spawnHelmInPidNamespace } from './helm-process.js';
@@ -205,6 +206,55 @@ export async function readAllRunLogs(memoryDir: string): Promise<RunLogEntry[]> 
     }
   }
   return entries.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
+}
+
+/** Short intervals: a dead process's job lock (2 s), stalled check (1 s) and service lease (2 s). */
+export const SHORT_CRASH_INTERVALS = {
+  HELM_LOCK_DURATION_MS: '2000',
+  HELM_STALLED_INTERVAL_MS: '1000',
+  HELM_LEASE_TTL_MS: '2000',
+  HELM_STABILITY_WINDOW_S: '1',
+  HELM_HEALTH_TIMEOUT_S: '20',
+};
+
+/** A request's final result, read from Redis (works across Helm and Redis restarts). */
+export interface RigResult {
+  status: string;
+  outcome: string;
+  error?: { code: string; message: string };
+  release?: { id: string } | null;
+}
+
+export async function finalResultOf(r: CrashRig, jobId: string, timeoutMs = 60_000): Promise<RigResult> {
+  return waitFor(
+    async () => {
+      const job = await r.bus.actions.getJob(jobId).catch(() => undefined);
+      const state = await job?.getState().catch(() => undefined);
+      if (state === 'failed') throw new Error(`job ${jobId} failed in BullMQ: ${job?.failedReason}`);
+      return state === 'completed' ? (job!.returnvalue as RigResult) : null;
+    },
+    `the final result of job ${jobId}`,
+    timeoutMs,
+  );
+}
+
+/** The write-ahead intents on disk in a memory folder (none once every operation ended or was recovered). */
+export async function intentFiles(memoryDir: string): Promise<Array<{ op: string; step: string }>> {
+  const dir = path.join(memoryDir, 'intents');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+  return Promise.all(
+    names.map(
+      async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as { op: string; step: string },
+    ),
+  );
+}
+
+/** What is wrong with the run log of a memory folder, every chain verified as `helm doctor` does; [] when it verifies. */
+export async function runLogProblems(memoryDir: string): Promise<string[]> {
+  const key = deriveKey(await loadOrCreateHelmKey(memoryDir), 'run-log');
+  const chains = await verifyRunLogChains(memoryDir, key);
+  if (chains.length === 0) return ['no run log'];
+  return chains.flatMap((c) => c.problems.map((p) => `${p.file}:${p.line} ${p.reason}`));
 }
 
 /** What Docker did to some containers since the watch began, from the engine's event stream. */

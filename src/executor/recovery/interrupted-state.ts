@@ -1,3 +1,5 @@
+import { planHash } from '../../approval/index.js';
+import type { Plan } from '../../contracts/index.js';
 import type { ContainerInspect } from '../../docker/docker-objects.js';
 import { DockerNotFoundError } from '../../docker/docker-errors.js';
 import { LABEL } from '../../docker/labels.js';
@@ -20,6 +22,21 @@ export type RecoveringIntent = Intent & { recovering_from?: string };
 /** The step at which the operation stopped (not a step recovery itself recorded since). */
 export function crashStep(intent: RecoveringIntent): string {
   return intent.recovering_from ?? intent.step;
+}
+
+/**
+ * The plan the interrupted operation ran: its exec job's (checked by the caller), else the one its
+ * intent holds when that hashes to the intent's plan_hash; null when neither is this operation's.
+ */
+export function planOfIntent(intent: Intent, fromJob: Plan | null): Plan | null {
+  if (fromJob && fromJob.action === intent.action) return fromJob;
+  const kept = intent.plan;
+  if (!kept || kept.action !== intent.action) return null;
+  try {
+    return planHash(kept) === intent.plan_hash ? kept : null;
+  } catch {
+    return null;
+  }
 }
 
 /** How a recovery's outcome says when it happened: "after a crash at step <step>". */

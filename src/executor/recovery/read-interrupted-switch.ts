@@ -35,6 +35,7 @@ export interface InterruptedSwitch extends SwitchRecoveryInput {
   step: string;
   /** "after a crash at step <step>", as every outcome says it. */
   words: string;
+  /** A deploy or set_env: replicas replaced in place by new containers (not a rollback's kept ones). */
   isDeploy: boolean;
   toId: string | null;
   /** T's id, or "the new release" when the intent has none. */
@@ -82,7 +83,7 @@ export async function readInterruptedSwitch(
 ): Promise<InterruptedSwitch> {
   const { intent, plan, startedAt } = input;
   const name = intent.service;
-  const isDeploy = intent.action === 'deploy';
+  const isDeploy = intent.action !== 'rollback';
   const toId = intent.to_release;
   const preconditionIds = plan ? plan.preconditions.containers.map((c) => c.id) : [];
   const { toRecord, fromRecord } = await switchRecords(ctx, input, preconditionIds);
@@ -175,7 +176,7 @@ async function switchRecords(
   const name = intent.service;
   const toId = intent.to_release;
   const toRecord = toId ? await ctx.releases.getRelease(name, toId) : null;
-  if (intent.action !== 'deploy') {
+  if (intent.action === 'rollback') {
     const current = await ctx.releases.currentRelease(name);
     const fromRecord =
       current && current.id !== toId ? current : await recordHolding(ctx, name, preconditionIds, toId ?? '');

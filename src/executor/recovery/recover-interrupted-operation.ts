@@ -5,8 +5,13 @@ import { type ExecContext, rethrowAbort } from '../exec-context.js';
 import { errorOutcome } from '../operation-prelude.js';
 import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
-import { crashStep } from './interrupted-state.js';
+import type { NextAfterCrash } from './after-crash-decision.js';
+import { assessInterruptedOperation } from './assess-interrupted-operation.js';
+import { finishInterruptedRemove } from './finish-interrupted-remove.js';
+import { finishInterruptedScale } from './finish-interrupted-scale.js';
+import { crashStep, planOfIntent } from './interrupted-state.js';
 import { recoverSwitch } from './recover-interrupted-switch.js';
+import { withSwitchReleases } from './set-env-releases.js';
 
 /**
  * Crash recovery of the executors (issue 4, "Write-ahead intent"). An intent file on disk
@@ -49,6 +54,12 @@ export async function recoverOperation(
       case 'deploy':
       case 'rollback':
         return await recoverSwitch(ctx, { intent, plan, startedAt: deps.startedAt });
+      case 'set_env':
+        return await recoverSwitch(ctx, {
+          intent: await withSwitchReleases(ctx, intent, deps.startedAt),
+          plan: planOfIntent(intent, deps.plan),
+          startedAt: deps.startedAt,
+        });
       case 'restart':
         return await finishInterruptedRestart(ctx, intent, deps.startedAt);
       case 'stop':
@@ -57,6 +68,9 @@ export async function recoverOperation(
           intent,
           plan?.action === 'stop' ? plan.desired.timeout_s : null,
         );
+      case 'scale':
+      case 'remove':
+        return await finishMaintenance(ctx, intent, deps);
       default:
         return {
           ok: false,
@@ -74,7 +88,28 @@ export async function recoverOperation(
   }
 }
 
+/** scale and remove are completed toward their plan (the job's, else the intent's own). */
+async function finishMaintenance(ctx: ExecContext, intent: Intent, deps: RecoverDeps): Promise<ExecResult> {
+  const plan = planOfIntent(intent, deps.plan);
+  if (plan?.action === 'scale') return finishInterruptedScale(ctx, intent, plan, deps.startedAt);
+  if (plan?.action === 'remove') return finishInterruptedRemove(ctx, intent, plan);
+  return noPlan(intent);
+}
+
+/** An intent without its plan (written by an older Helm, and its job is gone): nothing to finish it by. */
+function noPlan(intent: Intent): ExecResult {
+  const step = crashStep(intent);
+  return {
+    ok: false,
+    code: 'unavailable',
+    message: `Helm stopped during ${intent.action} of ${intent.service} (step ${step}) and neither its job nor its intent holds the plan to finish it by: look at ${intent.service} and send the request again if needed`,
+    data: { recovered: false, crashed_at_step: step },
+  };
+}
+
 export interface ExecRecovery {
+  /** What the interrupted step left: resume the request, or reconcile (assess-interrupted-operation.ts). */
+  assess(intent: Intent, deps: RecoverDeps): Promise<NextAfterCrash>;
   recover(
     intent: Intent,
     opts: RecoverDeps & { beforeChange: ExecContext['beforeChange'] },
@@ -84,6 +119,13 @@ export interface ExecRecovery {
 /** The recovery an executor runs, on the same Docker surface and settings as its operations. */
 export function makeRecovery(base: Omit<ExecContext, 'beforeChange'>): ExecRecovery {
   return {
+    assess: (intent, deps) =>
+      assessInterruptedOperation({ ...base, beforeChange: refuseChange }, intent, deps),
     recover: (intent, { beforeChange, ...deps }) => recoverOperation({ ...base, beforeChange }, intent, deps),
   };
+}
+
+/** Assessing changes nothing: a change announced there is a bug. */
+async function refuseChange(step: string): Promise<never> {
+  throw new Error(`internal: assessing an interrupted operation announced a change (${step})`);
 }

@@ -4,9 +4,11 @@ import { completeInterruptedSwitch } from './complete-interrupted-switch.js';
 import {
   newReleaseIsUp,
   readInterruptedSwitch,
+  type InterruptedSwitch,
   type SwitchRecoveryInput,
   wasUndoing,
 } from './read-interrupted-switch.js';
+import { isComposeSwitch, undoInterruptedCompose } from './undo-interrupted-compose.js';
 import { undoInterruptedSwitch } from './undo-interrupted-switch.js';
 
 /**
@@ -27,19 +29,33 @@ import { undoInterruptedSwitch } from './undo-interrupted-switch.js';
  *    is restored (its preconditions, or the intent's from_release); nothing else is improvised.
  *    (undo-interrupted-switch.ts, restore-previous-release.ts)
  * Nothing of the new release is ever created here: the same operation is never applied twice.
+ * A compose service's switch is undone through the compose CLI instead (undo-interrupted-compose.ts).
  */
 export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput): Promise<ExecResult> {
   const started = performance.now();
   const sw = await readInterruptedSwitch(ctx, input);
+  // Compose recreates containers itself: its changes are undone through the compose CLI.
+  if (isComposeSwitch(sw)) return undoInterruptedCompose(ctx, sw, started);
+  const up = newReleaseIsUp(sw);
   let failure: string;
-  if (newReleaseIsUp(sw)) {
+  if (up && !unverifiedEnvChange(sw)) {
     const completed = await completeInterruptedSwitch(ctx, sw, started);
     if ('result' in completed) return completed.result;
     failure = completed.failure;
+  } else if (up) {
+    failure = `${sw.target} was up, but Helm had not verified and recorded its environment when it stopped`;
   } else if (wasUndoing(sw)) {
     failure = `Helm had already found ${sw.target} failing and was rolling it back`;
   } else {
     failure = `${sw.target} was not up when Helm stopped`;
   }
   return undoInterruptedSwitch(ctx, sw, failure, started);
+}
+
+/**
+ * A set_env is completed only once it recorded its release (it had checked, read back, every
+ * variable asked): recovery cannot check secret values it does not hold, so before that it undoes.
+ */
+function unverifiedEnvChange(sw: InterruptedSwitch): boolean {
+  return sw.intent.action === 'set_env' && sw.toRecord === null;
 }

@@ -63,11 +63,12 @@ export async function runRecovery(
       deps.recovery.recover(intent, {
         plan: opts.plan,
         startedAt: opts.startedAt,
-        async beforeChange(step) {
+        async beforeChange(step, detail) {
           await opts.check();
           const next: RecoveringIntent = {
             ...intent,
             step: `recover_${step}`,
+            ...(detail ? { detail } : {}),
             recovering_from: from,
             at: deps.clock.now().toISOString(),
           };
@@ -97,7 +98,8 @@ export async function runRecovery(
   return result;
 }
 
-async function logRecovered(
+/** The `recovered` run-log entry: one per recovery, whatever its outcome. */
+export async function logRecovered(
   deps: Pick<RunDeps, 'runLog'>,
   intent: Intent,
   plan: Plan | null,

@@ -12,13 +12,22 @@
 // outcome in the run log. Also: a production case (the approval has expired by the time recovery
 // runs: expiry gates the start only), and the start-up sweep for an intent whose exec job Redis lost.
 // The matrix is printed.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HELM_LABEL } from '../../../src/docker/helm-labels.js';
 import { keptRelease } from '../../../src/docker/kept-containers.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { type CrashRig, type RigHelm, startCrashRig } from '../../helpers/crash-rig.js';
+import {
+  type CrashRig,
+  finalResultOf,
+  intentFiles,
+  type RigResult,
+  SHORT_CRASH_INTERVALS,
+  type RigHelm,
+  runLogProblems,
+  startCrashRig,
+} from '../../helpers/crash-rig.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags } from './exec-harness.js';
@@ -33,14 +42,7 @@ afterAll(async () => {
   await removeReleaseTags(services);
 });
 
-/** Short intervals: a dead process's job lock (2 s), stalled check (1 s) and service lease (2 s). */
-const SHORT = {
-  HELM_LOCK_DURATION_MS: '2000',
-  HELM_STALLED_INTERVAL_MS: '1000',
-  HELM_LEASE_TTL_MS: '2000',
-  HELM_STABILITY_WINDOW_S: '1',
-  HELM_HEALTH_TIMEOUT_S: '20',
-};
+const SHORT = SHORT_CRASH_INTERVALS;
 
 interface Case {
   label: string;
@@ -49,15 +51,29 @@ interface Case {
   environment: 'dev' | 'production';
   /** Redis loses the exec job while Helm is down: only the start-up sweep can recover it. */
   loseJob?: boolean;
+  /** Nothing had changed at the kill: the request resumes. */
+  resumes?: boolean;
+  /** Production: the approval (6 s) expires before the new Helm starts (expiry gates the start only). */
+  expireBeforeRestart?: boolean;
   expect: { version: 1 | 2; status: 'executed' | 'failed' | null; code?: string };
 }
 
 const CASES: Case[] = [
   {
+    // Nothing changed: the request resumes (issue 14) instead of failing.
     label: 'after the intent',
     step: 'start',
     environment: 'dev',
-    expect: { version: 1, status: 'failed', code: 'internal' },
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
+  },
+  {
+    // Recorded, not yet made: the old container still runs, so the request resumes.
+    label: 'before stopping the old container',
+    step: 'stop_old',
+    environment: 'dev',
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
   },
   {
     label: 'after stopping the old container',
@@ -82,7 +98,16 @@ const CASES: Case[] = [
     label: 'production, after creating the new one',
     step: 'start_new',
     environment: 'production',
+    expireBeforeRestart: true,
     expect: { version: 1, status: 'failed', code: 'rolled_back' },
+  },
+  {
+    // Nothing changed, still approved for this very plan: it resumes under the same approval.
+    label: 'production, before stopping the old container',
+    step: 'stop_old',
+    environment: 'production',
+    resumes: true,
+    expect: { version: 2, status: 'executed' },
   },
   {
     label: 'after stopping the old one; Redis lost the job',
@@ -132,16 +157,6 @@ function describeContainers(cs: Awaited<ReturnType<typeof containersOf>>): strin
     .join(', ');
 }
 
-async function intentFiles(memoryDir: string): Promise<Array<{ op: string; step: string }>> {
-  const dir = path.join(memoryDir, 'intents');
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
-  return Promise.all(
-    names.map(
-      async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as { op: string; step: string },
-    ),
-  );
-}
-
 /** The service's current release record (id and image id), from Helm's release file; null: none. */
 async function currentRelease(
   memoryDir: string,
@@ -158,31 +173,11 @@ async function currentRelease(
   }
 }
 
-async function finalResult(r: CrashRig, jobId: string, timeoutMs = 60_000) {
-  return waitFor(
-    async () => {
-      const job = await r.bus.actions.getJob(jobId).catch(() => undefined);
-      const state = await job?.getState().catch(() => undefined);
-      if (state === 'failed') throw new Error(`job ${jobId} failed in BullMQ: ${job?.failedReason}`);
-      return state === 'completed'
-        ? (job!.returnvalue as {
-            status: string;
-            outcome: string;
-            error?: { code: string; message: string };
-            release?: { id: string } | null;
-          })
-        : null;
-    },
-    `the final result of job ${jobId}`,
-    timeoutMs,
-  );
-}
-
 async function runCase(c: Case): Promise<Row> {
   const r = await startCrashRig({
     wardenPublicPem: warden.publicPem,
     // Production: a skew of 0 lets the approval expire (6 s) before recovery runs.
-    env: { ...SHORT, ...(c.environment === 'production' ? { HELM_CLOCK_SKEW_S: '0' } : {}) },
+    env: { ...SHORT, ...(c.expireBeforeRestart ? { HELM_CLOCK_SKEW_S: '0' } : {}) },
   });
   rigs.push(r);
   const service = uniqueName('crash-mx');
@@ -212,7 +207,7 @@ async function runCase(c: Case): Promise<Row> {
     approvalId = String(pending.approval_id);
     const req = await r.approvalRequest(approvalId);
     await warden.decide(r.approvals, req, 'approved', {
-      expires_at: new Date(Date.now() + 6000).toISOString(),
+      expires_at: new Date(Date.now() + (c.expireBeforeRestart ? 6000 : 600_000)).toISOString(),
     });
   }
 
@@ -238,14 +233,14 @@ async function runCase(c: Case): Promise<Row> {
     await r.bus.redis.flushall();
     expect(await r.exec.getJob(`exec-${jobId}`)).toBeUndefined();
   }
-  if (approvalId) await new Promise((res) => setTimeout(res, Math.max(0, t0 + 6500 - Date.now())));
+  if (c.expireBeforeRestart) await new Promise((res) => setTimeout(res, Math.max(0, t0 + 6500 - Date.now())));
 
   const t1 = Date.now();
   await r.startHelm();
   const upMs = Date.now() - t1;
   const t2 = Date.now();
-  let result: Awaited<ReturnType<typeof finalResult>> | null = null;
-  if (c.expect.status) result = await finalResult(r, jobId);
+  let result: RigResult | null = null;
+  if (c.expect.status) result = await finalResultOf(r, jobId);
   const recovered = await waitFor(
     async () => (await r.runLog()).find((e) => e.event === 'recovered' && e.job_id === jobId),
     'the recovered run-log entry',
@@ -290,13 +285,19 @@ async function runCase(c: Case): Promise<Row> {
     );
   }
   expect(recovered.message).toMatch(new RegExp(`crash at step ${c.step}`));
-  if (approvalId) {
+  // Exactly one recovery, and the run log still verifies.
+  expect(log.filter((e) => e.event === 'recovered' && e.job_id === jobId)).toHaveLength(1);
+  expect(await runLogProblems(r.memoryDir)).toEqual([]);
+  if (approvalId) expect(recovered.approval_id).toBe(approvalId);
+  if (c.expireBeforeRestart) {
     // Recovery ran after the approval's expiry, and restored only the release the plan names.
     expect(Date.parse(recovered.at)).toBeGreaterThan(t0 + 6000);
-    expect(recovered.approval_id).toBe(approvalId);
     const alerts = await r.bus.alertsSent();
     expect(alerts.find((a) => a.kind === 'rolled_back')).toMatchObject({ severity: 'critical' });
   }
+  // A crash that left nothing changed resumes the request; any other is reconciled.
+  if (c.resumes) expect(recovered.message).toMatch(/nothing had changed .*: the request resumes/);
+  else expect(recovered.message).not.toMatch(/resumes/);
   const outcome = result
     ? `${result.status}${result.error ? ` ${result.error.code}` : ''}`
     : `start-up sweep: ${recovered.code ?? 'ok'}`;
