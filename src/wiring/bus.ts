@@ -77,8 +77,17 @@ export function makeSinks(
     redactor,
     logger,
     retention: { age: config.requestIdWindowS, count: config.jobRetentionCount },
+    host: config.host,
   });
   const records = makeRequestRecords(redis, config.queuePrefix, config.requestIdWindowS);
-  const sinks: StatusSinks = { runLog, records, alerts, redactor, logger, ...(metrics ? { metrics } : {}) };
+  const sinks: StatusSinks = {
+    runLog,
+    records,
+    alerts,
+    redactor,
+    logger,
+    host: config.host,
+    ...(metrics ? { metrics } : {}),
+  };
   return { alerts, sinks };
 }
