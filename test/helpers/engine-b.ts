@@ -1,11 +1,23 @@
 // The second Docker engine of the multi-host tests (issue 13): another "host" on this machine.
 // scripts/test-env.sh starts it beside the first (its own data root, exec root, pidfile and socket,
 // bridge disabled) and copies the test images into it, so both engines hold the same image IDs.
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { sweepTestContainers } from './sweep.js';
+import { waitFor } from './containers.js';
+import {
+  freePort,
+  LABEL_FILE,
+  LABEL_RUN,
+  LABEL_TEST,
+  testFileId,
+  testLabels,
+  testRunId,
+  WEB_IMAGE_V1,
+} from './docker.js';
+import { ENGINE_B_SOCKET } from './engine-b-sweep.js';
+import { removeContainers } from './sweep.js';
 
-/** The second engine's socket (HELM_TEST_DOCKER_B_SOCK, as in scripts/test-env.sh). */
-export const ENGINE_B_SOCKET = process.env['HELM_TEST_DOCKER_B_SOCK'] ?? '/run/helm-test-docker-b.sock';
+export { ENGINE_B_SOCKET, sweepEngineB } from './engine-b-sweep.js';
 
 /** The DOCKER_HOST a Helm process (or the docker CLI) uses to reach the second engine. */
 export function engineBDockerHost(): string {
@@ -33,15 +45,35 @@ export async function requireEngineB(): Promise<Docker> {
   return engine;
 }
 
-/**
- * Test containers left on the second engine, as the global setup sweeps the first; nothing when the
- * second engine is not running (only the multi-host tests need it, and they require it themselves).
- */
-export async function sweepEngineB(options: { ownPid: number; runId?: string }): Promise<string[]> {
-  const engine = engineBDocker();
-  const up = await engine.ping().then(
-    () => true,
-    () => false,
+/** A web container on the second engine (host network, a free loopback port, test labels, init). */
+export async function startWebServiceOnB(
+  options: { labels?: Record<string, string>; image?: string } = {},
+): Promise<{ id: string; name: string; port: number; url: string }> {
+  const engine = await requireEngineB();
+  const port = await freePort();
+  const name = `helm-test-web-b-${randomBytes(4).toString('hex')}`;
+  const container = await engine.createContainer({
+    name,
+    Image: options.image ?? WEB_IMAGE_V1,
+    Labels: testLabels(options.labels),
+    Env: [`PORT=${port}`],
+    HostConfig: { NetworkMode: 'host', Init: true },
+  });
+  await container.start();
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    async () => (await fetch(url).catch(() => null))?.ok ?? false,
+    `${name} to serve on engine B`,
   );
-  return up ? sweepTestContainers(engine, options) : [];
+  return { id: container.id, name, port, url };
+}
+
+/** The second engine's containers of this file in this run, force-removed. */
+export async function removeEngineBContainers(): Promise<string[]> {
+  const label = [LABEL_TEST, `${LABEL_RUN}=${testRunId()}`, `${LABEL_FILE}=${testFileId()}`];
+  const found = await engineBDocker().listContainers({ all: true, filters: { label } });
+  return removeContainers(
+    engineBDocker(),
+    found.map((c) => c.Id),
+  );
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
-import { sweepEngineB } from './engine-b.js';
+import { sweepEngineB } from './engine-b-sweep.js';
 import { sweepTestContainers } from './sweep.js';
 
 declare module 'vitest' {
