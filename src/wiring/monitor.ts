@@ -8,6 +8,7 @@ import { makeIntendedCheck } from '../monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES, type ResourceRules } from '../monitor/resource-rules.js';
 import { observeHost } from '../observe/observe-target.js';
 import { type MonitorDeps, startMonitor } from '../../workers/monitor.js';
+import { wireInventory } from './inventory.js';
 import type { HelmParts } from './parts.js';
 
 /**
@@ -66,6 +67,8 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
     resources: { intervalMs: config.resourceIntervalMs, rules: resourceRules(config) },
   });
   p.onClose(() => monitor.close());
+  // What this host holds, for routing and for `helm status` on every host (issue 13).
+  wireInventory(p);
 }
 
 /** The design card's resource rules with the configured thresholds and window. */

@@ -2,6 +2,9 @@
 // scripts/test-env.sh starts it beside the first (its own data root, exec root, pidfile and socket,
 // bridge disabled) and copies the test images into it, so both engines hold the same image IDs.
 import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import Docker from 'dockerode';
 import { waitFor } from './containers.js';
 import {
@@ -15,6 +18,7 @@ import {
   WEB_IMAGE_V1,
 } from './docker.js';
 import { ENGINE_B_SOCKET } from './engine-b-sweep.js';
+import { startTestHelm, type TestHelm } from './helm.js';
 import { removeContainers } from './sweep.js';
 
 export { ENGINE_B_SOCKET, sweepEngineB } from './engine-b-sweep.js';
@@ -75,5 +79,23 @@ export async function removeEngineBContainers(): Promise<string[]> {
   return removeContainers(
     engineBDocker(),
     found.map((c) => c.Id),
+  );
+}
+
+/**
+ * Host B's Helm (HELM_HOST_ID host-b) on the second engine, on host A's bus and scope, holding A's
+ * Helm key (copied into its own memory folder, as the README says). The caller closes it.
+ */
+export async function startHelmOnB(a: TestHelm, env: Record<string, string> = {}): Promise<TestHelm> {
+  const memoryDir = await mkdtemp(path.join(os.tmpdir(), 'helm-host-b-'));
+  await copyFile(path.join(a.memoryDir, 'helm.key'), path.join(memoryDir, 'helm.key'));
+  return startTestHelm(
+    {
+      HELM_HOST_ID: 'host-b',
+      DOCKER_HOST: engineBDockerHost(),
+      HELM_SCOPE_LABELS: a.env['HELM_SCOPE_LABELS']!,
+      ...env,
+    },
+    { prefix: a.prefix, memoryDir },
   );
 }

@@ -3,9 +3,7 @@
 // same signed exec job put on host B's queue is refused by B's executor, which changes nothing on its
 // engine; a Helm on the second engine serves a dev restart there. Results, alerts and the heartbeat
 // name the host.
-import { copyFile, mkdtemp, readdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { FlowProducer, Queue } from 'bullmq';
 import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,11 +15,12 @@ import {
   engineBDocker,
   engineBDockerHost,
   removeEngineBContainers,
+  startHelmOnB,
   startWebServiceOnB,
 } from '../../helpers/engine-b.js';
-import { type BusClient, busClient, startTestHelm, type TestHelm } from '../../helpers/helm.js';
+import { type BusClient, busClient, startTestHelm } from '../../helpers/helm.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
-import { startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
+import { startWardenBed, waitForStatus } from '../../helpers/warden.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -33,29 +32,15 @@ afterAll(async () => {
 const startedAt = async (docker: Docker, id: string) =>
   (await docker.getContainer(id).inspect()).State.StartedAt;
 
-/** Host B's Helm on the second engine, on host A's bus, holding A's key (copied, as the README says). */
-async function startHostB(a: WardenBed, env: Record<string, string> = {}): Promise<TestHelm> {
-  const memoryDir = await mkdtemp(path.join(os.tmpdir(), 'helm-host-b-'));
-  await copyFile(path.join(a.h.memoryDir, 'helm.key'), path.join(memoryDir, 'helm.key'));
-  const b = await startTestHelm(
-    {
-      HELM_HOST_ID: 'host-b',
-      DOCKER_HOST: engineBDockerHost(),
-      HELM_WARDEN_PUBLIC_KEY: a.warden.publicPem,
-      HELM_SCOPE_LABELS: a.h.env['HELM_SCOPE_LABELS']!,
-      ...env,
-    },
-    { prefix: a.h.prefix, memoryDir },
-  );
-  closers.push(() => b.close());
-  return b;
-}
-
 describe('two hosts on one bus', () => {
   it("runs host A's approved production plan on A's engine once, and B's executor refuses it", async () => {
     const a = await startWardenBed({ HELM_HOST_ID: 'host-a' });
     closers.push(() => a.close());
-    const b = await startHostB(a, { HELM_WORKERS: 'executor' });
+    const b = await startHelmOnB(a.h, {
+      HELM_WORKERS: 'executor',
+      HELM_WARDEN_PUBLIC_KEY: a.warden.publicPem,
+    });
+    closers.push(() => b.close());
     const service = uniqueName('hw');
     const labels = { ...a.h.scopeLabel, 'ghost.service': service, 'ghost.environment': 'production' };
     const onA = await startWebService({ labels });
