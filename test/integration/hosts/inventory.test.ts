@@ -2,6 +2,8 @@
 // release, health) under its host id with a TTL it refreshes; a host whose Helm stopped goes silent.
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeInventoryReader } from '../../../src/bus/host-inventory.js';
+import { runReadCommand } from '../../../src/cli/status-command.js';
+import { loadConfig } from '../../../src/config/config.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { removeTestContainers, startWebService } from '../../helpers/docker.js';
 import { removeEngineBContainers, startHelmOnB, startWebServiceOnB } from '../../helpers/engine-b.js';
@@ -67,6 +69,19 @@ describe('the hosts inventory', () => {
       running: 1,
     });
 
+    // `helm status` shows every host under the answering host's table.
+    const status = () =>
+      runReadCommand(loadConfig(a.env), 'status', undefined, {
+        json: false,
+        environment: 'production',
+        timeoutMs: 30_000,
+      });
+    const shown = await status();
+    expect(shown.exitCode).toBe(0);
+    expect(shown.stdout).toContain('answered by host host-a');
+    expect(shown.stdout).toMatch(/^host-a +seen \d+s ago +2 /m);
+    expect(shown.stdout).toMatch(/^host-b +seen \d+s ago +2 /m);
+
     // B's Helm stops: its inventory expires (three refreshes), A's stays.
     await b.close();
     bOpen = false;
@@ -80,5 +95,6 @@ describe('the hosts inventory', () => {
     );
     expect(after.silent).toEqual(['host-b']);
     expect(after.live.map((i) => i.host)).toEqual(['host-a']);
+    expect((await status()).stdout).toMatch(/^host-b +SILENT/m);
   });
 });
