@@ -123,6 +123,20 @@ function plans(): Record<string, Plan> {
         items: ['old image 1', 'old image 2', 'old image 3'].map((s) => `sha256:${hex64(s)}`).sort(),
       },
     },
+    // --- contract 1.5 (several hosts, decisions 90-): a plan names its host's id, never "local",
+    // so Warden approves "restart openclaw-gateway on host-b" and no other host's executor runs it.
+    restart_on_host_b: {
+      plan_version: 1,
+      action: 'restart',
+      host: 'host-b',
+      service: 'openclaw-gateway',
+      environment: 'production',
+      request_id: 'owner:2026-12-03-restart-b',
+      requested_by: 'owner',
+      preconditions: { containers },
+      desired: { timeout_s: 10 },
+    },
+    // --- end 1.5 ---
   };
 }
 
@@ -167,6 +181,14 @@ const DECISION_CASES: Array<{
     approval_id: '5d1e3b7f-2c9a-4f8e-b6d0-7a3c1e5f9b22',
     fields: { decision: 'denied' },
   },
+  // --- contract 1.5 (several hosts) ---
+  {
+    name: 'approved_restart_on_host_b',
+    plan: 'restart_on_host_b',
+    approval_id: '7c3d9a15-4e2b-4f60-9d8a-1b5e7f3c2a94',
+    fields: { decision: 'approved', reason: 'host-b only' },
+  },
+  // --- end 1.5 ---
 ];
 
 function signRaw(unsigned: Record<string, unknown>, key: KeyName): Record<string, unknown> {

@@ -9,8 +9,12 @@
 # Prints one line per thing it did or found already there. Never reconfigures or restarts an engine
 # or a redis that already answers.
 #
+#   - a second Docker engine for the multi-host tests (issue 13) on $HELM_TEST_DOCKER_B_SOCK
+#     (/run/helm-test-docker-b.sock; its own data root, exec root and pidfile, bridge disabled like
+#     the first), holding the same test images (copied from the first engine, same image IDs)
 # Env: HELM_TEST_REDIS_PORT (6399), HELM_TEST_ENV_DIR (/var/lib/helm-test-env), HELM_SKIP_IMAGES=1,
-#      DOCKER_HOST=unix:///other.sock (manage/start a second engine there instead, own data root).
+#      DOCKER_HOST=unix:///other.sock (manage/start a second engine there instead, own data root),
+#      HELM_TEST_DOCKER_B_SOCK (the second engine's socket), HELM_SKIP_ENGINE_B=1 (no second engine).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -112,4 +116,47 @@ if [[ ${HELM_SKIP_IMAGES:-0} == 1 ]]; then
 else
   build_test_images
   build_executor_test_images
+fi
+
+# --- the second engine (test/helpers/engine-b.ts) ---------------------------------------------------
+# Another host's Docker for the multi-host tests: a dockerd of its own beside the first (ensure_engine
+# gives a socket other than /var/run/docker.sock its own data root, exec root and pidfile). The test
+# images are copied from the first engine with docker save/load, so both engines hold the same image
+# IDs; a tag already on the same ID there is left alone.
+TEST_IMAGES=(helm-test/web:1 helm-test/web:2 helm-test/redis:1 helm-test/web-faulty:crash-now
+  helm-test/web-faulty:crash-later helm-test/web-faulty:unhealthy helm-test/web-relabel:1
+  helm-test/worker:1 helm-test/worker:2 helm-test/worker:3)
+image_id_on() { # SOCKET TAG -> image ID or empty
+  DOCKER_HOST=unix://$1 docker image inspect -f '{{.Id}}' "$2" 2>/dev/null || true
+}
+ensure_second_engine() {
+  local sock=${HELM_TEST_DOCKER_B_SOCK:-/run/helm-test-docker-b.sock} first=$HELM_DOCKER_SOCK
+  [[ $sock != "$first" ]] || die "HELM_TEST_DOCKER_B_SOCK ($sock) is the first engine's socket"
+  (
+    HELM_DOCKER_SOCK=$sock
+    export DOCKER_HOST=unix://$sock
+    ensure_engine
+  )
+  [[ ${HELM_SKIP_IMAGES:-0} == 1 ]] && return 0
+  local tag missing=()
+  for tag in "${TEST_IMAGES[@]}"; do
+    local id
+    id=$(image_id_on "$first" "$tag")
+    [[ -n $id ]] || die "image $tag: not on the first engine ($first)"
+    [[ $(image_id_on "$sock" "$tag") == "$id" ]] || missing+=("$tag")
+  done
+  if ((${#missing[@]} == 0)); then
+    say "second engine $sock: test images already there"
+    return 0
+  fi
+  local start
+  start=$(now_ms)
+  DOCKER_HOST=unix://$first docker save "${missing[@]}" | DOCKER_HOST=unix://$sock docker load -q >/dev/null ||
+    die "could not copy the test images to the second engine ($sock)"
+  say "second engine $sock: copied ${#missing[@]} test images in $(($(now_ms) - start)) ms"
+}
+if [[ ${HELM_SKIP_ENGINE_B:-0} == 1 ]]; then
+  say "second engine: skipped (HELM_SKIP_ENGINE_B=1)"
+else
+  ensure_second_engine
 fi

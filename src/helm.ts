@@ -216,7 +216,7 @@ async function announceStart(p: HelmParts): Promise<void> {
   await runLog
     .append({
       event: 'startup',
-      message: `Helm ${HELM_VERSION} started (workers: ${config.workers.join(', ')}; scope: ${describeScope(config.scope)})`,
+      message: `Helm ${HELM_VERSION} started on host ${config.host} (workers: ${config.workers.join(', ')}; scope: ${describeScope(config.scope)})`,
     })
     .catch((err) => logger.error({ err }, 'could not log start-up'));
   logger.info(

@@ -118,9 +118,6 @@ export interface Monitor {
   close(): Promise<void>;
 }
 
-/** The executor's lease is named `<host>/<service>` with host "local" (src/wiring/parts.ts LOCAL_HOST). */
-const LEASE_HOST = 'local';
-
 /**
  * The monitor's steps, in order: the event watcher (and its first reconcile), host resources, health
  * pings and their worker, log growth, the helm.actions backlog, per-container stats, the report for
@@ -220,7 +217,7 @@ function guardedRestart(
   const leases = deps.leases;
   if (!restart || !leases) return null;
   return async (id, service) => {
-    const lease = await leases.tryAcquire(`${LEASE_HOST}/${service}`, `monitor-${randomUUID()}`);
+    const lease = await leases.tryAcquire(`${deps.host}/${service}`, `monitor-${randomUUID()}`);
     if (!lease) return 'busy';
     try {
       // Looked at again under the lease: a container that runs now is left alone.

@@ -27,6 +27,8 @@ export interface AlertSenderDeps {
   redactor: Redactor;
   logger: Logger;
   retention: { age: number; count: number };
+  /** This host's id, on every alert sent unless the input names a host (contract 1.5). */
+  host?: string;
 }
 
 export function makeAlertSender(deps: AlertSenderDeps): ObservedAlertSender {
@@ -48,6 +50,7 @@ export function makeAlertSender(deps: AlertSenderDeps): ObservedAlertSender {
       const alert: Alert = deps.redactor.redactDeep({
         alert_id: randomUUID(),
         at: deps.clock.now().toISOString(),
+        ...(deps.host ? { host: deps.host } : {}),
         ...dropUndefined(input),
       });
       try {

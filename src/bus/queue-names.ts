@@ -14,16 +14,23 @@ export const QUEUE = {
   requests: PLAIN_REQUEST_QUEUE,
 } as const;
 
-/** Helm's internal queue of approved or auto-approved plans, consumed by the executors. */
+/** The stem of Helm's internal queues of approved or auto-approved plans (execQueueName). */
 export const EXEC_QUEUE = 'helm.exec';
 
-/** The queues each worker kind consumes: the heartbeat lists queue names. */
-export const WORKER_QUEUES = {
+/**
+ * One host's queue of approved plans, `helm.exec.<host id>` (contract 1.5, decision 92): only the
+ * executors of that host consume it, so a plan never reaches another host's engine.
+ */
+export function execQueueName(host: string): string {
+  return `${EXEC_QUEUE}.${host}`;
+}
+
+/** The queues each worker kind consumes on host `host`: the heartbeat lists queue names. */
+export function workerQueues(kind: 'gate' | 'executor' | 'monitor', host: string): string[] {
   // helm.requests (the advisor's plain-words requests) is the request path's too (wiring/advisor.ts).
-  gate: [QUEUE.actions, QUEUE.approvals, QUEUE.requests],
-  executor: [EXEC_QUEUE],
-  monitor: [],
-} as const;
+  if (kind === 'gate') return [QUEUE.actions, QUEUE.approvals, QUEUE.requests];
+  return kind === 'executor' ? [execQueueName(host)] : [];
+}
 
 /** The queues other agents consume, which Helm watches for an absent consumer or a growing backlog. */
 export const WATCHED_QUEUES = [QUEUE.wardenRequests, QUEUE.alerts] as const;

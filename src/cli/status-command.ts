@@ -7,7 +7,10 @@ import {
   StatsDataSchema,
   StatusDataSchema,
 } from '../contracts/index.js';
+import { makeInventoryReader } from '../bus/host-inventory.js';
 import { formatBytes } from '../monitor/log-growth.js';
+import { withCommandRedis } from './cli-redis.js';
+import { hostsTable } from './hosts-table.js';
 import { jsonDocument, oneLine, type VerbOutput } from './output.js';
 import { sendRequest } from './request-command.js';
 import { formatTable } from './table.js';
@@ -46,7 +49,15 @@ export async function runReadCommand(
     string,
     unknown
   >;
-  return describeReadResult(verb, result, opts.json);
+  const out = describeReadResult(verb, result, opts.json);
+  if (verb !== 'status' || opts.json || out.exitCode !== 0) return out;
+  // Every host on the bus (issue 13): the read above was answered by one of them (result.host).
+  const hosts = await withCommandRedis(config.redisUrl, 'helm-cli-hosts', (redis) =>
+    makeInventoryReader(redis, config.queuePrefix).read(),
+  ).catch(() => null);
+  const answered = typeof result['host'] === 'string' ? `answered by host ${result['host']}` : '';
+  const table = hosts ? hostsTable(hosts, new Date()) : 'hosts: the inventory could not be read';
+  return { ...out, stdout: [out.stdout.trimEnd(), answered, table].filter(Boolean).join('\n\n') + '\n' };
 }
 
 /** What the verb prints for a final result (pure). */

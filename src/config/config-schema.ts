@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { hostIdProblem } from './host-id.js';
 
 /**
  * Every setting Helm reads from its environment, in one place. Parsed once at start-up
@@ -210,6 +211,14 @@ export const envSchema = z.object({
   HELM_HTTP_ADDR: httpAddr.default({ host: '127.0.0.1', port: 9464 }),
   /** The bearer token every HTTP request must carry; required when HELM_HTTP_ADDR is not loopback. */
   HELM_HTTP_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  /** This host's id (contract 1.5): in plans, results, alerts and the heartbeat; default the hostname. */
+  HELM_HOST_ID: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = hostIdProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** Instance name in the heartbeat key; default <host>:<pid>. */
   HELM_INSTANCE: z
     .string()

@@ -8,6 +8,7 @@ import {
   type HelmEnv,
   type WorkerKind,
 } from './config-schema.js';
+import { hostIdOf } from './host-id.js';
 
 export interface Scope {
   /** Containers carrying any one of these label pairs are managed. */
@@ -39,6 +40,11 @@ export interface Config {
   allowVolatileRedis: boolean;
   workers: ReadonlyArray<WorkerKind>;
   instance: string;
+  /**
+   * This host's id (HELM_HOST_ID, default the machine's hostname; contract 1.5, decision 90): the
+   * Docker host this process's executor and monitor run against, named in plans, results, alerts,
+   * the heartbeat and the monitor's keys.
+   */
   host: string;
   runLogFileName: string;
   gateConcurrency: number;
@@ -100,10 +106,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Files and folders are checked on the raw values too, so every problem is reported in one go.
   const raw = cleaned as Record<string, string>;
   const { memoryDir, wardenPublicKeysPem } = checkFilesAndFolders(raw, problems);
+  const host = hostIdOf(raw.HELM_HOST_ID, hostname(), problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
 
-  const host = hostname();
   const instance = e.HELM_INSTANCE ?? `${host}:${process.pid}`;
   const runsEverything = ALL_WORKERS.every((w) => e.HELM_WORKERS.includes(w));
   // One process writes one file: the all-in-one process owns run_log.md; a process running only

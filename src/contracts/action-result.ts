@@ -6,6 +6,7 @@ import { ErrorCodeSchema, ConsumerErrorCodeSchema } from './error-codes.js';
 import {
   ALL_IN_SCOPE,
   ENVIRONMENTS,
+  HostIdSchema,
   isAction,
   JobIdSchema,
   RequestIdSchema,
@@ -73,6 +74,11 @@ const resultShape = {
   duplicate_of: JobIdSchema.meta({
     description: "The original request's job id (a duplicate request_id).",
   }).optional(),
+  // --- contract 1.5 (several hosts) ---
+  host: HostIdSchema.meta({
+    description: 'The host id (HELM_HOST_ID) of the Helm that published the result (1.5); absent before 1.5.',
+  }).optional(),
+  // --- end 1.5 ---
 };
 
 const STRICT_RULES =

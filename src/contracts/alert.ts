@@ -2,7 +2,7 @@
 // kinds (handled by severity) and unknown fields.
 import { z } from 'zod';
 import { AlertKindSchema, AlertSeveritySchema, ConsumerAlertKindSchema } from './alert-kinds.js';
-import { EnvironmentSchema, TargetSchema } from './identifiers.js';
+import { EnvironmentSchema, HostIdSchema, TargetSchema } from './identifiers.js';
 import { jsonObject, Rfc3339UtcSchema, text, UuidV4Schema } from './primitives.js';
 
 /** `details` is at most 128 KiB serialised: room for a whole ActionResult (whose data is ≤ 64 KiB). */
@@ -21,6 +21,12 @@ const alertShape = {
     `At most ${MAX_ALERT_DETAILS_BYTES} bytes serialised.`,
   ).optional(),
   at: Rfc3339UtcSchema,
+  // --- contract 1.5 (several hosts) ---
+  host: HostIdSchema.meta({
+    description:
+      'The host id (HELM_HOST_ID) of the Helm that sent the alert (1.5); absent from Helms before 1.5.',
+  }).optional(),
+  // --- end 1.5 ---
   dedup_key: text({
     min: 1,
     max: MAX_DEDUP_KEY_CODE_POINTS,

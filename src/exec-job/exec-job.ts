@@ -23,7 +23,7 @@ export type SignedExecJob = ExecJobData & { mac: string };
 /** What an executor returns to the request's job. */
 export type ExecResult = ActionOutcome & { release?: Record<string, unknown> };
 
-export { EXEC_QUEUE } from '../bus/queue-names.js';
+export { EXEC_QUEUE, execQueueName } from '../bus/queue-names.js';
 
 export function signExecJob(data: ExecJobData, key: Buffer): SignedExecJob {
   return { ...data, mac: macInternalJob(data as unknown as Record<string, unknown>, key) };

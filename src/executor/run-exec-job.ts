@@ -33,6 +33,13 @@ export function makeExecJobHandler(deps: ExecDeps) {
     // A genuine job replayed onto the queue on its own has no parent, or another one.
     if (job.parent?.id !== data.parent_job_id)
       return refuseForged(deps, job, `it is not the child of request job ${data.parent_job_id}`);
+    // Contract 1.5: a plan (and the approval signed for it) is for the host it names, never another.
+    if (data.plan.host !== deps.host)
+      return refuseForged(
+        deps,
+        job,
+        `its plan is for host "${data.plan.host}" and this executor runs host "${deps.host}"`,
+      );
 
     const service = `${data.plan.host}/${data.plan.service}`;
     const lease = await deps.leases.tryAcquire(service, String(job.id));

@@ -16,6 +16,8 @@ export interface DiskCleanupDeps {
   submit(request: Record<string, unknown>): Promise<void>;
   /** The host's strongest managed environment (the gate checks it again: a mismatch is refused). */
   hostEnvironment(): Promise<Environment>;
+  /** This host's id: the prune's target, so that only this host's Helm prunes (never "local" on a shared bus). */
+  host: string;
   logger: Logger;
 }
 
@@ -32,7 +34,7 @@ export function withDiskCleanup(alerts: AlertSender, deps: DiskCleanupDeps): Ale
         for (const what of ['containers', 'images'] as const) {
           await deps.submit({
             action: 'prune',
-            target: 'local',
+            target: deps.host,
             environment,
             reason: `disk cleanup: ${input.message}`.slice(0, 1000),
             requested_by: 'helm-monitor',

@@ -20,7 +20,7 @@ export interface ObserveAndPlanArgs<R> {
   request: ActionRequest;
   /** The target as the caller names it: the request's target at the gate, the plan's service at the executor. */
   target: string;
-  /** The Docker host id the plan names. */
+  /** The Docker host id the plan names: this host's (a prune's target may also be "local"). */
   host: string;
   classification: readonly ClassificationRule[];
   /**
@@ -48,7 +48,7 @@ export async function observeAndPlan<R>(
   const { request, target } = args;
   const seen =
     request.action === 'prune'
-      ? await observeHost(deps.docker, target, deps.scope ?? DEFAULT_SCOPE, args.classification)
+      ? await observeHost(deps.docker, target, args.host, deps.scope ?? DEFAULT_SCOPE, args.classification)
       : await observeTarget(
           deps.docker,
           target,

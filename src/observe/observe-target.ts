@@ -3,6 +3,7 @@ import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { DockerReads } from '../docker/docker-ports.js';
 import { LABEL } from '../docker/labels.js';
 import type { Scope } from '../config/config.js';
+import { LOCAL_ALIAS } from '../config/host-id.js';
 import { listManagedContainers } from '../docker/scope.js';
 import { type ResolvedService, resolveTarget } from '../docker/target-resolution.js';
 import type { Environment } from '../contracts/index.js';
@@ -114,20 +115,22 @@ function isOwnContainer(c: ContainerInspect): boolean {
 export const ENVIRONMENT_RANK: Readonly<Record<Environment, number>> = { dev: 0, staging: 1, production: 2 };
 
 /**
- * A host-wide action (prune) targets the engine itself ("local"): its environment is the strongest
- * among the managed containers on that host (none: production), and it has no containers of its own.
+ * A host-wide action (prune) targets the engine itself: this host's id (`ownHost`, HELM_HOST_ID), or
+ * "local" for the host the request reached (contract 1.5, decision 91). Its environment is the
+ * strongest among the managed containers on that host (none: production); it has no containers.
  */
 export async function observeHost(
   docker: DockerReads,
   hostId: string,
+  ownHost: string,
   scope: Scope,
   classification: readonly ClassificationRule[],
 ): Promise<Observation> {
-  if (hostId !== 'local') {
+  if (hostId !== ownHost && hostId !== LOCAL_ALIAS) {
     return {
       ok: false,
       code: 'unknown_target',
-      message: `"${hostId}" is not a Docker host this Helm runs against (only "local")`,
+      message: `"${hostId}" is not the Docker host this Helm runs against ("${ownHost}", or "${LOCAL_ALIAS}")`,
     };
   }
   try {
@@ -139,7 +142,7 @@ export async function observeHost(
     );
     return {
       ok: true,
-      service: { name: hostId, via: 'ghost.service', composeProject: null, containers: [] },
+      service: { name: ownHost, via: 'ghost.service', composeProject: null, containers: [] },
       containers: [],
       environment: strongestEnvironment(envs),
       protectedBy: null,

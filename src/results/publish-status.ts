@@ -20,6 +20,8 @@ export interface StatusSinks {
   logger: Logger;
   /** Counts each final result (by action, environment, status); absent: nothing counted. */
   metrics?: Pick<Metrics, 'requestFinished'>;
+  /** This host's id, stamped on every result published (contract 1.5); absent: not stamped. */
+  host?: string;
 }
 
 export interface ProgressTarget {
@@ -87,7 +89,8 @@ export async function publishStatus(
   const code = (result.error?.code as string | undefined) ?? null;
   const logged =
     opts.event === null || (await logRequestEvent(sinks, opts.event, result, result.outcome, code));
-  const published = sinks.redactor.redactDeep({ ...result, logged }) as ActionResult;
+  const stamped = sinks.host ? { ...result, host: sinks.host } : result;
+  const published = sinks.redactor.redactDeep({ ...stamped, logged }) as ActionResult;
   const json = JSON.stringify(published);
   if (published.request_id) await sinks.records.updateResult(published.request_id, published.job_id, json);
   if (opts.final) await sinks.records.markFinal(published.job_id);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
 import type { Metrics } from '../base/metrics.js';
 import { makeAlertSender, type ObservedAlertSender } from '../bus/alert-sender.js';
-import { EXEC_QUEUE, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
+import { execQueueName, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
 import { makeCommandConnection } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
 import { makeRequestRecords } from '../bus/request-records.js';
@@ -43,7 +43,8 @@ export function openBusQueues(
   const actions = new Queue(QUEUE.actions, queueOpts);
   const alerts = new Queue(QUEUE.alerts, queueOpts);
   const watched = WATCHED_QUEUES.map((name) => (name === QUEUE.alerts ? alerts : new Queue(name, queueOpts)));
-  const exec = new Queue(EXEC_QUEUE, queueOpts);
+  // This host's executors' queue (contract 1.5): the gate hands plans for this host to it.
+  const exec = new Queue(execQueueName(config.host), queueOpts);
   onClose(async () => {
     await Promise.all([actions, exec, ...new Set([alerts, ...watched])].map((q) => q.close()));
   });
@@ -76,8 +77,17 @@ export function makeSinks(
     redactor,
     logger,
     retention: { age: config.requestIdWindowS, count: config.jobRetentionCount },
+    host: config.host,
   });
   const records = makeRequestRecords(redis, config.queuePrefix, config.requestIdWindowS);
-  const sinks: StatusSinks = { runLog, records, alerts, redactor, logger, ...(metrics ? { metrics } : {}) };
+  const sinks: StatusSinks = {
+    runLog,
+    records,
+    alerts,
+    redactor,
+    logger,
+    host: config.host,
+    ...(metrics ? { metrics } : {}),
+  };
   return { alerts, sinks };
 }

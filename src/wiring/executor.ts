@@ -8,7 +8,7 @@ import { makeServiceDefinitions, type ServicesFile } from '../executor/services-
 import { makeIntentStore } from '../intents/intent-store.js';
 import type { Policy } from '../policy/policy.js';
 import { startExecWorker } from '../../workers/exec.js';
-import { type HelmParts, LOCAL_HOST } from './parts.js';
+import type { HelmParts } from './parts.js';
 
 /** What the executors' operations (and crash recovery) run with, and the operations; null base: read-only. */
 export function makeExecution(
@@ -66,7 +66,7 @@ export function wireExecutor(p: HelmParts, hooks: Pick<ExecDeps, 'onStepRecorded
     ...p.planSources,
     clock,
     logger,
-    host: LOCAL_HOST,
+    host: config.host,
     skewMs: config.clockSkewMs,
     leaseRetryMs: 250,
     timeoutMs: config.actionTimeoutMs,
@@ -83,7 +83,7 @@ export function wireExecutor(p: HelmParts, hooks: Pick<ExecDeps, 'onStepRecorded
     runLog: p.runLog,
     alerts: p.alerts,
     internalKey: p.keys.internal,
-    host: LOCAL_HOST,
+    host: config.host,
     logger,
     clock,
     timeoutMs: config.actionTimeoutMs,

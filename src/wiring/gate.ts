@@ -4,7 +4,7 @@ import { makeParkedStore } from '../gate/parked-store.js';
 import { makeRequestStateStore } from '../gate/request-state.js';
 import { startActionsWorker } from '../../workers/actions.js';
 import { startApprovalsWorker } from '../../workers/approvals.js';
-import { type HelmParts, LOCAL_HOST } from './parts.js';
+import type { HelmParts } from './parts.js';
 import { makeInFlightReads, makeUsageReads } from './reads.js';
 
 /** The request path: the gate, and the workers of helm.actions and helm.approvals that feed it. */
@@ -25,7 +25,7 @@ export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): 
     configKey: p.keys.config,
     internalKey: p.keys.internal,
     executorActions: new Set(Object.keys(p.operations)),
-    host: LOCAL_HOST,
+    host: config.host,
     retention: p.retention,
     ...p.planSources,
     ...hooks,

@@ -8,7 +8,8 @@ import { makeIntendedCheck } from '../monitor/intended.js';
 import { DEFAULT_RESOURCE_RULES, type ResourceRules } from '../monitor/resource-rules.js';
 import { observeHost } from '../observe/observe-target.js';
 import { type MonitorDeps, startMonitor } from '../../workers/monitor.js';
-import { type HelmParts, LOCAL_HOST } from './parts.js';
+import { wireInventory } from './inventory.js';
+import type { HelmParts } from './parts.js';
 
 /**
  * The monitor (workers/monitor.ts): Docker's events, host resources, health pings, log growth, the
@@ -28,9 +29,10 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
         });
       },
       hostEnvironment: async () => {
-        const host = await observeHost(docker, LOCAL_HOST, config.scope, p.policy.classify);
+        const host = await observeHost(docker, config.host, config.host, config.scope, p.policy.classify);
         return host.ok ? host.environment : 'production';
       },
+      host: config.host,
       logger,
     }),
     board: makeIncidentBoardWriter(redis, config.queuePrefix),
@@ -52,7 +54,7 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
     logger: logger.child({ worker: 'monitor' }),
     isIntended: makeIntendedCheck({
       intents: makeIntentStore(config.memoryDir),
-      leaseHeld: makeLeaseProbe(redis, config.queuePrefix, LOCAL_HOST),
+      leaseHeld: makeLeaseProbe(redis, config.queuePrefix, config.host),
       clock,
     }),
     // A short lease of its own: an auto-restart that waits must not hold the executor's line.
@@ -65,6 +67,8 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
     resources: { intervalMs: config.resourceIntervalMs, rules: resourceRules(config) },
   });
   p.onClose(() => monitor.close());
+  // What this host holds, for routing and for `helm status` on every host (issue 13).
+  wireInventory(p);
 }
 
 /** The design card's resource rules with the configured thresholds and window. */

@@ -20,8 +20,11 @@ import type { ApprovalLedger } from '../runlog/approval-ledger.js';
 import type { RunLog } from '../runlog/index.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 
-/** The Docker engine Helm runs against is host "local" in plans (CONTRACT.md: prune targets). */
-export const LOCAL_HOST = 'local';
+/**
+ * "local" in a prune's target: the host the request reaches (contract 1.5, decision 91). Plans never
+ * carry it: they name the host id (config.host, HELM_HOST_ID).
+ */
+export { LOCAL_ALIAS as LOCAL_HOST } from '../config/host-id.js';
 
 /** Helm's key, and the keys derived from it for each use (keys/helm-key.ts). */
 export interface HelmKeys {

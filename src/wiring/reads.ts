@@ -8,7 +8,7 @@ import type { ParkedStore } from '../gate/parked-store.js';
 import { makeIntentStore } from '../intents/intent-store.js';
 import { defaultDiskPaths, sampleDisks } from '../monitor/resources.js';
 import { round2 } from '../actions/stats.js';
-import { type HelmParts, LOCAL_HOST } from './parts.js';
+import type { HelmParts } from './parts.js';
 
 /** How long the host's CPU is watched, about as long as Docker's own sample of a container. */
 const HOST_CPU_WINDOW_MS = 1_000;
@@ -21,7 +21,7 @@ const HOST_CPU_WINDOW_MS = 1_000;
 export function makeInFlightReads(p: HelmParts, parked: Pick<ParkedStore, 'listParked'>): InFlightReads {
   const intents = makeIntentStore(p.config.memoryDir);
   return {
-    leaseHeld: makeLeaseProbe(p.redis, p.config.queuePrefix, LOCAL_HOST),
+    leaseHeld: makeLeaseProbe(p.redis, p.config.queuePrefix, p.config.host),
     intents: async () => (await intents.list()).map((i) => ({ service: i.service, action: i.action })),
     parked: async () =>
       (await parked.listParked())

@@ -1,6 +1,6 @@
 import { QueueEvents } from 'bullmq';
 import { startHeartbeat } from '../bus/heartbeat.js';
-import { QUEUE, WORKER_QUEUES } from '../bus/queue-names.js';
+import { QUEUE, workerQueues } from '../bus/queue-names.js';
 import { startQueueWatch } from '../bus/queue-watch.js';
 import { makeBlockingConnection } from '../bus/redis-connection.js';
 import { HELM_VERSION } from '../base/version.js';
@@ -42,7 +42,7 @@ export function startOwnHeartbeat(p: HelmParts): void {
     instance: config.instance,
     host: config.host,
     version: HELM_VERSION,
-    workers: config.workers.flatMap((w) => WORKER_QUEUES[w]),
+    workers: config.workers.flatMap((w) => workerQueues(w, config.host)),
     clock: p.clock,
     logger: p.logger,
     intervalMs: config.heartbeatIntervalMs,

@@ -14,6 +14,7 @@ import {
   ApprovalRequestSchema,
   heartbeatKeys,
 } from '../../src/contracts/index.js';
+import { execQueueName } from '../../src/bus/queue-names.js';
 import { deriveKey, loadOrCreateHelmKey } from '../../src/keys/helm-key.js';
 import { parseEntryLine, type RunLogEntry, verifyRunLogChains } from '../../src/runlog/index.js';
 import { waitFor } from './containers.js';
@@ -29,6 +30,8 @@ export interface CrashRig {
   /** Put on a container (labels) to bring it into this rig's Helm scope. */
   scopeLabel: { 'ghost.scope': string };
   bus: RigBus;
+  /** The Helms' host id: their exec queue and lease keys name it. */
+  host: string;
   approvals: Queue;
   wardenRequests: Queue;
   exec: Queue;
@@ -65,7 +68,9 @@ export async function startCrashRig(opts: {
   const bus = rigBus(prefix, redis.url);
   const approvals = new Queue('helm.approvals', { connection: bus.redis, prefix });
   const wardenRequests = new Queue('warden.requests', { connection: bus.redis, prefix });
-  const exec = new Queue('helm.exec', { connection: bus.redis, prefix });
+  // The spawned Helms' host id (HELM_HOST_ID, default the hostname) names their exec queue.
+  const host = opts.env?.['HELM_HOST_ID'] ?? os.hostname();
+  const exec = new Queue(execQueueName(host), { connection: bus.redis, prefix });
   const flows = new FlowProducer({ connection: bus.redis, prefix });
   const procs: RigHelm[] = [];
   let n = 0;
@@ -78,6 +83,7 @@ export async function startCrashRig(opts: {
     prefix,
     memoryDir,
     scopeLabel: { 'ghost.scope': scope },
+    host,
     bus,
     approvals,
     wardenRequests,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+import { sweepEngineB } from './engine-b-sweep.js';
 import { sweepTestContainers } from './sweep.js';
 
 declare module 'vitest' {
@@ -64,12 +65,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env['HELM_TEST_RUN_ID'] = runId;
   process.env['HELM_TEST_RUN_PID'] = String(process.pid);
 
-  const swept = await sweepTestContainers(docker, { ownPid: process.pid });
+  const swept = [
+    ...(await sweepTestContainers(docker, { ownPid: process.pid })),
+    ...(await sweepEngineB({ ownPid: process.pid })),
+  ];
   if (swept.length > 0)
     console.log(`[global-setup] removed ${swept.length} container(s) left by earlier runs`);
 
   return async () => {
     // Everything of this run, then whatever crashed runs left meanwhile.
     await sweepTestContainers(docker, { ownPid: process.pid, runId });
+    await sweepEngineB({ ownPid: process.pid, runId });
   };
 }

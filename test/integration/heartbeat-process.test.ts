@@ -47,7 +47,14 @@ describe('Helm as a process', () => {
     );
     const parsed = HeartbeatSchema.parse(JSON.parse(beat));
     expect(parsed.pid).toBe(p.child.pid);
-    expect(parsed.workers).toEqual(['helm.actions', 'helm.approvals', 'helm.requests', 'helm.exec']);
+    // host: HELM_HOST_ID, by default the hostname; the executor consumes that host's exec queue.
+    expect(parsed.host).toBe(os.hostname());
+    expect(parsed.workers).toEqual([
+      'helm.actions',
+      'helm.approvals',
+      'helm.requests',
+      `helm.exec.${os.hostname()}`,
+    ]);
     expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(await bus.redis.get(heartbeatKeys(prefix, 'proc-a').instance)).not.toBeNull();
     const ttl = await bus.redis.pttl(heartbeatKeys(prefix, 'proc-a').instance);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heartbeatKeys } from '../../src/contracts/index.js';
-import { EXEC_QUEUE } from '../../src/bus/queue-names.js';
+import { execQueueName } from '../../src/bus/queue-names.js';
 import {
   claimInternalKey,
   internalKeyFingerprint,
@@ -128,7 +128,7 @@ describe('an exec job whose MAC fails because a live Helm holds another key', ()
     const h = await startTestHelm();
     const bus = await busClient(h.prefix);
     clients.push(bus);
-    const exec = new Queue(EXEC_QUEUE, { connection: bus.redis, prefix: h.prefix });
+    const exec = new Queue(execQueueName(h.helm.config.host), { connection: bus.redis, prefix: h.prefix });
     try {
       // The fault: a job MACed under another Helm key, as a gate with its own memory folder makes.
       const otherKey = deriveKey(randomBytes(32), 'internal-job');
@@ -137,7 +137,7 @@ describe('an exec job whose MAC fails because a live Helm holds another key', ()
           v: 1,
           parent_job_id: '1',
           request: { action: 'restart', target: 'web', environment: 'staging', reason: 'x' } as never,
-          plan: { action: 'restart', service: 'web', host: 'local' } as never,
+          plan: { action: 'restart', service: 'web', host: h.helm.config.host } as never,
           plan_hash: `sha256:${'0'.repeat(64)}`,
           decision_json: null,
         },

@@ -86,7 +86,12 @@ describe('status', () => {
       step: 'stop',
       at: new Date().toISOString(),
     });
-    await bus.redis.set(helmKey(h.prefix, 'lease', `local/${stoppedService}`), 'held', 'PX', 30_000);
+    await bus.redis.set(
+      helmKey(h.prefix, 'lease', `${h.helm.config.host}/${stoppedService}`),
+      'held',
+      'PX',
+      30_000,
+    );
     try {
       const r = await ask('status', '*');
       expect(r).toMatchObject({ action: 'status', target: '*', status: 'executed' });
@@ -106,7 +111,7 @@ describe('status', () => {
       expect(String(r.outcome)).toMatch(/1 not running/);
     } finally {
       await intents.done(`op-${service}`);
-      await bus.redis.del(helmKey(h.prefix, 'lease', `local/${stoppedService}`));
+      await bus.redis.del(helmKey(h.prefix, 'lease', `${h.helm.config.host}/${stoppedService}`));
     }
   });
 

@@ -8,6 +8,7 @@
 // two bugs this file found (it.fails): with several Helm processes on one memory folder, an
 // executor's in-memory approval ledger goes stale.
 import { afterAll, describe, expect, it } from 'vitest';
+import { execQueueName } from '../../../src/bus/queue-names.js';
 import { type ApprovalRequest, heartbeatKeys } from '../../../src/contracts/index.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
 import { type CrashRig, startCrashRig, watchDocker } from '../../helpers/crash-rig.js';
@@ -236,7 +237,12 @@ describe('a Redis that lost its data', () => {
         data: pa.data,
         opts: { jobId: pa.jobId },
         children: [
-          { name: captured.name, queueName: 'helm.exec', data: captured.data, opts: { jobId: captured.id } },
+          {
+            name: captured.name,
+            queueName: execQueueName(r.host),
+            data: captured.data,
+            opts: { jobId: captured.id },
+          },
         ],
       });
 
@@ -417,7 +423,7 @@ describe('several Helm processes on one memory folder', () => {
     const pa = await park(r, a.service, 'restart', `forge-${uniqueName('req')}`);
     const id = pa.req.approval_id;
     // Another operation holds the service (its lease), so the approved plan waits its turn meanwhile.
-    const lease = `${r.prefix}:helm:lease:local/${a.service}`;
+    const lease = `${r.prefix}:helm:lease:${r.host}/${a.service}`;
     await r.bus.redis.set(lease, 'another-operation', 'PX', 60_000);
     await warden.decide(r.approvals, pa.req, 'approved');
     await waitFor(async () => (await entries(r, id, 'approved')).length === 1, 'the approval consumed');
@@ -442,7 +448,7 @@ describe('several Helm processes on one memory folder', () => {
       children: [
         {
           name: execJob.name,
-          queueName: 'helm.exec',
+          queueName: execQueueName(r.host),
           data: execJob.data,
           opts: { jobId: String(execJob.id) },
         },

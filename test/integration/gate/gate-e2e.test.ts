@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planHash } from '../../../src/approval/index.js';
+import { execQueueName } from '../../../src/bus/queue-names.js';
 import { cancelPending, describeParked, listPending } from '../../../src/cli/pending-command.js';
 import { loadConfig } from '../../../src/config/config.js';
 import {
@@ -293,7 +294,7 @@ describe('refusals that change nothing', () => {
   it('a job slipped onto the internal queue changes nothing and raises a security alert', async () => {
     const web = await service('dev');
     const before = await startedAt(web.id);
-    const exec = new Queue('helm.exec', { connection: bus.redis, prefix: h.prefix });
+    const exec = new Queue(execQueueName(h.helm.config.host), { connection: bus.redis, prefix: h.prefix });
     try {
       await exec.add('restart', {
         v: 1,

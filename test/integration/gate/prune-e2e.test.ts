@@ -1,5 +1,6 @@
-// Prune through the bus: a host-wide action on "local", whose environment is the strongest among the
-// managed containers (none: production), so it waits for Warden; the plan lists exactly what goes.
+// Prune through the bus: a host-wide action on this host (its HELM_HOST_ID, or "local"), whose
+// environment is the strongest among the managed containers (none: production), so it waits for
+// Warden; the plan names the host id (never "local") and lists exactly what goes.
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTestContainers, startWebService } from '../../helpers/docker.js';
 import { uniqueName } from '../../helpers/containers.js';
@@ -16,7 +17,7 @@ afterAll(async () => {
 
 describe('prune through the bus', () => {
   it('takes the strongest environment among the managed containers; a staging host prunes at once', async () => {
-    h = await startTestHelm();
+    h = await startTestHelm({ HELM_HOST_ID: 'host-a' });
     bus = await busClient(h.prefix);
     // A dev and a staging container in this Helm's scope: the host counts as staging.
     await startWebService({
@@ -28,13 +29,13 @@ describe('prune through the bus', () => {
 
     const mismatch = await bus.request({
       action: 'prune',
-      target: 'local',
+      target: 'host-a',
       environment: 'dev',
       reason: 'x',
       params: { what: 'images' },
     });
     expect(mismatch).toMatchObject({ status: 'failed', error: { code: 'environment_mismatch' } });
-    expect(String((mismatch.error as { message: string }).message)).toContain('local is staging');
+    expect(String((mismatch.error as { message: string }).message)).toContain('host-a is staging');
 
     const elsewhere = await bus.request({
       action: 'prune',
@@ -45,19 +46,22 @@ describe('prune through the bus', () => {
     });
     expect(elsewhere).toMatchObject({ status: 'failed', error: { code: 'unknown_target' } });
 
-    // Staging prune: the card does not gate it; it runs at once with what the plan lists.
-    const staging = await bus.request({
-      action: 'prune',
-      target: 'local',
-      environment: 'staging',
-      reason: 'tidy up',
-      params: { what: 'containers' },
-    });
-    expect(staging.status).toBe('executed');
+    // Staging prune: the card does not gate it; it runs at once with what the plan lists. The host
+    // is named by its id or as "local" (the host the request reached).
+    for (const target of ['local', 'host-a']) {
+      const staging = await bus.request({
+        action: 'prune',
+        target,
+        environment: 'staging',
+        reason: 'tidy up',
+        params: { what: 'containers' },
+      });
+      expect(staging.status).toBe('executed');
+    }
   });
 
   it('with production on the host waits for Warden', async () => {
-    const bed = await startWardenBed();
+    const bed = await startWardenBed({ HELM_HOST_ID: 'host-p' });
     try {
       // No managed container at all: production by default.
       const job = await bed.bus.send({
@@ -71,7 +75,8 @@ describe('prune through the bus', () => {
       const req = await bed.approvalRequest(String(pending.approval_id));
       expect(req.plan).toMatchObject({
         action: 'prune',
-        service: 'local',
+        host: 'host-p',
+        service: 'host-p',
         environment: 'production',
         desired: { what: 'images' },
       });

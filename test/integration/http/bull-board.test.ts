@@ -33,12 +33,18 @@ describe('Bull Board under /queues', () => {
     for (const asset of assets) expect((await fetch(url(`/queues/${asset}`))).status, asset).toBe(200);
   });
 
-  it('lists the four bus queues and helm.exec, each read-only', async () => {
+  it("lists the four bus queues and this host's exec queue, each read-only", async () => {
     const res = await fetch(url('/queues/api/queues'));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { queues: Array<{ name: string; readOnlyMode: boolean }> };
     expect(body.queues.map((q) => q.name).sort()).toEqual(
-      ['helm.actions', 'helm.approvals', 'helm.exec', 'sentinel.alerts', 'warden.requests'].sort(),
+      [
+        'helm.actions',
+        'helm.approvals',
+        `helm.exec.${h.helm.config.host}`,
+        'sentinel.alerts',
+        'warden.requests',
+      ].sort(),
     );
     expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
   });

@@ -42,9 +42,11 @@ async function bed(withDevContainer: boolean) {
         await bus.actions.add('prune', request);
       },
       hostEnvironment: async () => {
-        const host = await observeHost(docker, 'local', loadConfig(h.env).scope, []);
+        const config = loadConfig(h.env);
+        const host = await observeHost(docker, config.host, config.host, config.scope, []);
         return host.ok ? host.environment : 'production';
       },
+      host: loadConfig(h.env).host,
       logger: h.helm.logger,
     },
   );
@@ -55,7 +57,7 @@ async function bed(withDevContainer: boolean) {
     details: { value: 93 },
     dedup_key: `disk_high:test:/:${Date.now()}`,
   };
-  return { h, bus, alerts, sent, diskHigh };
+  return { h, bus, alerts, sent, diskHigh, host: loadConfig(h.env).host };
 }
 
 async function pruneJobs(bus: BusClient) {
@@ -66,7 +68,7 @@ async function pruneJobs(bus: BusClient) {
 
 describe('disk cleanup', () => {
   it('on a dev host prunes at once, once per incident, and says what else takes the space', async () => {
-    const { bus, alerts, sent, diskHigh } = await bed(true);
+    const { bus, alerts, sent, diskHigh, host } = await bed(true);
     await alerts.send(diskHigh);
     await alerts.send({ ...diskHigh, message: `still: ${diskHigh.message}` });
     const jobs = await waitFor(async () => {
@@ -80,8 +82,11 @@ describe('disk cleanup', () => {
       'containers',
       'images',
     ]);
-    for (const j of jobs)
+    // The prune names this host (HELM_HOST_ID), never "local": on a shared bus only this host's Helm takes it.
+    for (const j of jobs) {
+      expect(j.data).toMatchObject({ target: host });
       expect(j.returnvalue).toMatchObject({ status: 'executed', action: 'prune', environment: 'dev' });
+    }
     expect(sent[0]!.message).toMatch(
       /Helm asked to prune what it made and no longer needs \(runs at once\); Docker also holds images/,
     );

@@ -100,7 +100,7 @@ export async function startMonitorHarness(
     logger,
     isIntended: makeIntendedCheck({
       intents: makeIntentStore(memoryDir),
-      leaseHeld: makeLeaseProbe(redis, prefix),
+      leaseHeld: makeLeaseProbe(redis, prefix, 'test-host'),
       clock,
     }),
     leases: makeLeaseManager(redis, prefix, 2_000),

@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/config.js';
+import { hostIdOf, hostIdProblem } from '../../../src/config/host-id.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -144,5 +146,39 @@ describe('advisor configuration', () => {
     const c = loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-canary-123456' });
     expect(JSON.stringify(c.advisor)).not.toContain('sk-ant-canary');
     expect(c.anthropicApiKey).toBe('sk-ant-canary-123456');
+  });
+});
+
+// HELM_HOST_ID (contract 1.5, decision 90): validated like a target, never "local", default the hostname.
+describe('the host id', () => {
+  it('is HELM_HOST_ID when set, else the hostname, and names the default instance', () => {
+    expect(loadConfig({ HELM_HOST_ID: 'host-b' }).host).toBe('host-b');
+    expect(loadConfig({ HELM_HOST_ID: 'host-b' }).instance).toBe(`host-b:${process.pid}`);
+    expect(loadConfig({}).host).toBe(hostname());
+  });
+
+  it('is refused in plain words when it is not a valid target, or is "local"', () => {
+    for (const bad of ['-a', 'a b', 'a:b', 'x'.repeat(129), 'a/b']) {
+      const problems = problemsOf({ HELM_HOST_ID: bad });
+      expect(problems, bad).toHaveLength(1);
+      expect(problems[0]).toMatch(/^HELM_HOST_ID: must start with a letter or digit/);
+    }
+    for (const reserved of ['local', 'LOCAL']) {
+      expect(problemsOf({ HELM_HOST_ID: reserved })).toEqual([
+        'HELM_HOST_ID: must not be "local" (it means "this host" in requests)',
+      ]);
+    }
+  });
+
+  it('asks for HELM_HOST_ID when the hostname cannot be one', () => {
+    const problems: string[] = [];
+    expect(hostIdOf(undefined, 'bad host', problems)).toBe('bad host');
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^HELM_HOST_ID: unset, and the hostname "bad host" cannot be a host id .*; set it$/,
+      ),
+    ]);
+    expect(hostIdOf('given', 'bad host', [])).toBe('given');
+    expect(hostIdProblem('web-1.example')).toBeNull();
   });
 });
