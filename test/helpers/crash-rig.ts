@@ -131,7 +131,9 @@ export async function startCrashRig(opts: {
         },
         `Helm process ${instance} to beat`,
         30_000,
-      );
+      ).catch((e) => {
+        throw new Error(`${e}\n${p.output()}`);
+      });
       return p;
     },
     async kill9Helm(p) {
