@@ -176,6 +176,11 @@ tcp_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
+# http_ok URL: a GET answers 2xx within 3 s (node's fetch: curl is not on every image).
+http_ok() {
+  node -e "fetch(process.argv[1],{signal:AbortSignal.timeout(3000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"
+}
+
 redis_ping() { # PORT
   [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null || true) == PONG ]]
 }
