@@ -267,6 +267,24 @@ ensure_engine() {
   say "dockerd: started on $HELM_DOCKER_SOCK in $(($(now_ms) - start)) ms (pid $started, log $log)"
 }
 
+# --- front proxy ------------------------------------------------------------------------------
+# ensure_tcp_migrate_req: net.ipv4.tcp_migrate_req=1. Caddy 2.6 (Debian's) binds a fresh listening
+# socket with SO_REUSEPORT on every config change (an upstream switch included) and closes the old
+# one; without this setting the kernel resets the connections still waiting in the old socket's
+# accept queue (measured: about one failed request per two switches under a request loop), with it
+# they move to the new socket. Affects only SO_REUSEPORT listeners being closed; needs Linux 5.14+.
+ensure_tcp_migrate_req() {
+  local knob=/proc/sys/net/ipv4/tcp_migrate_req
+  if [[ ! -e $knob ]]; then
+    say "WARNING: $knob is missing (Linux < 5.14): a proxy config change may reset waiting connections"
+  elif [[ $(cat "$knob") == 1 ]]; then
+    say "net.ipv4.tcp_migrate_req: already 1"
+  else
+    echo 1 >"$knob" || die "could not set net.ipv4.tcp_migrate_req=1"
+    say "net.ipv4.tcp_migrate_req: set to 1 (connections queued on a closing proxy listener move to the new one)"
+  fi
+}
+
 # --- npm ----------------------------------------------------------------------------------------
 # ensure_node_modules: npm ci only when node_modules is missing or package-lock.json changed since
 # the last install.

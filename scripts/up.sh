@@ -6,7 +6,8 @@
 #   - a Redis at REDIS_URL (default 127.0.0.1:6379) with AOF and noeviction, only if none answers
 #   - the front proxy (Debian's caddy) with its admin API at HELM_PROXY_ADMIN (default
 #     http://127.0.0.1:2019), only if nothing answers there; config caddy/caddy.json, autosave and
-#     certificates under HELM_STATE_DIR/caddy, restarted with --resume (Helm's routes survive)
+#     certificates under HELM_STATE_DIR/caddy, restarted with --resume (Helm's routes survive);
+#     and net.ipv4.tcp_migrate_req=1 (lib.sh says why)
 #   - npm packages and Helm's build, only when out of date
 # then runs Helm in the foreground (Ctrl-C or SIGTERM stops it cleanly).
 set -euo pipefail
@@ -53,6 +54,7 @@ else
   die "Redis at $redis_host:$redis_port does not answer, and it is not local: start it, or unset REDIS_URL"
 fi
 
+ensure_tcp_migrate_req
 # Front proxy: started here only on a loopback admin address where nothing answers.
 HELM_PROXY_ADMIN=${HELM_PROXY_ADMIN:-http://127.0.0.1:2019}
 export HELM_PROXY_ADMIN
