@@ -69,6 +69,18 @@ export interface Config {
   http: { host: string; port: number } | null;
   /** HELM_HTTP_TOKEN (redacted by name): the bearer token of every HTTP request, when set. */
   httpToken: string | undefined;
+  /** The front proxy (issue 11): HELM_PROXY_ADMIN, _PORT_RANGE, _SERVER, _BIND, _DRAIN_S. */
+  proxy: ProxyConfig;
+}
+
+export interface ProxyConfig {
+  adminUrl: string;
+  portRange: { first: number; last: number };
+  /** The owner's server host routes go on. */
+  server: string;
+  /** '' : every address. */
+  bindHost: string;
+  drainMs: number;
 }
 
 /** The advisor's models and limits (issue 10); the API key stays in Config.anthropicApiKey (redacted by name). */
@@ -102,7 +114,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const { memoryDir, wardenPublicKeysPem } = checkFilesAndFolders(raw, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-
   const host = hostname();
   const instance = e.HELM_INSTANCE ?? `${host}:${process.pid}`;
   const runsEverything = ALL_WORKERS.every((w) => e.HELM_WORKERS.includes(w));
@@ -174,6 +185,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueWatchIntervalMs: e.HELM_QUEUE_WATCH_INTERVAL_MS,
     http: e.HELM_HTTP_ADDR ? Object.freeze({ ...e.HELM_HTTP_ADDR }) : null,
     httpToken: e.HELM_HTTP_TOKEN,
+    proxy: proxyConfig(e),
+  });
+}
+
+function proxyConfig(e: HelmEnv): Readonly<ProxyConfig> {
+  return Object.freeze({
+    adminUrl: e.HELM_PROXY_ADMIN,
+    portRange: Object.freeze({ ...e.HELM_PROXY_PORT_RANGE }),
+    server: e.HELM_PROXY_SERVER,
+    bindHost: e.HELM_PROXY_BIND,
+    drainMs: e.HELM_PROXY_DRAIN_S * 1000,
   });
 }
 
