@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDockerReads } from '../../../src/docker/dockerode-reads.js';
 import { makeCaddyAdmin } from '../../../src/proxy/caddy-admin.js';
 import { upstream } from '../../../src/proxy/proxy-port.js';
-import { ensureRoutes } from '../../../src/proxy/route-reconcile.js';
+import { ensureRoutes, type RouteAction } from '../../../src/proxy/route-reconcile.js';
+import { startRouteWatch } from '../../../src/proxy/route-watch.js';
+import { makeDockerEvents } from '../../../src/docker/dockerode-events.js';
 import { startTestCaddy, type TestCaddy } from '../../helpers/caddy.js';
-import { uniqueName } from '../../helpers/containers.js';
+import { uniqueName, waitFor } from '../../helpers/containers.js';
 import {
   freePort,
   LABEL_FILE,
@@ -60,5 +62,37 @@ describe('ensureRoutes', () => {
       { service, kind: 'keep', reason: 'the route is there' },
     ]);
     await deps.proxy.removeRoute(service);
+  });
+
+  it('gives a routed container that starts while Helm watches its route as soon as it is healthy', async () => {
+    const service = uniqueName('late');
+    const routePort = await freePort();
+    const seen: RouteAction[] = [];
+    const errors: unknown[] = [];
+    const deps = {
+      docker: makeDockerReads(undefined),
+      proxy: makeCaddyAdmin({ adminUrl: caddy.adminUrl }),
+      scope: { labels: [{ key: LABEL_FILE, value: testFileId() }], allServices: false, composeProjects: [] },
+      settings: { server: 'srv0', bindHost: '127.0.0.1' },
+      events: makeDockerEvents(undefined),
+      onActions: (actions: RouteAction[]) => seen.push(...actions),
+      onError: (error: unknown) => errors.push(error),
+    };
+    const watch = await startRouteWatch(deps);
+    try {
+      expect(await deps.proxy.readRoute(service)).toBeNull();
+      const web = await startWebService({
+        labels: { 'ghost.service': service, 'ghost.route.port': String(routePort), 'ghost.port.env': 'PORT' },
+      });
+      const route = await waitFor(() => deps.proxy.readRoute(service), `the route of ${service}`);
+      expect(route.upstreams).toEqual([upstream(web.port)]);
+      expect(seen.filter((a) => a.service === service && a.kind === 'create')).toHaveLength(1);
+      const through = await requestLoop(`http://127.0.0.1:${routePort}/`, 3, 1);
+      expect(through.failures).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      watch.close();
+      await deps.proxy.removeRoute(service);
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { upstream } from '../../../src/proxy/proxy-port.js';
 import { planRoute } from '../../../src/proxy/route-reconcile.js';
+import { routedServiceOf } from '../../../src/proxy/route-watch.js';
 import { containerInspect } from '../executor/fixtures.js';
 
 const settings = { server: 'srv0', bindHost: '127.0.0.1' };
@@ -97,5 +98,27 @@ describe('planRoute', () => {
       kind: 'skip',
       reason: 'no running healthy instance with a known port',
     });
+  });
+});
+
+describe('routedServiceOf', () => {
+  const event = (action: string, health: string | null, attributes: Record<string, string>) => ({
+    action,
+    health,
+    id: 'c1',
+    attributes,
+    at: 0,
+  });
+  const routed = { 'ghost.service': 'web', 'ghost.route.port': '8080', name: 'web-1' };
+
+  it('names the service of a routed container that starts or turns healthy', () => {
+    expect(routedServiceOf(event('start', null, routed))).toBe('web');
+    expect(routedServiceOf(event('health_status', 'healthy', routed))).toBe('web');
+  });
+
+  it('ignores other events and containers without route labels', () => {
+    expect(routedServiceOf(event('health_status', 'unhealthy', routed))).toBeNull();
+    expect(routedServiceOf(event('die', null, routed))).toBeNull();
+    expect(routedServiceOf(event('start', null, { 'ghost.service': 'web' }))).toBeNull();
   });
 });
