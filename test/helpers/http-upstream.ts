@@ -69,19 +69,57 @@ function getOnce(agent: http.Agent, url: URL, host: string | undefined): Promise
 }
 
 /** GETs `url` `count` times, `concurrency` at once, on kept-alive connections. */
-export async function requestLoop(
+export function requestLoop(
   url: string,
   count: number,
   concurrency = 4,
   options: { host?: string } = {},
 ): Promise<LoopResult> {
+  let next = 0;
+  return loop(url, concurrency, options, async () => {
+    next += 1;
+    return next <= count;
+  });
+}
+
+/**
+ * A bounded load generator: GETs `url` at about `perSecond` requests a second, `concurrency` at
+ * once, until `until` settles (and at most `maxMs`, so it always stops by itself).
+ */
+export function requestLoopUntil(
+  url: string,
+  until: Promise<unknown>,
+  opts: { perSecond?: number; concurrency?: number; maxMs?: number; host?: string } = {},
+): Promise<LoopResult> {
+  let stop = false;
+  void until.then(
+    () => {
+      stop = true;
+    },
+    () => {
+      stop = true;
+    },
+  );
+  const concurrency = opts.concurrency ?? 4;
+  const gapMs = (1000 * concurrency) / (opts.perSecond ?? 200);
+  const deadline = Date.now() + (opts.maxMs ?? 120_000);
+  return loop(url, concurrency, opts, async () => {
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+    return !stop && Date.now() < deadline;
+  });
+}
+
+async function loop(
+  url: string,
+  concurrency: number,
+  options: { host?: string },
+  more: () => Promise<boolean>,
+): Promise<LoopResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoopResult = { bodies: new Map(), failures: [], resentOnClosedKeepAlive: 0 };
   const target = new URL(url);
-  let next = 0;
   const worker = async () => {
-    while (next < count) {
-      next += 1;
+    while (await more()) {
       let answer = await getOnce(agent, target, options.host);
       if (answer.error && answer.reused && (answer.error as NodeJS.ErrnoException).code === 'ECONNRESET') {
         result.resentOnClosedKeepAlive += 1;

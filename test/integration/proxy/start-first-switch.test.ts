@@ -1,0 +1,142 @@
+// One replica of a routed service replaced start-first behind a real Caddy (issue 11, step 4): a
+// bounded request loop through the proxy's listener answers every request while the new release
+// comes up on its own port, the upstream switches, the old one drains and is kept; and while a new
+// release that never turns healthy is removed again (the old one serves throughout).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keptName } from '../../../src/docker/kept-containers.js';
+import { recreateOptions } from '../../../src/executor/replacement-options.js';
+import { type StartFirstReplica, startFirstReplica } from '../../../src/executor/start-first-switch.js';
+import { makeCaddyAdmin } from '../../../src/proxy/caddy-admin.js';
+import { allocateInstancePort } from '../../../src/proxy/instance-port.js';
+import { type ProxyPort, upstream } from '../../../src/proxy/proxy-port.js';
+import { parseRouteLabels, type RoutedService } from '../../../src/proxy/route-labels.js';
+import { startTestCaddy, type TestCaddy } from '../../helpers/caddy.js';
+import { uniqueName } from '../../helpers/containers.js';
+import { freePort, removeTestContainers, startWebService, testLabels } from '../../helpers/docker.js';
+import { requestLoopUntil } from '../../helpers/http-upstream.js';
+import { makeHarness } from '../executor/exec-harness.js';
+
+describe('start-first behind the proxy', () => {
+  let caddy: TestCaddy;
+  let proxy: ProxyPort;
+  beforeAll(async () => {
+    caddy = await startTestCaddy();
+    proxy = makeCaddyAdmin({ adminUrl: caddy.adminUrl });
+  });
+  afterAll(async () => {
+    await caddy?.destroy();
+    await removeTestContainers();
+  });
+
+  /** A routed service of one running instance (helm-test/web:1), its route in the proxy. */
+  async function routedService() {
+    const service = uniqueName('sf');
+    const routePort = await freePort();
+    const old = await startWebService({
+      name: uniqueName('sf-web'),
+      labels: {
+        'ghost.service': service,
+        'ghost.route.port': String(routePort),
+        'ghost.port.env': 'PORT',
+        'ghost.healthcheck': 'http://127.0.0.1:{port}/health',
+      },
+      healthcheck: true,
+    });
+    await proxy.createRoute({ service, listen: { kind: 'port', port: routePort, bindHost: '127.0.0.1' } }, [
+      upstream(old.port),
+    ]);
+    return { service, routePort, old };
+  }
+
+  async function replica(
+    h: ReturnType<typeof makeHarness>,
+    s: Awaited<ReturnType<typeof routedService>>,
+    image: string,
+  ): Promise<StartFirstReplica> {
+    const info = await h.ctx.docker.inspectContainer(s.old.id);
+    const newImage = await h.ctx.docker.inspectImage(image);
+    const built = recreateOptions({
+      old: info,
+      oldImage: await h.ctx.docker.inspectImage(info.Image),
+      newImage,
+      imageRef: image,
+      name: s.old.name,
+      helmLabels: testLabels(),
+    });
+    if (!built.ok) throw new Error(built.problem);
+    const parsed = parseRouteLabels(info.Config.Labels ?? {});
+    if (!parsed.ok || !parsed.routed) throw new Error('not routed');
+    const port = await freePort();
+    return {
+      service: s.service,
+      name: s.old.name,
+      old: info,
+      oldPort: s.old.port,
+      oldKeptName: keptName(s.old.name, 'r1'),
+      options: built.options,
+      routed: parsed.routed as RoutedService,
+      expectImageId: newImage.Id,
+      port: await allocateInstancePort(s.service, { first: port, last: port }, new Set([s.old.port])),
+    };
+  }
+
+  const throughProxy = (routePort: number) => async () => {
+    try {
+      const res = await fetch(`http://127.0.0.1:${routePort}/`, { signal: AbortSignal.timeout(5000) });
+      await res.arrayBuffer();
+      return res.ok ? null : `HTTP ${res.status}`;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+
+  it('switches to the new release with no failed request, then drains and keeps the old one', async () => {
+    const s = await routedService();
+    const h = makeHarness({ stabilityWindowMs: 1000 });
+    const r = await replica(h, s, 'helm-test/web:2');
+    const run = startFirstReplica(h.ctx, r, { proxy, drainMs: 500, throughProxy: throughProxy(s.routePort) });
+    const load = await requestLoopUntil(`http://127.0.0.1:${s.routePort}/`, run, { perSecond: 200 });
+    const result = await run;
+
+    expect(result.ok).toBe(true);
+    expect(load.failures).toEqual([]);
+    const versions = [...load.bodies.keys()].map((b) => /version (\d)/.exec(b)?.[1]).sort();
+    expect(versions).toEqual(['1', '2']);
+    // The proxy points at the new instance on its own port; Docker shows it under the service's name.
+    expect((await proxy.readRoute(s.service))?.upstreams).toEqual([upstream(r.port)]);
+    const now = await h.ctx.docker.inspectContainer(result.ok ? result.id : '');
+    expect(now.Name).toBe(`/${s.old.name}`);
+    expect(now.State.Running).toBe(true);
+    expect(now.Config.Labels?.['ghost.healthcheck']).toBe(`http://127.0.0.1:${r.port}/health`);
+    const kept = await h.ctx.docker.inspectContainer(s.old.id);
+    expect(kept.Name).toBe(`/${r.oldKeptName}`);
+    expect(kept.State.Running).toBe(false);
+    // The switch is announced (write-ahead) before it is made, after the new one started.
+    const steps = h.steps();
+    expect(steps.indexOf('switch_upstream')).toBeGreaterThan(steps.indexOf('start_new'));
+    expect(steps.indexOf('stop_old')).toBeGreaterThan(steps.indexOf('switch_upstream'));
+    console.info(
+      `start-first: ${load.bodies.size} versions, ${[...load.bodies.values()].reduce((a, b) => a + b, 0)} requests, 0 failed, ${load.resentOnClosedKeepAlive} resent on a closed keep-alive connection, ${result.ms} ms`,
+    );
+  });
+
+  it('a new release that never turns healthy is removed; the old one serves throughout', async () => {
+    const s = await routedService();
+    const h = makeHarness({ stabilityWindowMs: 500, healthTimeoutMs: 5000 });
+    const r = await replica(h, s, 'helm-test/web-faulty:unhealthy');
+    const run = startFirstReplica(h.ctx, r, { proxy, drainMs: 200, throughProxy: throughProxy(s.routePort) });
+    const load = await requestLoopUntil(`http://127.0.0.1:${s.routePort}/`, run, { perSecond: 200 });
+    const result = await run;
+
+    expect(result).toMatchObject({ ok: false, stage: 'before_switch', restored: true });
+    expect(load.failures).toEqual([]);
+    expect([...load.bodies.keys()].every((b) => b.includes('version 1'))).toBe(true);
+    expect((await proxy.readRoute(s.service))?.upstreams).toEqual([upstream(s.old.port)]);
+    expect(h.steps()).not.toContain('switch_upstream');
+    expect(h.steps()).not.toContain('stop_old');
+    const old = await h.ctx.docker.inspectContainer(s.old.id);
+    expect(old.State.Running).toBe(true);
+    const left = (await h.ctx.docker.listContainers()).filter((c) => c.name === `${s.old.name}-i${r.port}`);
+    expect(left).toEqual([]);
+  });
+});
