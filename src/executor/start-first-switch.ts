@@ -61,8 +61,9 @@ export type StartFirstResult =
 
 class StageFailed extends Error {}
 
-/** After the switch: a few requests through the proxy, 200 ms apart, must all answer. */
-const CHECKS_THROUGH_PROXY = 5;
+/** After the switch, requests through the proxy this often, for the stability window (at least 1 s). */
+const CHECK_EVERY_MS = 200;
+const MIN_CHECK_MS = 1000;
 
 export async function startFirstReplica(
   ctx: ExecContext,
@@ -86,7 +87,7 @@ export async function startFirstReplica(
       deps.proxy.replaceUpstreams(r.service, [upstream(r.port)]),
     );
     switched = true;
-    await checkThroughProxy(ctx, r, deps);
+    await checkThroughProxy(ctx, r, deps, newId);
     await loggedStep(
       ctx,
       START_FIRST_STEP.drain,
@@ -124,22 +125,40 @@ async function startInstance(ctx: ExecContext, r: StartFirstReplica): Promise<st
   return id;
 }
 
+/**
+ * After the switch, through the proxy, for the stability window (at least 1 s): the route points at
+ * the new instance, and a request every 200 ms answers. The old instance still runs meanwhile, so a
+ * failure here switches back to it at once.
+ */
 async function checkThroughProxy(
   ctx: ExecContext,
   r: StartFirstReplica,
   deps: StartFirstDeps,
+  newId: string,
 ): Promise<void> {
-  await loggedStep(ctx, 'check_through_proxy', { replica: r.name, port: r.port }, async () => {
-    const route = await deps.proxy.readRoute(r.service);
-    const now = route ? describeUpstreams(route.upstreams) : 'no route';
-    if (now !== describeUpstreams([upstream(r.port)]))
-      throw new StageFailed(`the proxy's route of ${r.service} points at ${now}, not at the new instance`);
-    for (let i = 0; i < CHECKS_THROUGH_PROXY; i += 1) {
-      const problem = await deps.throughProxy();
-      if (problem) throw new StageFailed(`${r.service} through the proxy: ${problem}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  });
+  const windowMs = Math.max(MIN_CHECK_MS, ctx.stabilityWindowMs);
+  await loggedStep(
+    ctx,
+    'check_through_proxy',
+    { replica: r.name, port: r.port, window_ms: windowMs },
+    async () => {
+      const route = await deps.proxy.readRoute(r.service);
+      const now = route ? describeUpstreams(route.upstreams) : 'no route';
+      if (now !== describeUpstreams([upstream(r.port)]))
+        throw new StageFailed(`the proxy's route of ${r.service} points at ${now}, not at the new instance`);
+      const until = performance.now() + windowMs;
+      do {
+        const problem = await deps.throughProxy();
+        if (problem) throw new StageFailed(`${r.service} through the proxy: ${problem}`);
+        const info = await ctx.docker.inspectContainer(newId);
+        if (!info.State.Running)
+          throw new StageFailed(
+            `${r.name} on port ${r.port} stopped (exit code ${info.State.ExitCode ?? '?'})`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, CHECK_EVERY_MS));
+      } while (performance.now() < until);
+    },
+  );
 }
 
 /** The old instance stops only now, after the drain, and is kept as the previous release. */

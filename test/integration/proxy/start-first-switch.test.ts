@@ -139,4 +139,31 @@ describe('start-first behind the proxy', () => {
     const left = (await h.ctx.docker.listContainers()).filter((c) => c.name === `${s.old.name}-i${r.port}`);
     expect(left).toEqual([]);
   });
+
+  it('a new release that fails after the switch is switched back at once and removed', async () => {
+    const s = await routedService();
+    // Healthy on its own port after 1-2 s, through the 2.5 s window, then it exits 5 s after its start:
+    // after the gate (3.5-4.5 s), within the checks through the proxy (until 6-7 s).
+    const h = makeHarness({ stabilityWindowMs: 2500 });
+    const r = await replica(h, s, 'helm-test/web-faulty:crash-later');
+    r.options = { ...r.options, Env: [...(r.options.Env ?? []), 'CRASH_AFTER_S=5'] };
+    const run = startFirstReplica(h.ctx, r, { proxy, drainMs: 200, throughProxy: throughProxy(s.routePort) });
+    const load = await requestLoopUntil(`http://127.0.0.1:${s.routePort}/`, run, { perSecond: 200 });
+    const result = await run;
+
+    expect(result).toMatchObject({ ok: false, stage: 'after_switch', restored: true });
+    const steps = h.steps();
+    expect(steps.indexOf('switch_back')).toBeGreaterThan(steps.indexOf('switch_upstream'));
+    expect(steps).not.toContain('stop_old');
+    expect((await proxy.readRoute(s.service))?.upstreams).toEqual([upstream(s.old.port)]);
+    expect((await h.ctx.docker.inspectContainer(s.old.id)).State.Running).toBe(true);
+    const after = await requestLoopUntil(
+      `http://127.0.0.1:${s.routePort}/`,
+      new Promise((r) => setTimeout(r, 500)),
+    );
+    expect(after.failures).toEqual([]);
+    console.info(
+      `start-first failing after the switch: ${load.failures.length} failed of ${load.failures.length + [...load.bodies.values()].reduce((a, b) => a + b, 0)}: ${load.failures.slice(0, 3).join('; ')}`,
+    );
+  });
 });
