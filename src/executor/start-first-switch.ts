@@ -10,9 +10,10 @@ import { STEP } from './steps.js';
 /**
  * One replica of a routed service replaced start-first behind the front proxy (issue 11):
  *   create_new (on its own port, named <name>-i<port>) → start_new → health gate and stability
- *   window on that port → switch_upstream (the proxy's route now points at it) → checked through
- *   the proxy → drain (the old one finishes its requests in flight) → stop_old → disarm_old →
- *   rename_old (kept as the previous release) → rename_instance (the new one takes the name).
+ *   window on that port → switch_upstream (the proxy's route: the new one first, the old one behind
+ *   it) → checked through the proxy for the stability window → settle_upstream (the new one alone)
+ *   → drain (the old one finishes its requests in flight) → stop_old → disarm_old → rename_old (kept
+ *   as the previous release) → rename_instance (the new one takes the name).
  * Before the switch a failure removes the new instance: the old one never stopped serving. After it,
  * the route is switched back at once, then the new instance removed. Every change (the switch
  * included) is announced first, so the write-ahead intent names it.
@@ -20,6 +21,8 @@ import { STEP } from './steps.js';
 
 export const START_FIRST_STEP = {
   switchUpstream: 'switch_upstream',
+  /** After the checks through the proxy: the old instance leaves the route, then drains. */
+  settleUpstream: 'settle_upstream',
   switchBack: 'switch_back',
   drain: 'drain',
   renameInstance: 'rename_instance',
@@ -83,11 +86,16 @@ export async function startFirstReplica(
       from: describeUpstreams([upstream(r.oldPort)]),
       to: describeUpstreams([upstream(r.port)]),
     };
+    // The new instance first, the old one behind it: should the new one fail now, requests fall
+    // back to the old one at once (caddy-routes.ts, LOAD_BALANCING) while Helm switches back.
     await changeStep(ctx, START_FIRST_STEP.switchUpstream, detail, () =>
-      deps.proxy.replaceUpstreams(r.service, [upstream(r.port)]),
+      deps.proxy.replaceUpstreams(r.service, [upstream(r.port), upstream(r.oldPort)]),
     );
     switched = true;
     await checkThroughProxy(ctx, r, deps, newId);
+    await changeStep(ctx, START_FIRST_STEP.settleUpstream, { replica: r.name, to: detail.to }, () =>
+      deps.proxy.replaceUpstreams(r.service, [upstream(r.port)]),
+    );
     await loggedStep(
       ctx,
       START_FIRST_STEP.drain,
@@ -144,8 +152,10 @@ async function checkThroughProxy(
     async () => {
       const route = await deps.proxy.readRoute(r.service);
       const now = route ? describeUpstreams(route.upstreams) : 'no route';
-      if (now !== describeUpstreams([upstream(r.port)]))
-        throw new StageFailed(`the proxy's route of ${r.service} points at ${now}, not at the new instance`);
+      if (now !== describeUpstreams([upstream(r.port), upstream(r.oldPort)]))
+        throw new StageFailed(
+          `the proxy's route of ${r.service} points at ${now}, not at the new instance first`,
+        );
       const until = performance.now() + windowMs;
       do {
         const problem = await deps.throughProxy();

@@ -40,10 +40,20 @@ export function upstreamsJson(upstreams: readonly Upstream[]): Array<{ dial: str
 }
 
 /**
- * The route: one reverse_proxy to the upstreams. A connection refused by an upstream (an instance
- * going away as the switch lands) is tried again for up to 5 s: the request was not sent, so
- * retrying it is safe, and the client sees a short wait instead of a 502.
+ * The upstreams are tried in order ("first"): during a start-first switch the route lists the new
+ * instance, then the old one, so while the new one answers it gets every request, and once it fails
+ * (one failure marks it down for 10 s, passive health) requests go to the old one. A connection
+ * refused is tried again for up to 5 s (the request was not sent), and so is a GET or HEAD whose
+ * upstream died while answering (safe to send again).
  */
+const LOAD_BALANCING = {
+  selection_policy: { policy: 'first' },
+  try_duration: '5s',
+  try_interval: '100ms',
+  retry_match: [{ method: ['GET', 'HEAD'] }],
+};
+
+/** The route: one reverse_proxy to the upstreams, tried as LOAD_BALANCING says. */
 export function buildRoute(spec: RouteSpec, upstreams: readonly Upstream[]): Record<string, unknown> {
   const route: Record<string, unknown> = {
     '@id': routeId(spec.service),
@@ -51,7 +61,8 @@ export function buildRoute(spec: RouteSpec, upstreams: readonly Upstream[]): Rec
       {
         handler: 'reverse_proxy',
         upstreams: upstreamsJson(upstreams),
-        load_balancing: { try_duration: '5s', try_interval: '100ms' },
+        load_balancing: LOAD_BALANCING,
+        health_checks: { passive: { fail_duration: '10s', max_fails: 1 } },
       },
     ],
   };

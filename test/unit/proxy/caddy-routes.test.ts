@@ -14,7 +14,14 @@ const hostSpec = {
   service: 'shop',
   listen: { kind: 'host' as const, host: 'shop.example.com', server: 'srv0' },
 };
-const retry = { try_duration: '5s', try_interval: '100ms' };
+// Tried in order (the new instance first during a switch), refused connections and GET/HEAD retried.
+const retry = {
+  selection_policy: { policy: 'first' },
+  try_duration: '5s',
+  try_interval: '100ms',
+  retry_match: [{ method: ['GET', 'HEAD'] }],
+};
+const passive = { passive: { fail_duration: '10s', max_fails: 1 } };
 
 describe('createRequest', () => {
   it("a port route is a listener of Helm's own, named and identified as Helm's, holding the route alone", () => {
@@ -28,7 +35,12 @@ describe('createRequest', () => {
           {
             '@id': 'helm-web',
             handle: [
-              { handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:41001' }], load_balancing: retry },
+              {
+                handler: 'reverse_proxy',
+                upstreams: [{ dial: '127.0.0.1:41001' }],
+                load_balancing: retry,
+                health_checks: passive,
+              },
             ],
           },
         ],
@@ -48,6 +60,7 @@ describe('createRequest', () => {
             handler: 'reverse_proxy',
             upstreams: [{ dial: '127.0.0.1:41002' }, { dial: '127.0.0.1:41003' }],
             load_balancing: retry,
+            health_checks: passive,
           },
         ],
       },
