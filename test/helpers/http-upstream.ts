@@ -36,10 +36,10 @@ export interface LoopResult {
   /** Non-2xx answers and requests that got no answer: what a user would see as an error. */
   failures: string[];
   /**
-   * GETs sent again because a kept-alive connection was closed before any byte of the answer (the
-   * proxy's old server closing its idle connections as a config change lands). Every HTTP client
-   * that keeps connections alive does this (RFC 9112 §9.3.1; Node's docs: `req.reusedSocket`), so
-   * the user never sees it; reported so a test can say how often it happened.
+   * GETs sent again, on a new connection, because a kept-alive connection was closed before any byte
+   * of the answer (the proxy's old server closing its idle connections as a config change lands).
+   * Every HTTP client that keeps connections alive does this (RFC 9112 §9.3.1; Node's docs:
+   * `req.reusedSocket`), so the user never sees it; reported so a test can say how often it happened.
    */
   resentOnClosedKeepAlive: number;
 }
@@ -51,7 +51,7 @@ interface OneAnswer {
   reused: boolean;
 }
 
-function getOnce(agent: http.Agent, url: URL, host: string | undefined): Promise<OneAnswer> {
+function getOnce(agent: http.Agent | false, url: URL, host: string | undefined): Promise<OneAnswer> {
   return new Promise((resolve) => {
     const headers = host ? { host } : {};
     const req = http.get(url, { agent, headers, timeout: 10_000 }, (res) => {
@@ -123,7 +123,8 @@ async function loop(
       let answer = await getOnce(agent, target, options.host);
       if (answer.error && answer.reused && (answer.error as NodeJS.ErrnoException).code === 'ECONNRESET') {
         result.resentOnClosedKeepAlive += 1;
-        answer = await getOnce(agent, target, options.host);
+        // On a connection of its own: the pool's other idle connections may be closing too.
+        answer = await getOnce(false, target, options.host);
       }
       if (answer.error)
         result.failures.push(
