@@ -6,7 +6,8 @@ import { ROUTE_LABEL } from './route-labels.js';
 /**
  * Keeps routed services served: at start, every routed service in scope without its route gets it;
  * then, whenever a container with route labels starts or turns healthy, its service is looked at
- * again. If Docker's event stream ends, it resubscribes and looks at everything once more.
+ * again, and every service every `intervalMs` (a restarted proxy gets its routes back). If Docker's
+ * event stream ends, it resubscribes and looks at everything once more.
  */
 
 export interface RouteWatchDeps extends EnsureRoutesDeps {
@@ -17,6 +18,11 @@ export interface RouteWatchDeps extends EnsureRoutesDeps {
   onError(error: unknown): void;
   /** Wait before resubscribing after the stream ended; default 1 s. */
   retryMs?: number;
+  /**
+   * Every routed service is looked at again this often (default 10 s): a proxy restarted without
+   * its saved config has lost Helm's routes, and no container event says so.
+   */
+  intervalMs?: number;
 }
 
 export interface RouteWatch {
@@ -81,9 +87,14 @@ export async function startRouteWatch(deps: RouteWatchDeps): Promise<RouteWatch>
   };
 
   await subscribe();
+  const every = setInterval(() => {
+    if (!closed) void pass();
+  }, deps.intervalMs ?? 10_000);
+  every.unref();
   return {
     close() {
       closed = true;
+      clearInterval(every);
       if (retry) clearTimeout(retry);
       subscription?.close();
       subscription = null;

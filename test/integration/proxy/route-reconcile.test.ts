@@ -95,4 +95,35 @@ describe('ensureRoutes', () => {
       await deps.proxy.removeRoute(service);
     }
   });
+
+  it('gives the route back after the proxy restarted without it', async () => {
+    const service = uniqueName('again');
+    const routePort = await freePort();
+    const web = await startWebService({
+      labels: { 'ghost.service': service, 'ghost.route.port': String(routePort), 'ghost.port.env': 'PORT' },
+      healthcheck: true,
+    });
+    const errors: unknown[] = [];
+    const proxy = makeCaddyAdmin({ adminUrl: caddy.adminUrl });
+    const watch = await startRouteWatch({
+      docker: makeDockerReads(undefined),
+      proxy,
+      scope: { labels: [{ key: LABEL_FILE, value: testFileId() }], allServices: false, composeProjects: [] },
+      settings: { server: 'srv0', bindHost: '127.0.0.1' },
+      events: makeDockerEvents(undefined),
+      onActions: () => {},
+      onError: (error: unknown) => errors.push(error),
+      intervalMs: 300,
+    });
+    try {
+      await waitFor(() => proxy.readRoute(service), `the route of ${service}`);
+      // From its starting config: Helm's routes are gone (test-caddy.test.ts checks that restart).
+      await caddy.restart();
+      const back = await waitFor(() => proxy.readRoute(service), `the route of ${service} after the restart`);
+      expect(back.upstreams).toEqual([upstream(web.port)]);
+      expect((await requestLoop(`http://127.0.0.1:${routePort}/`, 3, 1)).failures).toEqual([]);
+    } finally {
+      watch.close();
+    }
+  });
 });
