@@ -4,7 +4,8 @@
 #
 #  1. test-env.sh (engine, test images) and build-node-base.sh (helm-local/node:20)
 #  2. builds the Helm image from ./Dockerfile on that base (--network=host for npm ci)
-#  3. compose up -d with Redis = helm-test/redis:1 on a free loopback port, a fresh queue prefix
+#  3. compose up -d with Redis = helm-test/redis:1 on a free loopback port, a fresh queue prefix, and
+#     the front proxy (scripts/build-proxy-image.sh) with its admin API on a free loopback port
 #  4. starts helm-test/web:1 on the host network (label ghost.service=smoke-web)
 #  5. scripts/smoke-request.ts sends health_check for smoke-web and waits for status "executed"
 # Everything it started is removed at the end, on failure too (compose down -v, the web container).
@@ -84,6 +85,10 @@ else
 fi
 
 # --- 3. compose up ----------------------------------------------------------------------------------
+export HELM_PROXY_IMAGE=helm-local/caddy:smoke
+bash scripts/build-proxy-image.sh
+HELM_PROXY_ADMIN_PORT=$(free_port)
+export HELM_PROXY_ADMIN_PORT
 export HELM_REDIS_IMAGE=helm-test/redis:1
 HELM_REDIS_PORT=$(free_port)
 export HELM_REDIS_PORT
@@ -113,6 +118,11 @@ services:
       helm.test: "1"
       helm.test-run: $project
       helm.test-pid: "$$"
+  proxy:
+    labels:
+      helm.test: "1"
+      helm.test-run: $project
+      helm.test-pid: "$$"
 EOF
 start=$(now_ms)
 log=$(helm_tmp)/up.log
@@ -124,11 +134,20 @@ phase "compose up ($project, redis 127.0.0.1:$HELM_REDIS_PORT, prefix $HELM_QUEU
 
 redis_id=$(compose_smoke ps -q redis)
 helm_id=$(compose_smoke ps -q helm)
-[[ -n $redis_id && -n $helm_id ]] || die "compose up did not create both containers (redis '$redis_id', helm '$helm_id')"
+proxy_id=$(compose_smoke ps -q proxy)
+[[ -n $redis_id && -n $helm_id && -n $proxy_id ]] ||
+  die "compose up did not create all three containers (redis '$redis_id', helm '$helm_id', proxy '$proxy_id')"
 redis_ping "$HELM_REDIS_PORT" || die "redis on 127.0.0.1:$HELM_REDIS_PORT does not answer PING"
 [[ $(REDISCLI_AUTH=$REDIS_PASSWORD_ADMIN timeout 3 redis-cli --user admin -h 127.0.0.1 -p "$HELM_REDIS_PORT" config get appendonly | sed -n 2p) == yes ]] ||
   die "compose redis runs without AOF"
 phase "redis: answers on 127.0.0.1:$HELM_REDIS_PORT with appendonly=yes"
+
+# The proxy: its admin API answers on loopback, and it carries the role Helm refuses to touch.
+proxy_admin=http://127.0.0.1:$HELM_PROXY_ADMIN_PORT
+proxy_answers() { http_ok "$proxy_admin/config/"; }
+wait_for 30 proxy_answers || { docker logs --tail 30 "$proxy_id" >&2; die "proxy admin API at $proxy_admin does not answer"; }
+[[ $(docker inspect -f '{{ index .Config.Labels "ghost.role" }}' "$proxy_id") == proxy ]] || die "proxy container lacks ghost.role=proxy"
+phase "proxy: admin API answers at $proxy_admin (ghost.role=proxy)"
 
 # Helm must come up and stay up (it exits on a Redis it refuses, or a bad config).
 helm_state() { docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$helm_id"; }

@@ -176,6 +176,11 @@ tcp_open() {
   timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
+# http_ok URL: a GET answers 2xx within 3 s (node's fetch: curl is not on every image).
+http_ok() {
+  node -e "fetch(process.argv[1],{signal:AbortSignal.timeout(3000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"
+}
+
 redis_ping() { # PORT
   [[ $(timeout 3 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null || true) == PONG ]]
 }
@@ -260,6 +265,24 @@ ensure_engine() {
     die "dockerd exited during start-up (log: $log)"
   fi
   say "dockerd: started on $HELM_DOCKER_SOCK in $(($(now_ms) - start)) ms (pid $started, log $log)"
+}
+
+# --- front proxy ------------------------------------------------------------------------------
+# ensure_tcp_migrate_req: net.ipv4.tcp_migrate_req=1. Caddy 2.6 (Debian's) binds a fresh listening
+# socket with SO_REUSEPORT on every config change (an upstream switch included) and closes the old
+# one; without this setting the kernel resets the connections still waiting in the old socket's
+# accept queue (measured: about one failed request per two switches under a request loop), with it
+# they move to the new socket. Affects only SO_REUSEPORT listeners being closed; needs Linux 5.14+.
+ensure_tcp_migrate_req() {
+  local knob=/proc/sys/net/ipv4/tcp_migrate_req
+  if [[ ! -e $knob ]]; then
+    say "WARNING: $knob is missing (Linux < 5.14): a proxy config change may reset waiting connections"
+  elif [[ $(cat "$knob") == 1 ]]; then
+    say "net.ipv4.tcp_migrate_req: already 1"
+  else
+    echo 1 >"$knob" || die "could not set net.ipv4.tcp_migrate_req=1"
+    say "net.ipv4.tcp_migrate_req: set to 1 (connections queued on a closing proxy listener move to the new one)"
+  fi
 }
 
 # --- npm ----------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Brings up what the integration tests need, idempotently, as root on Debian 12:
-#   - apt packages: redis-server, docker.io, busybox-static, docker-compose, docker-registry, chromium
+#   - apt packages: redis-server, docker.io, busybox-static, docker-compose, docker-registry, caddy,
+#     chromium
+#   - net.ipv4.tcp_migrate_req=1 (lib.sh, ensure_tcp_migrate_req: the proxy's config changes)
 #   - a Docker engine on /var/run/docker.sock (bridge disabled), unless one already answers
 #   - the test redis-server on 127.0.0.1:${HELM_TEST_REDIS_PORT:-6399} (AOF, noeviction), unless
 #     something already answers PING there
@@ -25,10 +27,14 @@ require_root
 mkdir -p "$HELM_TEST_ENV_DIR"
 
 # --- packages ---------------------------------------------------------------------------------------
-ensure_packages redis-server docker.io busybox-static docker-compose docker-registry
+# caddy: the front proxy of the zero-downtime tests (test/helpers/caddy.ts starts one per test file);
+# its postinst does not start the packaged service (policy-rc.d, see ensure_packages).
+ensure_packages redis-server docker.io busybox-static docker-compose docker-registry caddy
 # Debian's chromium for the status page's browser test (playwright-core drives /usr/bin/chromium);
 # installed only when that binary is missing (the package name alone may differ on other images).
 if [[ -x /usr/bin/chromium ]]; then say "chromium: already installed"; else ensure_packages chromium; fi
+
+ensure_tcp_migrate_req
 
 # --- docker engine ----------------------------------------------------------------------------------
 ensure_engine

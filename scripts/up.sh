@@ -4,6 +4,10 @@
 #   - a Docker engine, only if none answers (an engine started here gets the bridge-disabled flags;
 #     an engine that was already there is never reconfigured)
 #   - a Redis at REDIS_URL (default 127.0.0.1:6379) with AOF and noeviction, only if none answers
+#   - the front proxy (Debian's caddy) with its admin API at HELM_PROXY_ADMIN (default
+#     http://127.0.0.1:2019), only if nothing answers there; config caddy/caddy.json, autosave and
+#     certificates under HELM_STATE_DIR/caddy, restarted with --resume (Helm's routes survive);
+#     and net.ipv4.tcp_migrate_req=1 (lib.sh says why)
 #   - npm packages and Helm's build, only when out of date
 # then runs Helm in the foreground (Ctrl-C or SIGTERM stops it cleanly).
 set -euo pipefail
@@ -23,6 +27,7 @@ mkdir -p "$HELM_STATE_DIR"
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v caddy >/dev/null || need+=(caddy)
 if ! docker_answers && ! command -v dockerd >/dev/null; then need+=(docker.io); fi
 if ((${#need[@]} > 0)); then ensure_packages "${need[@]}"; else say "packages: nothing to install"; fi
 
@@ -47,6 +52,26 @@ elif [[ $redis_host == 127.0.0.1 || $redis_host == localhost ]]; then
   say "redis: started on 127.0.0.1:$redis_port with AOF and noeviction (data in $dir)"
 else
   die "Redis at $redis_host:$redis_port does not answer, and it is not local: start it, or unset REDIS_URL"
+fi
+
+ensure_tcp_migrate_req
+# Front proxy: started here only on a loopback admin address where nothing answers.
+HELM_PROXY_ADMIN=${HELM_PROXY_ADMIN:-http://127.0.0.1:2019}
+export HELM_PROXY_ADMIN
+proxy_listen=${HELM_PROXY_ADMIN#http://}
+proxy_listen=${proxy_listen%%/*}
+if http_ok "$HELM_PROXY_ADMIN/config/"; then
+  say "proxy: already answering at $HELM_PROXY_ADMIN"
+elif [[ $proxy_listen == 127.0.0.1:* ]]; then
+  dir=$HELM_STATE_DIR/caddy
+  mkdir -p "$dir"
+  sed "1s/^{/{\"admin\":{\"listen\":\"$proxy_listen\"},/" caddy/caddy.json >"$dir/start.json"
+  HOME=$dir XDG_CONFIG_HOME=$dir/config XDG_DATA_HOME=$dir/data setsid caddy run --resume \
+    --config "$dir/start.json" --pidfile "$dir/caddy.pid" >>"$dir/caddy.log" 2>&1 </dev/null &
+  wait_for 15 http_ok "$HELM_PROXY_ADMIN/config/" || die "caddy's admin API at $HELM_PROXY_ADMIN does not answer (log: $dir/caddy.log)"
+  say "proxy: caddy started, admin API at $HELM_PROXY_ADMIN (state in $dir)"
+else
+  die "the proxy's admin API at $HELM_PROXY_ADMIN does not answer, and it is not on 127.0.0.1: start it, or unset HELM_PROXY_ADMIN"
 fi
 
 ensure_node_modules

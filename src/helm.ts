@@ -23,6 +23,7 @@ import { meterDocker, meterOperations, meterRunLog } from './wiring/metered.js';
 import { makePromMetrics, type PromMetrics } from './http/prom-metrics.js';
 import { claimKeyOnTheBus, loadHelmKeys, openWardenKeys } from './wiring/keys.js';
 import { wireMonitor } from './wiring/monitor.js';
+import { wireProxyRoutes } from './wiring/proxy-routes.js';
 import { loadOwnerServices, loadPolicy, servicesSecretScopeProblems } from './wiring/owner-files.js';
 import type { HelmParts } from './wiring/parts.js';
 import { makePlanSources } from './wiring/plan-sources.js';
@@ -94,7 +95,10 @@ export async function startHelm(config: Readonly<Config>, opts: HelmOptions = {}
       wireExecutor(parts, opts.onStepRecorded ? { onStepRecorded: opts.onStepRecorded } : {});
     await watchActionFailures(parts);
     startOwnHeartbeat(parts);
-    if (config.workers.includes('monitor')) await wireMonitor(parts, makeDockerEvents(config.dockerHost));
+    if (config.workers.includes('monitor')) {
+      await wireMonitor(parts, makeDockerEvents(config.dockerHost));
+      await wireProxyRoutes(parts, makeDockerEvents(config.dockerHost));
+    }
     watchOtherAgentsQueues(parts);
     const http = await wireHttp(parts, prom);
     await announceStart(parts);

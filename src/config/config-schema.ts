@@ -109,6 +109,24 @@ const httpAddr = z
     message: 'must be an IP address and a port from 0 to 65535 (0: any free port), or off',
   });
 
+// The front proxy's admin API (issue 11): loopback only, since it changes what the proxy serves and
+// has no authentication of its own.
+const proxyAdmin = z.string().regex(/^http:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d{1,5}$/, {
+  message: 'must be http://127.0.0.1:<port> (the proxy admin API on loopback), e.g. http://127.0.0.1:2019',
+});
+
+// The host ports new instances of routed services get: first-last, unprivileged.
+const portRange = z
+  .string()
+  .regex(/^\d{4,5}-\d{4,5}$/, { message: 'must be a port range such as 20000-20999' })
+  .transform((s) => {
+    const [first, last] = s.split('-').map(Number) as [number, number];
+    return { first, last };
+  })
+  .refine((r) => r.first >= 1024 && r.last <= 65_535 && r.first <= r.last, {
+    message: 'must be a port range within 1024-65535, first <= last',
+  });
+
 export const envSchema = z.object({
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   DOCKER_HOST: dockerHost.optional(),
@@ -219,6 +237,26 @@ export const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional(),
+  /** The front proxy (Caddy) admin API Helm changes its own routes through. */
+  HELM_PROXY_ADMIN: proxyAdmin.default('http://127.0.0.1:2019'),
+  /** Host ports for new instances of routed services. */
+  HELM_PROXY_PORT_RANGE: portRange.default({ first: 20000, last: 20999 }),
+  /** The owner's server (in the proxy's config) that host routes (ghost.route.host) are added to. */
+  HELM_PROXY_SERVER: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+      message: 'must be a server name of the proxy config, e.g. srv0',
+    })
+    .default('srv0'),
+  /** The address port routes (ghost.route.port) listen on; empty: every address. */
+  HELM_PROXY_BIND: z
+    .string()
+    .refine((s) => s === '' || isIP(s) !== 0, {
+      message: 'must be an IP address, or empty for every address',
+    })
+    .default(''),
+  /** After a start-first switch, the old instance serves its requests in flight this long before it stops. */
+  HELM_PROXY_DRAIN_S: intIn(0, 3600).default(10),
   /** Instance name in the heartbeat key; default <host>:<pid>. */
   HELM_INSTANCE: z
     .string()

@@ -75,6 +75,18 @@ export interface Config {
   http: { host: string; port: number } | null;
   /** HELM_HTTP_TOKEN (redacted by name): the bearer token of every HTTP request, when set. */
   httpToken: string | undefined;
+  /** The front proxy (issue 11): HELM_PROXY_ADMIN, _PORT_RANGE, _SERVER, _BIND, _DRAIN_S. */
+  proxy: ProxyConfig;
+}
+
+export interface ProxyConfig {
+  adminUrl: string;
+  portRange: { first: number; last: number };
+  /** The owner's server host routes go on. */
+  server: string;
+  /** '' : every address. */
+  bindHost: string;
+  drainMs: number;
 }
 
 /** The advisor's models and limits (issue 10); the API key stays in Config.anthropicApiKey (redacted by name). */
@@ -109,7 +121,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const host = hostIdOf(raw.HELM_HOST_ID, hostname(), problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-
   const instance = e.HELM_INSTANCE ?? `${host}:${process.pid}`;
   const runsEverything = ALL_WORKERS.every((w) => e.HELM_WORKERS.includes(w));
   // One process writes one file: the all-in-one process owns run_log.md; a process running only
@@ -180,6 +191,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     queueWatchIntervalMs: e.HELM_QUEUE_WATCH_INTERVAL_MS,
     http: e.HELM_HTTP_ADDR ? Object.freeze({ ...e.HELM_HTTP_ADDR }) : null,
     httpToken: e.HELM_HTTP_TOKEN,
+    proxy: proxyConfig(e),
+  });
+}
+
+function proxyConfig(e: HelmEnv): Readonly<ProxyConfig> {
+  return Object.freeze({
+    adminUrl: e.HELM_PROXY_ADMIN,
+    portRange: Object.freeze({ ...e.HELM_PROXY_PORT_RANGE }),
+    server: e.HELM_PROXY_SERVER,
+    bindHost: e.HELM_PROXY_BIND,
+    drainMs: e.HELM_PROXY_DRAIN_S * 1000,
   });
 }
 

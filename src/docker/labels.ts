@@ -10,3 +10,9 @@ export const LABEL = {
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',
 } as const;
+
+/**
+ * Roles Helm never stops, removes or changes (protected_target): itself, the bus, and Ghost's front
+ * proxy, whose stop would take every routed service offline at once.
+ */
+export const PROTECTED_ROLES: ReadonlySet<string> = new Set(['helm', 'bus', 'proxy']);

@@ -1,5 +1,5 @@
 import type { ContainerInspect } from '../docker/docker-objects.js';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, PROTECTED_ROLES } from '../docker/labels.js';
 import { activeContainers, type ResolvedService } from '../docker/target-resolution.js';
 import type { ExecContext } from './exec-context.js';
 
@@ -18,11 +18,12 @@ export function nameOf(info: ContainerInspect): string {
   return info.Name.replace(/^\//, '');
 }
 
-/** Roles Helm never changes: itself and the bus (the gate refuses first; this is the executor's own check). */
+/** Roles Helm never changes (docker/labels.ts PROTECTED_ROLES: itself, the bus, the front proxy; the gate refuses first, this is the executor's own check). */
 export function protectedReason(infos: readonly ContainerInspect[]): string | null {
   for (const info of infos) {
     const role = info.Config.Labels?.[LABEL.role];
-    if (role === 'helm' || role === 'bus') return `${nameOf(info)} is labelled ${LABEL.role}=${role}`;
+    if (role !== undefined && PROTECTED_ROLES.has(role))
+      return `${nameOf(info)} is labelled ${LABEL.role}=${role}`;
   }
   return null;
 }

@@ -1,12 +1,11 @@
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { DockerReads } from '../docker/docker-ports.js';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, PROTECTED_ROLES } from '../docker/labels.js';
 import { type ClassificationRule, environmentOf } from '../policy/environment-of.js';
 import type { ContainerFacts } from './container-state.js';
 import { dockerTime, type Observed } from './reconcile.js';
 
 /** Roles Helm never changes (the gate's rule): itself and the bus. */
-const PROTECTED_ROLES = new Set(['helm', 'bus']);
 
 /** The service a container belongs to, by the executor's resolution order. */
 export function serviceOf(labels: Readonly<Record<string, string>>, name: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { DockerReads } from '../docker/docker-ports.js';
-import { LABEL } from '../docker/labels.js';
+import { LABEL, PROTECTED_ROLES } from '../docker/labels.js';
 import type { Scope } from '../config/config.js';
 import { LOCAL_ALIAS } from '../config/host-id.js';
 import { listManagedContainers } from '../docker/scope.js';
@@ -30,7 +30,6 @@ export type Observation =
     };
 
 /** Roles Helm never changes: itself and the bus it depends on. */
-const PROTECTED_ROLES = new Set(['helm', 'bus']);
 
 export async function observeTarget(
   docker: DockerReads,

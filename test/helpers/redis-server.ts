@@ -1,13 +1,14 @@
 // A throwaway redis-server of a test's own, for restart and crash tests: own loopback port, own
 // mkdtemp dir, AOF on by default. restart() reuses port and dir, so AOF data survives stop() and
 // kill9() alike.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './docker.js';
+import { spawnServer } from './spawn-server.js';
 
 export interface ThrowawayRedisOptions {
   /** `--appendonly yes --appendfsync everysec`; default true. */
@@ -40,18 +41,6 @@ export interface ThrowawayRedis {
 }
 
 const REDIS_SERVER = process.env['HELM_TEST_REDIS_SERVER'] ?? 'redis-server';
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test that forgot destroy(), or a worker that is torn down, must not leave servers behind.
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
 function pingOnce(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -107,37 +96,25 @@ async function launch(
   dir: string,
   options: ThrowawayRedisOptions,
 ): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(REDIS_SERVER, buildArgs(port, dir, options), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
+  const { child, output, spawnError, exited } = spawnServer(REDIS_SERVER, buildArgs(port, dir, options));
   const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
   while (Date.now() < deadline) {
-    if (spawnError) throw new Error(`could not run ${REDIS_SERVER}: ${spawnError.message}`);
-    if (child.exitCode !== null || child.signalCode !== null) {
+    const error = spawnError();
+    if (error) throw new Error(`could not run ${REDIS_SERVER}: ${error.message}`);
+    if (exited()) {
       throw new Error(
-        `redis-server on 127.0.0.1:${port} exited (${child.exitCode ?? child.signalCode}):\n${output}`,
+        `redis-server on 127.0.0.1:${port} exited (${child.exitCode ?? child.signalCode}):\n${output()}`,
       );
     }
-    if (await pingOnce(port)) return { child, output: () => output };
+    if (await pingOnce(port)) return { child, output };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`redis-server on 127.0.0.1:${port} did not answer PING in time:\n${output}`);
+  throw new Error(`redis-server on 127.0.0.1:${port} did not answer PING in time:\n${output()}`);
 }
 
 /** Starts a redis-server of the test's own. Always `destroy()` it in afterAll. */
 export async function startThrowawayRedis(options: ThrowawayRedisOptions = {}): Promise<ThrowawayRedis> {
-  installExitHook();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'helm-test-redis-'));
   let port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;

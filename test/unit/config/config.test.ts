@@ -182,3 +182,47 @@ describe('the host id', () => {
     expect(hostIdProblem('web-1.example')).toBeNull();
   });
 });
+
+// The front proxy's settings (issue 11): defaults, and a clear line per bad value.
+describe('proxy configuration', () => {
+  it('defaults: admin API on loopback 2019, ports 20000-20999, server srv0, every address, 10 s drain', () => {
+    expect(loadConfig({}).proxy).toEqual({
+      adminUrl: 'http://127.0.0.1:2019',
+      portRange: { first: 20000, last: 20999 },
+      server: 'srv0',
+      bindHost: '',
+      drainMs: 10_000,
+    });
+  });
+
+  it('reads the settings', () => {
+    const proxy = loadConfig({
+      HELM_PROXY_ADMIN: 'http://127.0.0.1:42019',
+      HELM_PROXY_PORT_RANGE: '30000-30099',
+      HELM_PROXY_SERVER: 'front',
+      HELM_PROXY_BIND: '127.0.0.1',
+      HELM_PROXY_DRAIN_S: '1',
+    }).proxy;
+    expect(proxy).toEqual({
+      adminUrl: 'http://127.0.0.1:42019',
+      portRange: { first: 30000, last: 30099 },
+      server: 'front',
+      bindHost: '127.0.0.1',
+      drainMs: 1000,
+    });
+  });
+
+  it('refuses an admin API off loopback, a bad range, a bad bind address, each in one line', () => {
+    expect(
+      problemsOf({
+        HELM_PROXY_ADMIN: 'http://10.0.0.2:2019',
+        HELM_PROXY_PORT_RANGE: '30000-20000',
+        HELM_PROXY_BIND: 'example.com',
+      }),
+    ).toEqual([
+      'HELM_PROXY_ADMIN: must be http://127.0.0.1:<port> (the proxy admin API on loopback), e.g. http://127.0.0.1:2019',
+      'HELM_PROXY_PORT_RANGE: must be a port range within 1024-65535, first <= last',
+      'HELM_PROXY_BIND: must be an IP address, or empty for every address',
+    ]);
+  });
+});
