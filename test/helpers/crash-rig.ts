@@ -130,7 +130,8 @@ export async function startCrashRig(opts: {
           );
         },
         `Helm process ${instance} to beat`,
-        30_000,
+        // A cold start under tsx takes 3 s on a quiet machine and 15 s on a loaded one: 60 s catches a hang.
+        60_000,
       ).catch((e) => {
         throw new Error(`${e}\n${p.output()}`);
       });

@@ -29,6 +29,7 @@ import {
   startCrashRig,
 } from '../../helpers/crash-rig.js';
 import { removeTestContainers, startWebService, testDocker, WEB_IMAGE_V2 } from '../../helpers/docker.js';
+import { mapWithLimit } from '../../helpers/pool.js';
 import { makeTestWarden, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags } from './exec-harness.js';
 
@@ -318,8 +319,9 @@ async function runCase(c: Case): Promise<Row> {
 describe('kill -9 of the executor at each step of a deploy, then a restart', () => {
   it('every case ends with one healthy release, no duplicate containers, a final result and the outcome in the run log', async () => {
     const started = Date.now();
-    // Each case has its own Redis, memory folder, Helm processes and service: they run side by side.
-    const rows = await Promise.all(CASES.map((c) => runCase(c)));
+    // Each case has its own Redis, memory folder, Helm processes and service: they run side by side,
+    // four at a time (twelve cold Helm starts at once outlast the start-up bound on 2 cores).
+    const rows = await mapWithLimit(CASES, 4, runCase);
     const pad = (s: string, n: number) => s.padEnd(n);
     const lines = [
       `${pad('step (kill -9)', 24)}${pad('at the kill', 52)}${pad('outcome', 38)}${pad('serving', 20)}${pad('killed at', 11)}${pad('new Helm up', 13)}${pad('then done', 11)}total`,
