@@ -335,5 +335,5 @@ describe('kill -9 of the executor at each step of a deploy, then a restart', () 
         rows.map((row) => `  ${row.label}: ${row.message}`).join('\n') +
         `\n[crash-matrix] ${rows.length} cases in ${secs(Date.now() - started)}`,
     );
-  });
+  }, 600_000);
 });
