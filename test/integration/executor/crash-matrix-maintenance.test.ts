@@ -1,5 +1,6 @@
 // kill -9 of the executor at the steps of scale (1→3, 3→1), remove (with and without archive, and
-// without volumes), set_env (2 replicas) and a 3-replica deploy, then a new Helm process (issue 14,
+// without volumes), set_env, restart and stop (2 replicas) and a 3-replica deploy, then a new Helm
+// process (issue 14,
 // "Crash matrices"): as crash-matrix.test.ts does for deploy, Helm runs as a real child process on a
 // redis-server of its own; the request goes through the bus and the test-only fault hook
 // (test/helpers/crash-point.ts) makes the process SIGKILL itself right after the write-ahead intent
@@ -54,7 +55,7 @@ interface Case {
   label: string;
   /** In the default suite (one per operation); the others run with HELM_TEST_FULL_CRASH_MATRIX=1. */
   always?: boolean;
-  action: 'scale' | 'remove' | 'set_env' | 'deploy';
+  action: 'scale' | 'remove' | 'set_env' | 'deploy' | 'restart' | 'stop';
   params: Record<string, unknown>;
   /** Replicas (worker containers) the service runs before the request. */
   before: number;
@@ -73,6 +74,8 @@ interface Case {
     env?: 'new' | 'old';
     /** deploy: the image every active container runs. */
     image?: string;
+    /** restart: every active container was started after the request was sent. */
+    restarted?: boolean;
     /** Active containers after recovery, and how many of them run. */
     active: number;
     running: number;
@@ -183,6 +186,26 @@ const CASES: Case[] = [
           : { status: 'failed', code: 'rolled_back', active: 2, running: 2, kept: 0, env: 'old' },
     }),
   ),
+  // restart and stop of 2 replicas, one at a time: replica 1 done, replica 2 not reached
+  {
+    label: 'restart ×2: replica 1 restarted, replica 2 next',
+    always: true,
+    action: 'restart',
+    params: {},
+    before: 2,
+    step: 'restart',
+    occurrence: 2,
+    expect: { status: 'executed', active: 2, running: 2, restarted: true },
+  },
+  {
+    label: 'stop ×2: replica 1 stopped, replica 2 next',
+    action: 'stop',
+    params: {},
+    before: 2,
+    step: 'stop',
+    occurrence: 2,
+    expect: { status: 'executed', active: 2, running: 0 },
+  },
   // deploy of 3 replicas, worker:1 → worker:2, one replica at a time
   ...(
     [
@@ -315,6 +338,7 @@ async function runCase(c: Case): Promise<string> {
     params,
   });
   const jobId = String(job.id);
+  const sentAt = Date.now();
   if (c.approved) {
     // Warden approves (a scale down always needs it): recovery must honour that approval's binding.
     const pending = await waitForStatus(r.bus.actions, job, 'pending_approval');
@@ -373,7 +397,9 @@ async function runCase(c: Case): Promise<string> {
       JSON.stringify(after),
     ).toHaveLength(c.expect.kept);
   for (const x of active) {
-    const config = (await testDocker().getContainer(x.id).inspect()).Config;
+    const { Config: config, State: state } = await testDocker().getContainer(x.id).inspect();
+    if (c.expect.restarted)
+      expect(Date.parse(state.StartedAt), `${x.name}: ${where}`).toBeGreaterThan(sentAt - 1000);
     if (c.expect.env)
       expect((config.Env ?? []).includes('CRASH_FLAG=on'), `${x.name}: ${where}`).toBe(
         c.expect.env === 'new',
