@@ -295,7 +295,7 @@ describe('recoverOperation: deploy', () => {
     ]);
   });
 
-  it('before any change: changes nothing and says so (internal), whatever else carries the same op id', async () => {
+  it('before any change (its job gone, so nothing to resume): changes nothing and says so (unavailable), whatever else carries the same op id', async () => {
     // A container of an earlier deploy whose exec job had the same id (Redis gave it out again):
     // same helm.op, another release, created long before. It is what runs: never "new".
     const old = web({
@@ -309,7 +309,7 @@ describe('recoverOperation: deploy', () => {
     const { ctx } = context(engine, tmp());
     await recordR1(ctx, old);
     const r = await recoverOperation(ctx, intent({ step: 'start' }), started);
-    expect(r).toMatchObject({ ok: false, code: 'internal' });
+    expect(r).toMatchObject({ ok: false, code: 'unavailable' });
     expect(!r.ok && r.message).toContain('Helm had not changed anything yet');
     expect(engine.calls).toEqual([]);
     expect(engine.containers.has(OLD)).toBe(true);
