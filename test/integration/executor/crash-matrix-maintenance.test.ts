@@ -138,7 +138,7 @@ const CASES: Case[] = [
       ['with archive: before removing the first container', 'remove_container', 1, true, true, false],
       ['with archive: stopping the second', 'stop_for_remove', 2, true, true, false],
       ['without archive: first volume next', 'remove_volume', 1, true, false, true],
-      ['volumes kept: second container next', 'remove_container', 2, false, false, true],
+      ['volumes kept: second container next', 'remove_container', 2, false, false, false],
     ] as const
   ).map(
     ([label, step, occurrence, volumes, archive, always]): Case => ({
@@ -209,7 +209,8 @@ const CASES: Case[] = [
   // deploy of 3 replicas, worker:1 → worker:2, one replica at a time
   ...(
     [
-      ['before stopping replica 1', 'stop_old', 1, 0, true, 'executed'],
+      // (resuming a deploy is in the default suite of crash-matrix.test.ts)
+      ['before stopping replica 1', 'stop_old', 1, 0, false, 'executed'],
       ['replica 1 switched, replica 2 created', 'start_new', 2, 0, true, 'rolled_back'],
       ['replica 2 old one stopped', 'rename_old', 2, 0, false, 'rolled_back'],
       ['during replica 3’s health check', 'start_new', 3, 600, false, 'executed'],
