@@ -5,7 +5,7 @@ import { type ExecContext, rethrowAbort } from '../exec-context.js';
 import { errorOutcome } from '../operation-prelude.js';
 import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
-import type { NextAfterCrash } from './after-crash-decision.js';
+import { type NextAfterCrash, nextAfterCrashAt } from './after-crash-decision.js';
 import { assessInterruptedOperation } from './assess-interrupted-operation.js';
 import { finishInterruptedRemove } from './finish-interrupted-remove.js';
 import { finishInterruptedScale } from './finish-interrupted-scale.js';
@@ -50,6 +50,9 @@ export async function recoverOperation(
   deps: RecoverDeps,
 ): Promise<ExecResult> {
   const plan = deps.plan && deps.plan.action === intent.action ? deps.plan : null;
+  // Stopped before its first change: a job that comes back resumes (recover-exec-job.ts); here
+  // (its job is gone, or its plan is not the one that began) nothing is run without its request.
+  if (nextAfterCrashAt(intent.step)) return notStarted(intent);
   try {
     switch (intent.action) {
       case 'deploy':
@@ -110,6 +113,15 @@ async function finishMaintenance(ctx: ExecContext, intent: Intent, deps: Recover
       : { ...rerun, message: `${words} but ${rerun.message}` };
   }
   return noPlan(intent);
+}
+
+function notStarted(intent: Intent): ExecResult {
+  return {
+    ok: false,
+    code: 'unavailable',
+    message: `recovered after a crash at step ${intent.step}: Helm had not changed anything yet; the ${intent.action} of ${intent.service} was not made and is not retried without its request: send the request again`,
+    data: { recovered: true, crashed_at_step: intent.step },
+  };
 }
 
 /** An intent without its plan (written by an older Helm, and its job is gone): nothing to finish it by. */
