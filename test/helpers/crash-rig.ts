@@ -124,7 +124,8 @@ export async function startCrashRig(opts: {
           );
         },
         `Helm process ${instance} to beat`,
-        30_000,
+        // A hang guard only: on a loaded bed (load 20+) a Helm process took over 30 s to start.
+        90_000,
       );
       return p;
     },
