@@ -100,7 +100,9 @@ async function resumeRun(
   run: { op: string; approvalId: string | null; lease: { check(): Promise<void> } },
 ): Promise<ExecResult> {
   const now = await planAgain(deps, data, run.approvalId);
-  return now.ok ? runPlanned(deps, data, now, run) : now.result;
+  if (now.ok) return runPlanned(deps, data, now, run);
+  await deps.intents.done(run.op);
+  return now.result;
 }
 
 /** The plan made again on what runs now: the plan to run (and its hash), or why nothing runs. */

@@ -130,10 +130,11 @@ export async function startCrashRig(opts: {
           );
         },
         `Helm process ${instance} to beat`,
-        // A cold start under tsx takes 3 s on a quiet machine and 15 s on a loaded one: 60 s catches a hang.
-        60_000,
+        // A hang guard only: a cold start under tsx takes 3 s on a quiet machine, over 30 s at load 20+.
+        90_000,
       ).catch((e) => {
-        throw new Error(`${e}\n${p.output()}`);
+        throw new Error(`${e}
+${p.output()}`);
       });
       return p;
     },

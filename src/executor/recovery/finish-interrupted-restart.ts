@@ -2,6 +2,8 @@ import type { ExecResult } from '../../exec-job/exec-job.js';
 import { announce, type ExecContext } from '../exec-context.js';
 import { waitHealthy } from '../health-gate.js';
 import { healthWords, plural } from '../outcome-words.js';
+import { stopTimeout } from '../replica-switch.js';
+import { STEP } from '../steps.js';
 import { nameOf } from '../target-containers.js';
 import {
   activeContainersOf,
@@ -13,14 +15,16 @@ import {
 } from './interrupted-state.js';
 
 /**
- * Recovery of an interrupted restart: every container must be running and healthy (one that is
- * stopped half-way through its restart is started); the outcome says which were restarted after
- * the operation began and which it had not reached (those are left as they were).
+ * Recovery of an interrupted restart: it is completed. Every container must be running and healthy:
+ * one that is stopped half-way through its restart is started, one the operation had not reached
+ * (running, not started since the operation began) is restarted now, with the plan's timeout (else
+ * its own stop timeout); the outcome says which is which.
  */
 export async function finishInterruptedRestart(
   ctx: ExecContext,
   intent: RecoveringIntent,
   startedAt: Date | null,
+  timeoutS: number | null,
 ): Promise<ExecResult> {
   const words = afterCrashWords(intent);
   const infos = await activeContainersOf(ctx, intent.service);
@@ -39,7 +43,7 @@ export async function finishInterruptedRestart(
     crashed_at_step: crashStep(intent),
     restarted,
     started,
-    not_restarted: notRestarted,
+    restarted_by_recovery: notRestarted,
   };
   for (const info of infos) {
     const name = nameOf(info);
@@ -48,8 +52,13 @@ export async function finishInterruptedRestart(
       await announce(ctx, 'start_container', { replica: name, container: info.Id });
       await ctx.docker.startContainer(info.Id);
       started.push(name);
-    } else if (startedSince(info, startedAt) === false) notRestarted.push(name);
-    else restarted.push(name);
+    } else if (startedSince(info, startedAt) === false) {
+      // Not reached before the crash: the restart the request asked for, made now (once).
+      const timeout = timeoutS ?? stopTimeout(info);
+      await announce(ctx, STEP.restart, { replica: name, container: info.Id, timeout_s: timeout });
+      await ctx.docker.restartContainer(info.Id, timeout);
+      notRestarted.push(name);
+    } else restarted.push(name);
     const gate = await waitHealthy(ctx, info.Id, ctx.healthTimeoutMs);
     if (!gate.ok)
       return {
@@ -61,19 +70,10 @@ export async function finishInterruptedRestart(
     healthy.push(healthWords(gate.detail));
   }
   const all = `${plural(infos.length, 'container')} running and healthy (${healthy[0]})`;
-  if (notRestarted.length > 0) {
-    const one = notRestarted.length === 1;
-    return {
-      ok: false,
-      code: 'internal',
-      message: `recovered ${words}: ${notRestarted.join(', ')} had not been restarted when Helm stopped and ${one ? 'was' : 'were'} left as ${one ? 'it was' : 'they were'}; ${all}. Send the request again to restart ${one ? 'it' : 'them'}`,
-      data,
-    };
-  }
   const how = startedAt ? 'restarted' : 'running';
   return {
     ok: true,
-    outcome: `recovered ${words}: ${intent.service} ${how}${started.length > 0 ? ` (${started.join(', ')} started by recovery)` : ''}; ${all}`,
+    outcome: `recovered ${words}: ${intent.service} ${how}${started.length > 0 ? ` (${started.join(', ')} started by recovery)` : ''}${notRestarted.length > 0 ? ` (${notRestarted.join(', ')} restarted by recovery: the crash came before)` : ''}; ${all}`,
     data,
   };
 }

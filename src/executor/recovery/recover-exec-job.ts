@@ -80,7 +80,11 @@ async function resumeRequest(
   await logRecovered(deps, intent, data.plan, entry).catch((err) =>
     deps.logger.error({ err, op: intent.op }, 'could not write the recovery to the run log'),
   );
-  // The resumed run writes its own intent (same op) from its start.
-  await deps.intents.done(intent.op);
-  return refusal ?? resume.resume();
+  if (refusal) {
+    await deps.intents.done(intent.op);
+    return refusal;
+  }
+  // The intent stays until the resumed run writes its own (same op, from `start`) over it: a crash
+  // in between comes back here, never as a fresh job (whose approval check would refuse it as used).
+  return resume.resume();
 }

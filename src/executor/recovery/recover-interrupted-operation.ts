@@ -5,11 +5,12 @@ import { type ExecContext, rethrowAbort } from '../exec-context.js';
 import { errorOutcome } from '../operation-prelude.js';
 import { finishInterruptedRestart } from './finish-interrupted-restart.js';
 import { finishInterruptedStop } from './finish-interrupted-stop.js';
-import type { NextAfterCrash } from './after-crash-decision.js';
+import { type NextAfterCrash, nextAfterCrashAt } from './after-crash-decision.js';
 import { assessInterruptedOperation } from './assess-interrupted-operation.js';
 import { finishInterruptedRemove } from './finish-interrupted-remove.js';
 import { finishInterruptedScale } from './finish-interrupted-scale.js';
-import { crashStep, planOfIntent } from './interrupted-state.js';
+import { afterCrashWords, crashStep, planOfIntent } from './interrupted-state.js';
+import { pruneHost } from '../prune.js';
 import { recoverSwitch } from './recover-interrupted-switch.js';
 import { withSwitchReleases } from './set-env-releases.js';
 
@@ -49,6 +50,9 @@ export async function recoverOperation(
   deps: RecoverDeps,
 ): Promise<ExecResult> {
   const plan = deps.plan && deps.plan.action === intent.action ? deps.plan : null;
+  // Stopped before its first change: a job that comes back resumes (recover-exec-job.ts); here
+  // (its job is gone, or its plan is not the one that began) nothing is run without its request.
+  if (nextAfterCrashAt(intent.step)) return notStarted(intent);
   try {
     switch (intent.action) {
       case 'deploy':
@@ -61,7 +65,12 @@ export async function recoverOperation(
           startedAt: deps.startedAt,
         });
       case 'restart':
-        return await finishInterruptedRestart(ctx, intent, deps.startedAt);
+        return await finishInterruptedRestart(
+          ctx,
+          intent,
+          deps.startedAt,
+          plan?.action === 'restart' ? plan.desired.timeout_s : null,
+        );
       case 'stop':
         return await finishInterruptedStop(
           ctx,
@@ -70,12 +79,14 @@ export async function recoverOperation(
         );
       case 'scale':
       case 'remove':
+      case 'prune':
         return await finishMaintenance(ctx, intent, deps);
       default:
         return {
           ok: false,
           code: 'internal',
-          message: `Helm stopped during ${intent.action} of ${intent.service} (step ${crashStep(intent)}) and has no recovery for ${intent.action}: look at ${intent.service} and send the request again if needed`,
+          // Every action that changes something has a recovery above: reaching this is a bug.
+          message: `Helm stopped during ${intent.action} of ${intent.service} (step ${crashStep(intent)}) and has no recovery for ${intent.action} (a bug): look at ${intent.service} and send the request again if needed`,
           data: { recovered: false, crashed_at_step: crashStep(intent) },
         };
     }
@@ -93,7 +104,24 @@ async function finishMaintenance(ctx: ExecContext, intent: Intent, deps: Recover
   const plan = planOfIntent(intent, deps.plan);
   if (plan?.action === 'scale') return finishInterruptedScale(ctx, intent, plan, deps.startedAt);
   if (plan?.action === 'remove') return finishInterruptedRemove(ctx, intent, plan);
+  if (plan?.action === 'prune') {
+    // Exactly the plan's items again: one the crashed run deleted is skipped as gone (prune.ts).
+    const rerun = await pruneHost(ctx, plan.host, plan.desired);
+    const words = `recovered ${afterCrashWords(intent)}: the prune was completed`;
+    return rerun.ok
+      ? { ...rerun, outcome: `${words}: ${rerun.outcome}` }
+      : { ...rerun, message: `${words} but ${rerun.message}` };
+  }
   return noPlan(intent);
+}
+
+function notStarted(intent: Intent): ExecResult {
+  return {
+    ok: false,
+    code: 'unavailable',
+    message: `recovered after a crash at step ${intent.step}: Helm had not changed anything yet; the ${intent.action} of ${intent.service} was not made and is not retried without its request: send the request again`,
+    data: { recovered: true, crashed_at_step: intent.step },
+  };
 }
 
 /** An intent without its plan (written by an older Helm, and its job is gone): nothing to finish it by. */

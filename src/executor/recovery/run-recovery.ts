@@ -79,9 +79,10 @@ export async function runRecovery(
     );
   } catch (err) {
     deps.logger.error({ err, op: intent.op }, 'recovery stopped; the intent is kept for the next start-up');
+    // Not a bug: Docker, the lease or the time limit stopped it, and the next start-up tries again.
     result = {
       ok: false,
-      code: 'internal',
+      code: 'unavailable',
       message: `recovery after a crash at step ${from} stopped: ${(err as Error).message}; the intent is kept and Helm tries again at its next start-up`,
     };
     await logRecovered(deps, intent, opts.plan, result).catch(() => undefined);

@@ -10,7 +10,7 @@ import { type Restored, restorePreviousRelease } from './restore-previous-releas
  * (restore-previous-release.ts); F becomes current again with its rollback document. In production,
  * only the release the signed plan names is restored (its preconditions, or the intent's F); nothing
  * else is improvised. The outcome is `rolled_back`, `rollback_failed`, or (nothing had changed yet)
- * `internal` with the request not retried.
+ * `unavailable` with the request not retried.
  */
 export async function undoInterruptedSwitch(
   ctx: ExecContext,
@@ -72,10 +72,12 @@ function undoOutcome(
       : restored.running.length === 0
         ? `${before} is back, stopped as it was before`
         : `${before} runs and is healthy (${healthWords(restored.running[0]!)})`;
+  // Nothing to undo. A request that comes back with its job resumes before this (recover-exec-job.ts):
+  // here the job is gone (the start-up sweep) or its plan is not the one that began.
   if (restored.changes.length === 0 && sw.created.length === 0)
     return {
       ok: false,
-      code: 'internal',
+      code: 'unavailable',
       message: `recovered ${words}: Helm had not changed anything yet; ${runs}. The ${intent.action} to ${target} was not made and is not retried: send the request again`,
       data,
     };

@@ -1,5 +1,6 @@
 // kill -9 of the executor at the steps of scale (1→3, 3→1), remove (with and without archive, and
-// without volumes), set_env (2 replicas) and a 3-replica deploy, then a new Helm process (issue 14,
+// without volumes), set_env, restart and stop (2 replicas) and a 3-replica deploy, then a new Helm
+// process (issue 14,
 // "Crash matrices"): as crash-matrix.test.ts does for deploy, Helm runs as a real child process on a
 // redis-server of its own; the request goes through the bus and the test-only fault hook
 // (test/helpers/crash-point.ts) makes the process SIGKILL itself right after the write-ahead intent
@@ -54,7 +55,7 @@ interface Case {
   label: string;
   /** In the default suite (one per operation); the others run with HELM_TEST_FULL_CRASH_MATRIX=1. */
   always?: boolean;
-  action: 'scale' | 'remove' | 'set_env' | 'deploy';
+  action: 'scale' | 'remove' | 'set_env' | 'deploy' | 'restart' | 'stop';
   params: Record<string, unknown>;
   /** Replicas (worker containers) the service runs before the request. */
   before: number;
@@ -73,6 +74,8 @@ interface Case {
     env?: 'new' | 'old';
     /** deploy: the image every active container runs. */
     image?: string;
+    /** restart: every active container was started after the request was sent. */
+    restarted?: boolean;
     /** Active containers after recovery, and how many of them run. */
     active: number;
     running: number;
@@ -109,6 +112,7 @@ const CASES: Case[] = [
   // scale down 3 → 1
   ...(
     [
+      ['intent written (approved: resumes under its approval)', 'start', 1, 0, false],
       ['before stopping the newest', 'stop_replica', 1, 0, false],
       ['newest stopped, not removed', 'remove_replica', 1, 0, true],
       ['newest removed, second stopped', 'remove_replica', 2, 0, false],
@@ -125,7 +129,7 @@ const CASES: Case[] = [
       step,
       occurrence,
       delayMs,
-      expect: { status: 'executed', active: 1, running: 1 },
+      expect: { status: 'executed', active: 1, running: 1, resumes: step === 'start' },
     }),
   ),
   // remove of 2 replicas, each with a volume of its own
@@ -135,7 +139,7 @@ const CASES: Case[] = [
       ['with archive: before removing the first container', 'remove_container', 1, true, true, false],
       ['with archive: stopping the second', 'stop_for_remove', 2, true, true, false],
       ['without archive: first volume next', 'remove_volume', 1, true, false, true],
-      ['volumes kept: second container next', 'remove_container', 2, false, false, true],
+      ['volumes kept: second container next', 'remove_container', 2, false, false, false],
     ] as const
   ).map(
     ([label, step, occurrence, volumes, archive, always]): Case => ({
@@ -183,10 +187,31 @@ const CASES: Case[] = [
           : { status: 'failed', code: 'rolled_back', active: 2, running: 2, kept: 0, env: 'old' },
     }),
   ),
+  // restart and stop of 2 replicas, one at a time: replica 1 done, replica 2 not reached
+  {
+    label: 'restart ×2: replica 1 restarted, replica 2 next',
+    always: true,
+    action: 'restart',
+    params: {},
+    before: 2,
+    step: 'restart',
+    occurrence: 2,
+    expect: { status: 'executed', active: 2, running: 2, restarted: true },
+  },
+  {
+    label: 'stop ×2: replica 1 stopped, replica 2 next',
+    action: 'stop',
+    params: {},
+    before: 2,
+    step: 'stop',
+    occurrence: 2,
+    expect: { status: 'executed', active: 2, running: 0 },
+  },
   // deploy of 3 replicas, worker:1 → worker:2, one replica at a time
   ...(
     [
-      ['before stopping replica 1', 'stop_old', 1, 0, true, 'executed'],
+      // (resuming a deploy is in the default suite of crash-matrix.test.ts)
+      ['before stopping replica 1', 'stop_old', 1, 0, false, 'executed'],
       ['replica 1 switched, replica 2 created', 'start_new', 2, 0, true, 'rolled_back'],
       ['replica 2 old one stopped', 'rename_old', 2, 0, false, 'rolled_back'],
       ['during replica 3’s health check', 'start_new', 3, 600, false, 'executed'],
@@ -315,6 +340,7 @@ async function runCase(c: Case): Promise<string> {
     params,
   });
   const jobId = String(job.id);
+  const sentAt = Date.now();
   if (c.approved) {
     // Warden approves (a scale down always needs it): recovery must honour that approval's binding.
     const pending = await waitForStatus(r.bus.actions, job, 'pending_approval');
@@ -367,13 +393,15 @@ async function runCase(c: Case): Promise<string> {
     );
   await waitFor(async () => (await intentFiles(r.memoryDir)).length === 0, 'no intent left');
   if (c.expect.code) expect(result.error?.code, where).toBe(c.expect.code);
-  if (c.expect.kept !== undefined)
-    expect(
-      after.filter((x) => x.kept),
-      JSON.stringify(after),
-    ).toHaveLength(c.expect.kept);
+  // No orphan: kept containers only where a release was switched (its previous release, kept for rollback).
+  expect(
+    after.filter((x) => x.kept),
+    JSON.stringify(after),
+  ).toHaveLength(c.expect.kept ?? 0);
   for (const x of active) {
-    const config = (await testDocker().getContainer(x.id).inspect()).Config;
+    const { Config: config, State: state } = await testDocker().getContainer(x.id).inspect();
+    if (c.expect.restarted)
+      expect(Date.parse(state.StartedAt), `${x.name}: ${where}`).toBeGreaterThan(sentAt - 1000);
     if (c.expect.env)
       expect((config.Env ?? []).includes('CRASH_FLAG=on'), `${x.name}: ${where}`).toBe(
         c.expect.env === 'new',

@@ -149,11 +149,14 @@ describe('a deploy that fails is rolled back', () => {
     expect(doc).not.toContain(CANARY);
   });
 
-  it('an image that crashes after 2 s, inside the 2 s stability window: rolled back', async () => {
-    const h = harness({ stabilityWindowMs: 2_000 });
+  it('an image that crashes after 6 s, inside the 10 s stability window: rolled back', async () => {
+    // Load-proof margins: the image turns healthy within ~1 s (3 s on a loaded bed) and crashes 6 s
+    // after it starts, so the crash lands inside the window however late the health check passed.
+    // The old container's own CRASH_AFTER_S is what the new one keeps (the deploy keeps its env).
+    const h = harness({ stabilityWindowMs: 10_000 });
     const service = uniqueName('crashlater');
     services.push(service);
-    const old = await startServiceContainer({ service });
+    const old = await startServiceContainer({ service, env: { CRASH_AFTER_S: '6' } });
     const out = await deployService(
       h.ctx,
       await resolveService(service),
@@ -162,7 +165,7 @@ describe('a deploy that fails is rolled back', () => {
     );
     expect(out).toMatchObject({ ok: false, code: 'rolled_back', data: { restored_release: 'r1' } });
     if (out.ok) throw new Error('unreachable');
-    expect(out.data!['reason']).toMatch(/it exited with code 3 within the 2\.0 s stability window/);
+    expect(out.data!['reason']).toMatch(/it exited with code 3 within the 10(\.0)? s stability window/);
     const logs = out.data!['last_logs'] as Array<{ text: string }>;
     expect(logs.map((l) => l.text)).toContain('helm-test web faulty: crashing now');
     await expectRestored(old);

@@ -31,9 +31,11 @@ async function imageId(ref: string): Promise<string> {
 describe('per-service order', () => {
   it('runs two deploys of one service one after the other, and another service meanwhile', async () => {
     // Two executor slots: if a job waiting for its service's lease held one, service B would wait too.
+    // An 8 s stability window keeps A1 running long enough that B1 starts inside it even when the
+    // bed is loaded (B1's intake and planning then take seconds); with 2 s it flaked.
     h = await startTestHelm({
       HELM_EXEC_CONCURRENCY: '2',
-      HELM_STABILITY_WINDOW_S: '2',
+      HELM_STABILITY_WINDOW_S: '8',
       HELM_HEALTH_TIMEOUT_S: '15',
     });
     bus = await busClient(h.prefix);

@@ -11,6 +11,7 @@ import {
   type ReplacedFacts,
   type SwitchCrashFacts,
 } from '../../../src/executor/recovery/after-crash-decision.js';
+import { planOfIntent } from '../../../src/executor/recovery/interrupted-state.js';
 import { resumeRefusal } from '../../../src/executor/recovery/resume-approval.js';
 import type { Intent } from '../../../src/intents/intent-store.js';
 import { buildPlan } from '../../../src/plan/build-plan.js';
@@ -154,6 +155,15 @@ describe('the approval a resumed request shows', () => {
     );
     expect(r).toMatchObject({ ok: false, code: 'approval_expired' });
     expect(r && !r.ok && r.message).toMatch(/nothing was changed$/);
+  });
+
+  it('the plan an intent keeps is used only when it hashes to the intent’s plan_hash', () => {
+    expect(planOfIntent({ ...intent, plan }, null)).toBe(plan);
+    const tampered = { ...plan, environment: 'dev' } as typeof plan;
+    expect(planOfIntent({ ...intent, plan: tampered }, null)).toBeNull();
+    expect(planOfIntent(intent, null)).toBeNull();
+    // The job's plan (checked by the caller) comes first.
+    expect(planOfIntent({ ...intent, plan: tampered }, plan)).toBe(plan);
   });
 
   it('a change that needs no approval resumes without one', () => {

@@ -295,7 +295,7 @@ describe('recoverOperation: deploy', () => {
     ]);
   });
 
-  it('before any change: changes nothing and says so (internal), whatever else carries the same op id', async () => {
+  it('before any change (its job gone, so nothing to resume): changes nothing and says so (unavailable), whatever else carries the same op id', async () => {
     // A container of an earlier deploy whose exec job had the same id (Redis gave it out again):
     // same helm.op, another release, created long before. It is what runs: never "new".
     const old = web({
@@ -309,7 +309,7 @@ describe('recoverOperation: deploy', () => {
     const { ctx } = context(engine, tmp());
     await recordR1(ctx, old);
     const r = await recoverOperation(ctx, intent({ step: 'start' }), started);
-    expect(r).toMatchObject({ ok: false, code: 'internal' });
+    expect(r).toMatchObject({ ok: false, code: 'unavailable' });
     expect(!r.ok && r.message).toContain('Helm had not changed anything yet');
     expect(engine.calls).toEqual([]);
     expect(engine.containers.has(OLD)).toBe(true);
@@ -408,12 +408,13 @@ describe('recoverOperation: restart and stop', () => {
     expect(engine.calls).toEqual(['· start_container', 'start web']);
   });
 
-  it('restart: a container not restarted since the op began is reported, not restarted twice', async () => {
+  it('restart: a container not restarted since the op began is restarted now, once (the restart is completed)', async () => {
     const engine = fakeEngine([web({ id: OLD, name: 'web', image: V1, running: true })]);
     const { ctx } = context(engine, tmp());
     const r = await recoverOperation(ctx, intent({ action: 'restart', step: 'restart' }), started);
-    expect(r).toMatchObject({ ok: false, code: 'internal' });
-    expect(engine.calls).toEqual([]);
+    expect(r).toMatchObject({ ok: true });
+    expect(r.ok && r.outcome).toContain('web restarted by recovery');
+    expect(engine.calls).toEqual(['· restart', 'restart web']);
   });
 
   it('stop: finishes the stop', async () => {
