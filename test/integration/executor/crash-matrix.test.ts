@@ -333,5 +333,6 @@ describe('kill -9 of the executor at each step of a deploy, then a restart', () 
         rows.map((row) => `  ${row.label}: ${row.message}`).join('\n') +
         `\n[crash-matrix] ${rows.length} cases in ${secs(Date.now() - started)}`,
     );
-  });
+    // A hang guard: 8 cases side by side, each two Helm start-ups, on a loaded bed.
+  }, 240_000);
 });
