@@ -335,5 +335,6 @@ describe('kill -9 of the executor at each step of a deploy, then a restart', () 
         rows.map((row) => `  ${row.label}: ${row.message}`).join('\n') +
         `\n[crash-matrix] ${rows.length} cases in ${secs(Date.now() - started)}`,
     );
+    // A hang guard: the cases four at a time, each two Helm start-ups, on a loaded bed.
   }, 600_000);
 });
