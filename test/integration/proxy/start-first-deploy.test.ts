@@ -64,7 +64,18 @@ async function routedService(environment: string) {
   await proxy.createRoute({ service, listen: { kind: 'port', port: routePort, bindHost: '127.0.0.1' } }, [
     upstream(web.port),
   ]);
-  return { service, routePort, web, url: `http://127.0.0.1:${routePort}/` };
+  return { service, environment, routePort, web, url: `http://127.0.0.1:${routePort}/` };
+}
+
+/** A deploy request of `image` to the service, naming no strategy, on helm.actions. */
+async function deploy(s: Awaited<ReturnType<typeof routedService>>, image: string): Promise<Job> {
+  return bed.bus.send({
+    action: 'deploy',
+    target: s.service,
+    environment: s.environment,
+    reason: `ship ${image} with zero downtime`,
+    params: { image, image_id: await imageId(image) },
+  });
 }
 
 /** The request's final result (its job's progress once executed or failed). */
@@ -110,13 +121,7 @@ async function expectServedByV2(
 describe('start-first deploys through the bus', () => {
   it('staging, no strategy named: start-first by default, every request answered', async () => {
     const s = await routedService('staging');
-    const job = await bed.bus.send({
-      action: 'deploy',
-      target: s.service,
-      environment: 'staging',
-      reason: 'ship v2 with zero downtime',
-      params: { image: 'helm-test/web:2', image_id: await imageId('helm-test/web:2') },
-    });
+    const job = await deploy(s, 'helm-test/web:2');
     const done = finalResult(job);
     const load = await requestLoopUntil(s.url, done, { perSecond: 200 });
     const result = await done;
@@ -131,13 +136,7 @@ describe('start-first deploys through the bus', () => {
 
   it('production: Warden signs a start-first plan whose steps name the port, the switch and the drain; every request answered', async () => {
     const s = await routedService('production');
-    const job = await bed.bus.send({
-      action: 'deploy',
-      target: s.service,
-      environment: 'production',
-      reason: 'ship v2 with zero downtime',
-      params: { image: 'helm-test/web:2', image_id: await imageId('helm-test/web:2') },
-    });
+    const job = await deploy(s, 'helm-test/web:2');
     const parked = await waitForStatus(bed.bus.actions, job, 'pending_approval');
     const req = await bed.approvalRequest(String(parked.approval_id));
     expect(req.plan).toMatchObject({ action: 'deploy', desired: { strategy: 'start-first' } });
@@ -162,14 +161,7 @@ describe('start-first deploys through the bus', () => {
 
   it('a release that never turns healthy: deploy_failed, the old one served throughout', async () => {
     const s = await routedService('staging');
-    const faulty = 'helm-test/web-faulty:unhealthy';
-    const job = await bed.bus.send({
-      action: 'deploy',
-      target: s.service,
-      environment: 'staging',
-      reason: 'ship a broken build',
-      params: { image: faulty, image_id: await imageId(faulty) },
-    });
+    const job = await deploy(s, 'helm-test/web-faulty:unhealthy');
     const done = finalResult(job);
     const load = await requestLoopUntil(s.url, done, { perSecond: 200 });
     const result = await done;
@@ -193,5 +185,41 @@ describe('start-first deploys through the bus', () => {
     );
     expect(alert).toMatchObject({ severity: 'warning', environment: 'staging' });
     console.info(`start-first deploy of an unhealthy release: 0 failed of ${total(load)}`);
+  });
+
+  it('recreate is still honoured for a routed service: its {port} healthcheck probed on its own port', async () => {
+    const s = await routedService('staging');
+    const r = await bed.bus.request({
+      action: 'deploy',
+      target: s.service,
+      environment: 'staging',
+      reason: 'ship v2, downtime accepted',
+      params: { image: 'helm-test/web:2', image_id: await imageId('helm-test/web:2'), strategy: 'recreate' },
+    });
+    expect(r).toMatchObject({ status: 'executed', data: { strategy: 'recreate' } });
+    expect(JSON.stringify(r.data)).toContain(`http://127.0.0.1:${s.web.port}/health`);
+    const now = await testDocker().getContainer(s.web.name).inspect();
+    expect(now.Image).toBe(await imageId('helm-test/web:2'));
+    // Recreated on the same port: the route did not have to move.
+    expect((await proxy.readRoute(s.service))?.upstreams).toEqual([upstream(s.web.port)]);
+    expect(await (await fetch(s.url)).text()).toContain('version 2');
+  });
+
+  it('a rollback after a start-first deploy brings the kept release back and the route follows it', async () => {
+    const s = await routedService('staging');
+    const deployed = await finalResult(await deploy(s, 'helm-test/web:2'));
+    expect(deployed).toMatchObject({ status: 'executed' });
+    const r = await bed.bus.request({
+      action: 'rollback',
+      target: s.service,
+      environment: 'staging',
+      reason: 'v2 misbehaves',
+    });
+    expect(r).toMatchObject({ status: 'executed' });
+    const back = await testDocker().getContainer(s.web.name).inspect();
+    expect(back.Id).toBe(s.web.id);
+    expect(back.State.Running).toBe(true);
+    expect((await proxy.readRoute(s.service))?.upstreams).toEqual([upstream(s.web.port)]);
+    expect(await (await fetch(s.url)).text()).toContain('version 1');
   });
 });
