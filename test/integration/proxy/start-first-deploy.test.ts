@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCaddyAdmin } from '../../../src/proxy/caddy-admin.js';
 import { type ProxyPort, upstream } from '../../../src/proxy/proxy-port.js';
 import { startTestCaddy, type TestCaddy } from '../../helpers/caddy.js';
-import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { freePort, removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
+import { waitFor } from '../../helpers/containers.js';
+import { removeTestContainers, testDocker } from '../../helpers/docker.js';
 import { type LoopResult, requestLoopUntil } from '../../helpers/http-upstream.js';
 import { startWardenBed, type WardenBed, waitForStatus } from '../../helpers/warden.js';
 import { removeReleaseTags } from '../executor/exec-harness.js';
+import { proxyEnv, startRoutedWeb } from './routed-web.js';
 
 let caddy: TestCaddy;
 let proxy: ProxyPort;
@@ -23,14 +24,10 @@ const services: string[] = [];
 beforeAll(async () => {
   caddy = await startTestCaddy();
   proxy = makeCaddyAdmin({ adminUrl: caddy.adminUrl });
-  const first = await freePort();
   bed = await startWardenBed({
     HELM_STABILITY_WINDOW_S: '1',
     HELM_HEALTH_TIMEOUT_S: '10',
-    HELM_PROXY_ADMIN: caddy.adminUrl,
-    HELM_PROXY_PORT_RANGE: `${first}-${first + 40}`,
-    HELM_PROXY_BIND: '127.0.0.1',
-    HELM_PROXY_DRAIN_S: '1',
+    ...(await proxyEnv(caddy.adminUrl)),
   });
 }, 60_000);
 
@@ -47,24 +44,9 @@ async function imageId(ref: string): Promise<string> {
 
 /** A routed web service (helm-test/web:1) in `environment`, with its route in the proxy. */
 async function routedService(environment: string) {
-  const service = uniqueName('sfd');
-  services.push(service);
-  const routePort = await freePort();
-  const web = await startWebService({
-    name: uniqueName('sfd-web'),
-    labels: {
-      'ghost.service': service,
-      'ghost.environment': environment,
-      'ghost.route.port': String(routePort),
-      'ghost.port.env': 'PORT',
-      'ghost.healthcheck': 'http://127.0.0.1:{port}/health',
-    },
-    healthcheck: true,
-  });
-  await proxy.createRoute({ service, listen: { kind: 'port', port: routePort, bindHost: '127.0.0.1' } }, [
-    upstream(web.port),
-  ]);
-  return { service, environment, routePort, web, url: `http://127.0.0.1:${routePort}/` };
+  const s = await startRoutedWeb(proxy, 'sfd', { 'ghost.environment': environment });
+  services.push(s.service);
+  return { ...s, environment };
 }
 
 /** A deploy request of `image` to the service, naming no strategy, on helm.actions. */
