@@ -171,10 +171,16 @@ function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames, stopWaits: 
   return [
     d.artifact_id ? `${source} (Forge artifact ${d.artifact_id})` : source,
     ...(old.length === 0 ? [`start ${plan.service} from the new image`] : replace),
-    HEALTH,
-    d.replaces_release
-      ? `if it is unhealthy, roll back to release ${d.replaces_release}`
-      : 'if it is unhealthy, report the failure (there is no earlier release to roll back to)',
+    ...(d.strategy === 'start-first' && old.length > 0
+      ? [
+          `if a new instance fails before the switch, remove it: ${d.replaces_release ?? 'the running release'} serves throughout`,
+        ]
+      : [
+          HEALTH,
+          d.replaces_release
+            ? `if it is unhealthy, roll back to release ${d.replaces_release}`
+            : 'if it is unhealthy, report the failure (there is no earlier release to roll back to)',
+        ]),
     `record it as release ${d.new_release}${d.replaces_release ? `, replacing ${d.replaces_release}` : ''}`,
   ];
 }

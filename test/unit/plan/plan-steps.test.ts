@@ -265,6 +265,8 @@ describe('a routed service (contract 1.6)', () => {
     );
     expect(text).toMatch(/check through the proxy .* switch back to the old ones at once/);
     expect(text).toMatch(/drain the old ones \(HELM_PROXY_DRAIN_S/);
+    expect(steps).toContain('if a new instance fails before the switch, remove it: web:r2 serves throughout');
+    expect(text).not.toContain('if it is unhealthy, roll back');
     // The old ones stop only after the switch and the drain.
     const stop = steps.findIndex((s) => s.startsWith('stop container web-1'));
     expect(stop).toBeGreaterThan(steps.findIndex((s) => s.startsWith('settle')));
