@@ -137,6 +137,28 @@ function plans(): Record<string, Plan> {
       desired: { timeout_s: 10 },
     },
     // --- end 1.5 ---
+    // --- contract 1.6 (start-first behind the proxy, decisions 84-89): a routed service's deploy
+    // that named no strategy, planned start-first; the plan's shape is a 1.0 deploy plan's.
+    start_first_production: {
+      plan_version: 1,
+      action: 'deploy',
+      host: 'host-a',
+      service: 'shop-web',
+      environment: 'production',
+      request_id: 'forge:build-77',
+      requested_by: 'forge',
+      preconditions: { containers },
+      desired: {
+        image: 'registry.example.com:5000/ghost/shop-web:2.0.0',
+        image_id: `sha256:${hex64('shop-web 2.0.0')}`,
+        manifest_digest: null,
+        artifact_id: 'build-77',
+        strategy: 'start-first',
+        replaces_release: 'r6',
+        new_release: 'r7',
+      },
+    },
+    // --- end 1.6 ---
   };
 }
 
@@ -189,6 +211,14 @@ const DECISION_CASES: Array<{
     fields: { decision: 'approved', reason: 'host-b only' },
   },
   // --- end 1.5 ---
+  // --- contract 1.6 (start-first behind the proxy) ---
+  {
+    name: 'approved_start_first_production',
+    plan: 'start_first_production',
+    approval_id: '2a8e4c61-7b3d-4f95-8e0c-6d1f9b4a3c57',
+    fields: { decision: 'approved', reason: 'start-first behind the proxy; artifact verified' },
+  },
+  // --- end 1.6 ---
 ];
 
 function signRaw(unsigned: Record<string, unknown>, key: KeyName): Record<string, unknown> {
@@ -405,7 +435,7 @@ export function buildApprovalVectors() {
 
   return {
     description:
-      'Approval test vectors for the Ghost bus contract v1.1 (helm.approval-decision.v1, plan_version 1). ' +
+      'Approval test vectors for the Ghost bus contract v1.6 (helm.approval-decision.v1, plan_version 1). ' +
       'canonical_* is RFC 8785 (JCS); plan_hash is the lowercase hex SHA-256 of the canonical UTF-8 bytes; ' +
       'a signature is the standard base64 (with padding) Ed25519 signature over signed_canonical_utf8. ' +
       'Refusals: verify the received decision (object, or received_text as JSON text) with the keyring, then ' +

@@ -13,12 +13,14 @@ import { SetEnvParamsSchema } from './set-env-params.js';
  * the submitted one, so its canonical form (request_id deduplication) is what the requester sent.
  */
 export const PARAM_DEFAULTS = {
+  // Of a service that is not routed through the front proxy; a routed one defaults to start-first (1.6).
   deploy: { strategy: 'recreate' },
   logs: { tail: 200 },
   remove: { volumes: false, archive: true },
 } as const;
 
 export const DEPLOY_STRATEGIES = ['recreate', 'start-first'] as const;
+export type DeployStrategy = (typeof DEPLOY_STRATEGIES)[number];
 export const PRUNE_WHAT = ['images', 'containers'] as const;
 
 type Shape = Record<string, z.ZodType>;
@@ -37,7 +39,13 @@ export const DeployParamsSchema = paramsObject(
       description: 'A registry manifest digest: Helm pulls repository@digest.',
     }).optional(),
     artifact_id: text({ min: 1, max: 128, notBlank: true, description: "Forge's build id." }).optional(),
-    strategy: z.enum(DEPLOY_STRATEGIES).optional(),
+    strategy: z
+      .enum(DEPLOY_STRATEGIES)
+      .meta({
+        description:
+          'Absent: start-first for a service routed through the front proxy (1.6: ghost.route.port or ghost.route.host), else recreate.',
+      })
+      .optional(),
   },
   'image',
 );

@@ -1,6 +1,7 @@
 import type { ContainerInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
-import { strategyRefusal } from '../observe/cannot-do.js';
+import { routingOf, strategyRefusal } from '../plan/deploy-strategy.js';
+import { runStartFirstDeploy } from './start-first-deploy.js';
 import { checkNewRelease } from './artifact.js';
 import { deployComposeService } from './compose/compose-deploy.js';
 import type { ExecContext, ExecMeta } from './exec-context.js';
@@ -31,11 +32,12 @@ import {
 
 export type { DeployDesired, ReleaseOutcome } from './release-outcome.js';
 
-// What this Helm cannot deploy is decided in one place, which the gate asks before Warden is (cannot-do.ts).
-export { START_FIRST_REFUSAL } from '../observe/cannot-do.js';
+// What this Helm cannot deploy is decided in one place (plan/deploy-strategy.ts), which the gate asks
+// before Warden is (cannot-do.ts) and the deploy asks again here.
 
 /**
- * Deploys a new release with the `recreate` strategy:
+ * Deploys a new release, recreated, or start-first behind the proxy for a routed service (step 3
+ * then runs in start-first-deploy.ts):
  *  1. checks (nothing changed yet): strategy, compose, protected roles, the artifact (verifyArtifact:
  *     image_id / manifest_digest, pulling repository@digest when needed), the new containers'
  *     configuration (recreateOptions: the old container's own settings on the new image's defaults;
@@ -60,8 +62,10 @@ export async function deployService(
 
 async function deploy(op: Operation, desired: DeployDesired): Promise<ReleaseOutcome> {
   const { ctx, service, meta, name, started } = op;
-  const strategyProblem = strategyRefusal(desired.strategy);
-  if (strategyProblem) return { ok: false, code: 'unavailable', message: strategyProblem };
+  // The gate's check again (cannot-do.ts), on what the target carries now: the executor's backstop.
+  const routing = routingOf(service.containers.map((c) => c.labels));
+  const strategyProblem = strategyRefusal(name, desired.strategy, routing, service.composeProject);
+  if (strategyProblem) return { ok: false, code: 'not_supported', message: strategyProblem };
   // Compose services: through the compose CLI with the project's own files (compose-deploy.ts).
   if (service.composeProject) return deployComposeService(ctx, service, desired, meta);
 
@@ -89,16 +93,30 @@ async function deploy(op: Operation, desired: DeployDesired): Promise<ReleaseOut
   if (!Array.isArray(steps)) return steps;
 
   const where = `${desired.image} (${shortImageId(artifact.imageId)})`;
-  const switched = await switchRelease(ctx, service, meta, {
-    steps,
-    adopted,
-    expected: { release: desired.new_release, imageId: artifact.imageId },
-    restoring: previous,
-    failed: (r) => ({
-      message: failedDeployWords(r, { name, where, release: desired.new_release, previous }),
-      docEvent: `failed deploy of ${desired.new_release} (${r.restored ? 'rolled back' : 'rollback failed'})`,
-    }),
-  });
+  const expected = { release: desired.new_release, imageId: artifact.imageId };
+  const startFirst =
+    desired.strategy === 'start-first' && routing.kind === 'routed'
+      ? await runStartFirstDeploy(ctx, service, meta, {
+          steps,
+          routed: routing.routed,
+          adopted,
+          expected,
+          previous,
+          what: `deploy of ${where} to ${name} as ${desired.new_release}`,
+        })
+      : null;
+  const switched =
+    startFirst ??
+    (await switchRelease(ctx, service, meta, {
+      steps,
+      adopted,
+      expected,
+      restoring: previous,
+      failed: (r) => ({
+        message: failedDeployWords(r, { name, where, release: desired.new_release, previous }),
+        docEvent: `failed deploy of ${desired.new_release} (${r.restored ? 'rolled back' : 'rollback failed'})`,
+      }),
+    }));
   if (!switched.ok) return switched.outcome;
 
   let record: ReleaseRecord;
@@ -114,7 +132,8 @@ async function deploy(op: Operation, desired: DeployDesired): Promise<ReleaseOut
   } catch (err) {
     return notRecorded(err, `${name} runs ${desired.new_release} (${where})`);
   }
-  return deployed(record, switched.switched, { name, where, previous, steps, started });
+  const upstreams = startFirst?.ok ? startFirst.upstreams : null;
+  return deployed(record, switched.switched, { name, where, previous, steps, started, upstreams });
 }
 
 /**
@@ -187,14 +206,27 @@ function failedDeployWords(
 function deployed(
   record: ReleaseRecord,
   switched: SwitchedRelease,
-  d: { name: string; where: string; previous: ReleaseRecord | null; steps: ReplicaStep[]; started: number },
+  d: {
+    name: string;
+    where: string;
+    previous: ReleaseRecord | null;
+    steps: ReplicaStep[];
+    started: number;
+    /** start-first: the instance ports the proxy's route points at now; null: recreated. */
+    upstreams: number[] | null;
+  },
 ): ReleaseOutcome {
   const keptText = d.previous ? `; ${d.previous.id} kept for rollback` : '';
   const ms = performance.now() - d.started;
+  const how = d.upstreams
+    ? ` start-first behind the proxy (now on 127.0.0.1:${d.upstreams.join(', 127.0.0.1:')})`
+    : '';
   return {
     ok: true,
-    outcome: `deployed ${d.name} ${d.where} as ${record.id} in ${secondsText(ms)}${keptText}`,
+    outcome: `deployed ${d.name} ${d.where} as ${record.id}${how} in ${secondsText(ms)}${keptText}`,
     data: {
+      strategy: d.upstreams ? 'start-first' : 'recreate',
+      ...(d.upstreams ? { upstreams: d.upstreams.map((port) => `127.0.0.1:${port}`) } : {}),
       release: record.id,
       previous_release: d.previous?.id ?? null,
       containers: replicaData(switched.replicas),

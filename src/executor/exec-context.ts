@@ -2,6 +2,8 @@ import type { Metrics } from '../base/metrics.js';
 import type { Clock } from '../base/clock.js';
 import type { DockerOps, RegistryAuth } from '../docker/docker-ports.js';
 import type { Logger } from '../log/logger.js';
+import type { PortRange } from '../proxy/instance-port.js';
+import type { ProxyPort } from '../proxy/proxy-port.js';
 import type { Redactor } from '../log/redactor.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { ReleaseStore } from '../releases/release-store.js';
@@ -38,8 +40,23 @@ export interface ExecContext {
   secrets?: SecretStore;
   /** The owner's services file: how to create a service that has no container yet. */
   definitions?: (service: string) => Promise<ServiceDefinition | null>;
+  /**
+   * The front proxy (issue 11): a start-first deploy switches a routed service's upstreams through
+   * it. Absent: start-first is unavailable (the deploy says so; nothing is changed).
+   */
+  proxy?: ProxySettingsForExec;
   /** Times each health check and stability window (health-gate.ts); absent: nothing timed. */
   metrics?: Pick<Metrics, 'healthGateTook'>;
+}
+
+/** What a start-first deploy needs of the front proxy (HELM_PROXY_*). */
+export interface ProxySettingsForExec {
+  port: ProxyPort;
+  portRange: PortRange;
+  /** How long the old instances drain after the switch. */
+  drainMs: number;
+  /** Where Helm's own port listeners bind (HELM_PROXY_BIND; '' : every address). */
+  bindHost: string;
 }
 
 export const DEFAULT_STABILITY_WINDOW_MS = 10_000;

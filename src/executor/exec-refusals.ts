@@ -23,22 +23,32 @@ export async function secretsOutOfScope(
   };
 }
 
-/** A deploy or rollback that failed pages the owner: rolled back (warning) or not restorable (critical). */
+/**
+ * A deploy or rollback that failed pages the owner: rolled back (warning) or not restorable
+ * (critical); a start-first deploy whose new release failed before the switch (health_check_failed:
+ * the old one served throughout) is deploy_failed, a warning (contract 1.6, decision 87).
+ */
 export async function alertFailedRelease(deps: ExecDeps, data: SignedExecJob, result: ExecResult) {
-  if (result.ok || (result.code !== 'rolled_back' && result.code !== 'rollback_failed')) return;
+  if (result.ok) return;
+  const beforeSwitch = result.code === 'health_check_failed' && data.plan.action === 'deploy';
+  if (!beforeSwitch && result.code !== 'rolled_back' && result.code !== 'rollback_failed') return;
   const restored = result.code === 'rolled_back';
+  const kind = restored ? 'rolled_back' : 'deploy_failed';
+  const what = `${data.plan.action} of ${data.plan.service} failed`;
   await deps.alerts.send({
-    severity: restored && data.plan.environment !== 'production' ? 'warning' : 'critical',
-    kind: restored ? 'rolled_back' : 'deploy_failed',
+    severity: beforeSwitch || (restored && data.plan.environment !== 'production') ? 'warning' : 'critical',
+    kind,
     target: data.plan.service,
     environment: data.plan.environment,
-    message: `${data.plan.action} of ${data.plan.service} failed${restored ? ' and was rolled back' : '; the previous release could not be restored'}: ${result.message}`,
+    message: beforeSwitch
+      ? `${what} before the switch; the previous release served throughout: ${result.message}`
+      : `${what}${restored ? ' and was rolled back' : '; the previous release could not be restored'}: ${result.message}`,
     details: {
       job_id: data.parent_job_id,
       plan_hash: data.plan_hash,
       ...(result.data ? { data: result.data } : {}),
     },
-    dedup_key: `${restored ? 'rolled_back' : 'deploy_failed'}:${data.parent_job_id}`,
+    dedup_key: `${kind}:${data.parent_job_id}`,
   });
 }
 

@@ -9,6 +9,7 @@ import { createOptionsFromRecord, ReleaseNotRestorableError } from '../releases/
 import type { ReplicaStep } from './replica-switch.js';
 import { rollbackTarget } from './rollback-target.js';
 import { shortImageId, writeServiceRollbackDoc } from './release-bookkeeping.js';
+import { routeFollows } from './route-follows.js';
 import { type ReleaseRecord, releaseSummary } from '../releases/release-store.js';
 import { nameOf } from './target-containers.js';
 import { healthWords, secondsText } from './outcome-words.js';
@@ -92,7 +93,6 @@ async function rollback(op: Operation, toRelease: string | null): Promise<Releas
     }),
   });
   if (!switched.ok) return switched.outcome;
-
   // Recreated replicas have new container ids.
   const ids = new Map(switched.switched.replicas.map((r) => [r.name, r.id]));
   const updated: ReleaseRecord = {
@@ -108,6 +108,19 @@ async function rollback(op: Operation, toRelease: string | null): Promise<Releas
     updated,
     current,
   );
+  // A routed service: the proxy's route follows the containers that run now (route-follows.ts).
+  const routed = await routeFollows(
+    ctx,
+    name,
+    switched.switched.replicas.map((r) => r.id),
+  ).catch((err: Error) => err);
+  if (routed instanceof Error)
+    return {
+      ok: false,
+      code: 'rollback_failed',
+      message: `${name} runs ${target.id} again (recorded), but the proxy's route could not be pointed at it: ${routed.message}`,
+    };
+
   const how =
     recreated === 0
       ? 'its kept containers started again'

@@ -1,5 +1,6 @@
 import type { Clock } from '../base/clock.js';
 import type { ContainerInspect } from '../docker/docker-objects.js';
+import { healthLabelsOf } from '../proxy/health-labels.js';
 import { describeSpec, healthCheckSpec } from './health-check-spec.js';
 import { probeHttp, probeTcp } from './probe.js';
 
@@ -50,7 +51,8 @@ export async function lookAtContainer(info: ContainerInspect, clock: Clock): Pro
     oom_killed: state.OOMKilled === true,
   };
 
-  const chosen = healthCheckSpec(info.Config.Labels ?? {}, info.Config.Healthcheck?.Test);
+  // A routed service's `{port}` rendered with this container's own port (issue 11).
+  const chosen = healthCheckSpec(healthLabelsOf(info), info.Config.Healthcheck?.Test);
   if (!chosen.ok) return { ...base, check: 'invalid', healthy: false, detail: chosen.problem };
   const spec = chosen.spec;
   const check = describeSpec(spec);

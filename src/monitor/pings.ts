@@ -7,6 +7,7 @@ import { helmKey } from '../bus/queue-names.js';
 import { HELM_LABEL } from '../docker/helm-labels.js';
 import { lookAtContainer } from '../health/container-health.js';
 import { describeSpec, healthCheckSpec } from '../health/health-check-spec.js';
+import { healthLabelsOf } from '../proxy/health-labels.js';
 import type { EventWatcher, HealthReport, WatcherLogger } from './event-watcher.js';
 import { singleFlight } from './single-flight.js';
 
@@ -59,7 +60,8 @@ export function pingIntervalMs(labels: Readonly<Record<string, string>>, default
 
 /** The check Helm pings for this container, or null (no label check, or Docker watches it itself). */
 export function pingableCheck(info: Pick<ContainerInspect, 'Config'>): string | null {
-  const labels = info.Config?.Labels ?? {};
+  // A routed service's `{port}` rendered with this container's own port (issue 11).
+  const labels = info.Config ? healthLabelsOf(info) : {};
   const test = info.Config?.Healthcheck?.Test;
   if (Array.isArray(test) && test.length > 0 && test[0] !== 'NONE') return null;
   const chosen = healthCheckSpec(labels, test);

@@ -1,11 +1,12 @@
 // What this Helm cannot carry out, known from the request and the target before anyone is asked (pure).
 // The gate refuses these before it builds a plan, so Warden is never asked to approve a change that
 // would then fail `unavailable` or `not_supported`. The executors keep their own checks as a backstop.
-// When Helm learns one of these (say start-first, issue 11), its rule here goes with it.
-import type { ActionRequest } from '../contracts/action-request.js';
+// When Helm learns one of these, its rule here goes with it (start-first did, issue 11: contract 1.6).
+import type { ActionRequest, ActionRequestFor } from '../contracts/action-request.js';
 import type { ErrorCode } from '../contracts/error-codes.js';
 import type { ContainerInspect, ImageInspect } from '../docker/docker-objects.js';
 import type { ResolvedService } from '../docker/target-resolution.js';
+import { routingOf, strategyFor, strategyRefusal } from '../plan/deploy-strategy.js';
 import { bindsFixedHostPort } from './fixed-port.js';
 
 export interface CannotDo {
@@ -14,14 +15,14 @@ export interface CannotDo {
   message: string;
 }
 
-export const START_FIRST_REFUSAL =
-  'start-first is not available: zero downtime needs a traffic switch that tells the old instances from the new ' +
-  'ones, which this Helm does not have yet; with host networking a second instance cannot bind the same port, ' +
-  'and a loopback health check would be answered by the old one. Use strategy "recreate". Nothing was changed.';
-
-/** Why this Helm cannot deploy with `strategy`; null when it can. The executor asks the same. */
-export function strategyRefusal(strategy: string): string | null {
-  return strategy === 'start-first' ? START_FIRST_REFUSAL : null;
+/**
+ * Why this Helm cannot deploy `service` with the strategy asked for (the default filled in as the plan
+ * will: start-first for a routed service); null when it can (plan/deploy-strategy.ts).
+ */
+export function deployRefusal(request: ActionRequestFor<'deploy'>, service: ResolvedService): string | null {
+  const routing = routingOf(service.containers.map((c) => c.labels));
+  const strategy = strategyFor(request.params.strategy, routing);
+  return strategyRefusal(service.name, strategy, routing, service.composeProject);
 }
 
 /** For a scale to more than one replica: the container new replicas would copy, and its image. */
@@ -40,8 +41,8 @@ export function cannotDo(
   const compose = service.composeProject;
   switch (request.action) {
     case 'deploy': {
-      const refusal = strategyRefusal(request.params.strategy ?? 'recreate');
-      return refusal ? { code: 'unavailable', message: refusal } : null;
+      const refusal = deployRefusal(request, service);
+      return refusal ? { code: 'not_supported', message: refusal } : null;
     }
     case 'scale':
       if (compose)

@@ -4,6 +4,7 @@ import type { ActionRequest, ActionRequestFor } from '../contracts/action-reques
 import type { PlanFor, PlannedAction } from '../contracts/plan.js';
 import { quoteForMessage } from '../contracts/message-text.js';
 import type { ContainerInspect } from '../docker/docker-objects.js';
+import { routingOf, strategyFor } from './deploy-strategy.js';
 import { PlanError } from './plan-error.js';
 import { scaleChanges } from './scale-choice.js';
 
@@ -76,7 +77,8 @@ function deployDesired(request: ActionRequestFor<'deploy'>, input: DesiredInput)
     image_id: p.image_id ?? null,
     manifest_digest: p.manifest_digest ?? null,
     artifact_id: p.artifact_id ?? null,
-    strategy: p.strategy ?? 'recreate',
+    // Contract 1.6: absent, start-first for a routed service (its containers' labels), else recreate.
+    strategy: strategyFor(p.strategy, routingOf((input.containers ?? []).map((c) => c.Config.Labels ?? {}))),
     replaces_release: input.releases?.current ?? null,
     new_release: next,
   };

@@ -166,19 +166,41 @@ function deploySteps(plan: PlanFor<'deploy'>, names: ContainerNames, stopWaits: 
   );
   const replace =
     d.strategy === 'start-first'
-      ? [
-          'start the new containers first, check their health, then stop and remove the old ones',
-          ...old.map((c) => `replace ${c}`),
-        ]
+      ? startFirstSteps(plan, old)
       : [...old.map((c, i) => `stop ${c}${waits[i]}, then start its replacement from the new image`)];
   return [
     d.artifact_id ? `${source} (Forge artifact ${d.artifact_id})` : source,
     ...(old.length === 0 ? [`start ${plan.service} from the new image`] : replace),
-    HEALTH,
-    d.replaces_release
-      ? `if it is unhealthy, roll back to release ${d.replaces_release}`
-      : 'if it is unhealthy, report the failure (there is no earlier release to roll back to)',
+    ...(d.strategy === 'start-first' && old.length > 0
+      ? [
+          `if a new instance fails before the switch, remove it: ${d.replaces_release ?? 'the running release'} serves throughout`,
+        ]
+      : [
+          HEALTH,
+          d.replaces_release
+            ? `if it is unhealthy, roll back to release ${d.replaces_release}`
+            : 'if it is unhealthy, report the failure (there is no earlier release to roll back to)',
+        ]),
     `record it as release ${d.new_release}${d.replaces_release ? `, replacing ${d.replaces_release}` : ''}`,
+  ];
+}
+
+/**
+ * start-first behind the proxy (contract 1.6, decision 86): the steps name the instance port, the
+ * switch, the checks through the proxy, the drain; the old containers stop only after them.
+ */
+function startFirstSteps(plan: PlanFor<'deploy'>, old: readonly string[]): string[] {
+  const route = `Helm's route helm-${plan.service} in the front proxy`;
+  return [
+    'start-first behind the proxy: the old containers keep serving until the new ones passed every check',
+    ...old.map(
+      (c) =>
+        `start a new instance beside ${c} on a free instance port of its own (HELM_PROXY_PORT_RANGE, never the old one's), and check its health on that port, never through the proxy`,
+    ),
+    `switch the upstreams of ${route} to the new instances, the old ones behind them as fallback`,
+    'check through the proxy for the stability window that the new instances answer; on any failure switch back to the old ones at once and remove the new ones',
+    `settle ${route} on the new instances alone, then drain the old ones (HELM_PROXY_DRAIN_S, default 10 s) for requests in flight`,
+    ...old.map((c) => `stop ${c} and keep it for rollback; its new instance takes its name`),
   ];
 }
 

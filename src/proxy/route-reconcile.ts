@@ -26,15 +26,18 @@ export type RouteAction =
   | { service: string; kind: 'keep' | 'skip'; reason: string };
 
 /** The host port an instance listens on, as Docker shows it; null when it cannot be told. */
-export function instancePortOf(info: ContainerInspect, routed: RoutedService): number | null {
+export function instancePortOf(
+  info: Pick<ContainerInspect, 'Config'> & Partial<Pick<ContainerInspect, 'HostConfig'>>,
+  routed: RoutedService,
+): number | null {
   const labelled = info.Config.Labels?.[ROUTE_LABEL.instancePort];
   if (labelled !== undefined && /^\d{1,5}$/.test(labelled)) return Number(labelled);
   if (routed.instancePort.kind === 'env') {
     const prefix = `${routed.instancePort.name}=`;
-    const value = info.Config.Env.find((e) => e.startsWith(prefix))?.slice(prefix.length);
+    const value = (info.Config.Env ?? []).find((e) => e.startsWith(prefix))?.slice(prefix.length);
     return value !== undefined && /^\d{1,5}$/.test(value) ? Number(value) : null;
   }
-  const bound = info.HostConfig.PortBindings?.[`${routed.instancePort.port}/tcp`]?.[0]?.HostPort;
+  const bound = info.HostConfig?.PortBindings?.[`${routed.instancePort.port}/tcp`]?.[0]?.HostPort;
   return bound && /^\d{1,5}$/.test(bound) ? Number(bound) : null;
 }
 

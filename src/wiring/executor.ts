@@ -6,6 +6,7 @@ import { recoverOrphanedIntents } from '../executor/recovery/orphan-sweep.js';
 import { makeRecovery } from '../executor/recovery/recover-interrupted-operation.js';
 import { makeServiceDefinitions, type ServicesFile } from '../executor/services-file.js';
 import { makeIntentStore } from '../intents/intent-store.js';
+import { makeCaddyAdmin } from '../proxy/caddy-admin.js';
 import type { Policy } from '../policy/policy.js';
 import { startExecWorker } from '../../workers/exec.js';
 import type { HelmParts } from './parts.js';
@@ -36,6 +37,13 @@ export function makeExecution(
         ...(services ? { definitions: makeServiceDefinitions(services, p.secrets) } : {}),
         compose: { command: config.composeCommand },
         ...(p.metrics ? { metrics: p.metrics } : {}),
+        // Start-first deploys switch routed services through the front proxy (issue 11).
+        proxy: {
+          port: makeCaddyAdmin({ adminUrl: config.proxy.adminUrl }),
+          portRange: config.proxy.portRange,
+          drainMs: config.proxy.drainMs,
+          bindHost: config.proxy.bindHost,
+        },
       }
     : null;
   return { execBase, operations: makeOperations(execBase) };

@@ -1,5 +1,6 @@
 import type { ExecResult } from '../../exec-job/exec-job.js';
 import type { ExecContext } from '../exec-context.js';
+import { routeAfterRecovery, routeBeforeUndo } from '../start-first-route-recovery.js';
 import { completeInterruptedSwitch } from './complete-interrupted-switch.js';
 import {
   newReleaseIsUp,
@@ -40,7 +41,7 @@ export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput
   let failure: string;
   if (up && !unverifiedEnvChange(sw)) {
     const completed = await completeInterruptedSwitch(ctx, sw, started);
-    if ('result' in completed) return completed.result;
+    if ('result' in completed) return routeAfterRecovery(ctx, sw.name, completed.result);
     failure = completed.failure;
   } else if (up) {
     failure = `${sw.target} was up, but Helm had not verified and recorded its environment when it stopped`;
@@ -49,7 +50,9 @@ export async function recoverSwitch(ctx: ExecContext, input: SwitchRecoveryInput
   } else {
     failure = `${sw.target} was not up when Helm stopped`;
   }
-  return undoInterruptedSwitch(ctx, sw, failure, started);
+  // A routed service (issue 11): the route leaves what the undo removes, and follows what it restores.
+  await routeBeforeUndo(ctx, sw.name, sw.intent.op);
+  return routeAfterRecovery(ctx, sw.name, await undoInterruptedSwitch(ctx, sw, failure, started));
 }
 
 /**

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployService, START_FIRST_REFUSAL } from '../../../src/executor/deploy.js';
+import { deployService } from '../../../src/executor/deploy.js';
 import { defaultRollbackTarget, planReleaseIds } from '../../../src/releases/release-info.js';
 import { releaseTag } from '../../../src/releases/release-store.js';
 import { rollbackService } from '../../../src/executor/rollback.js';
@@ -298,7 +298,7 @@ describe('image defaults and identity labels', () => {
     expect((await inspect(old.name)).State.Running).toBe(true);
   });
 
-  it('answers start-first with a clear refusal and changes nothing', async () => {
+  it('answers start-first for a service the proxy does not route with a clear refusal and changes nothing', async () => {
     h.reset();
     const service = uniqueName('sf');
     const old = await startServiceContainer({ service, waitHealthy: false });
@@ -308,8 +308,8 @@ describe('image defaults and identity labels', () => {
       { ...deployDesired(WEB_IMAGE_V2, web2Id, 'r1', 'r2'), strategy: 'start-first' },
       meta,
     );
-    expect(out).toEqual({ ok: false, code: 'unavailable', message: START_FIRST_REFUSAL });
-    expect(START_FIRST_REFUSAL).toMatch(/traffic switch.*second instance cannot bind the same port/s);
+    expect(out).toMatchObject({ ok: false, code: 'not_supported' });
+    expect(out.ok ? '' : out.message).toMatch(/start-first needs the front proxy.*is not routed through it/);
     expect(h.log).toEqual([]);
     expect(await exists(`${old.name}-helm-r1`)).toBe(false);
   });

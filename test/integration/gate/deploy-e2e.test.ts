@@ -115,7 +115,7 @@ describe('deploy through the bus', () => {
     expect(JSON.stringify(alert.details)).toContain('crashing at start');
   });
 
-  it('start-first is refused clearly, and nothing changes', async () => {
+  it('start-first of a service the proxy does not route is refused clearly, and nothing changes', async () => {
     const name = named('dep-sf');
     const web = await startWebService({ labels: { 'ghost.service': name, 'ghost.environment': 'dev' } });
     const r = await bus.request({
@@ -129,8 +129,8 @@ describe('deploy through the bus', () => {
         strategy: 'start-first',
       },
     });
-    expect(r).toMatchObject({ status: 'failed', error: { code: 'unavailable' } });
-    expect(String((r.error as { message: string }).message)).toContain('start-first is not available');
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'not_supported' } });
+    expect(String((r.error as { message: string }).message)).toContain('start-first needs the front proxy');
     expect(await serves(web.url)).toContain('version 1');
   });
 

@@ -1,5 +1,5 @@
 // Issue 8, items 4, 9 and 15, through the bus with a test Warden:
-//  - what Helm cannot do (a start-first deploy) is refused before Warden is asked: no ApprovalRequest,
+//  - what Helm cannot do (a start-first deploy of a service the proxy does not route) is refused before Warden is asked: no ApprovalRequest,
 //    a failed result, a run-log entry, nothing changed;
 //  - a scale-down plan names exactly the containers that go, and the ones that stay;
 //  - a remove that deletes volume data without an archive waits for Warden in staging and dev too,
@@ -48,7 +48,7 @@ async function approvalRequestsFor(target: string): Promise<unknown[]> {
 }
 
 describe('refused before Warden is asked', () => {
-  it('a start-first production deploy fails unavailable at once: no ApprovalRequest, a run-log entry, nothing changed', async () => {
+  it('a start-first production deploy of a service the proxy does not route fails not_supported at once: no ApprovalRequest, a run-log entry, nothing changed', async () => {
     const name = named('sf-prod');
     const web = await startWebService({
       labels: { 'ghost.service': name, 'ghost.environment': 'production' },
@@ -64,8 +64,10 @@ describe('refused before Warden is asked', () => {
       params: { image: 'helm-test/web:2', image_id: imageId, strategy: 'start-first' },
     });
     const result = await settled(job);
-    expect(result).toMatchObject({ status: 'failed', approval_id: null, error: { code: 'unavailable' } });
-    expect(String((result.error as { message: string }).message)).toContain('start-first is not available');
+    expect(result).toMatchObject({ status: 'failed', approval_id: null, error: { code: 'not_supported' } });
+    expect(String((result.error as { message: string }).message)).toContain(
+      'start-first needs the front proxy',
+    );
     expect(await approvalRequestsFor(name)).toEqual([]);
     const entries = await readRunLogEntries(bed.h.memoryDir);
     expect(entries.filter((e) => e.job_id === String(job.id)).map((e) => e.event)).toEqual([

@@ -1,13 +1,37 @@
 import { describe, expect, it } from 'vitest';
 import { type ActionRequest, ActionRequestSchema } from '../../../src/contracts/index.js';
 import type { ResolvedService } from '../../../src/docker/target-resolution.js';
-import { cannotDo, START_FIRST_REFUSAL, strategyRefusal } from '../../../src/observe/cannot-do.js';
+import type { ContainerSummary } from '../../../src/docker/docker-ports.js';
+import { cannotDo } from '../../../src/observe/cannot-do.js';
 import { hex64, inspectFixture } from '../plan/inspect-fixture.js';
 
 const IMAGE_ID = `sha256:${'a'.repeat(64)}`;
 const plain: ResolvedService = { name: 'web', via: 'ghost.service', composeProject: null, containers: [] };
 const compose: ResolvedService = { ...plain, via: 'compose', composeProject: 'shop' };
 const byName: ResolvedService = { ...plain, via: 'container_name' };
+
+/** A running container of web with these labels. */
+function summary(labels: Record<string, string>): ContainerSummary {
+  const base = { 'ghost.service': 'web' };
+  return {
+    id: hex64('c'),
+    name: 'web',
+    image: 'shop/web:1',
+    imageId: IMAGE_ID,
+    labels: { ...base, ...labels },
+    state: 'running',
+    status: 'Up',
+    createdAt: 0,
+  };
+}
+const ROUTE = { 'ghost.route.port': '8080', 'ghost.port.env': 'PORT' };
+const routed: ResolvedService = { ...plain, containers: [summary(ROUTE)] };
+const mustNotDrop: ResolvedService = {
+  ...plain,
+  containers: [summary({ ...ROUTE, 'ghost.zero-downtime': 'true' })],
+};
+const wrongLabels: ResolvedService = { ...plain, containers: [summary({ 'ghost.route.port': '8080' })] };
+const routedCompose: ResolvedService = { ...compose, containers: [summary(ROUTE)] };
 
 function request(data: Record<string, unknown>): ActionRequest {
   return ActionRequestSchema.parse({ target: 'web', environment: 'production', reason: 'testing', ...data });
@@ -20,8 +44,14 @@ const deploy = (strategy?: string) => ({
 
 // What the gate refuses before anyone is asked, as [case, request, service, code or null].
 const CASES: [string, Record<string, unknown>, ResolvedService, string | null][] = [
-  ['deploy start-first', deploy('start-first'), plain, 'unavailable'],
-  ['deploy start-first to a compose service', deploy('start-first'), compose, 'unavailable'],
+  ['deploy start-first to a service the proxy does not route', deploy('start-first'), plain, 'not_supported'],
+  ['deploy start-first to a compose service', deploy('start-first'), routedCompose, 'not_supported'],
+  ['deploy start-first to a routed service', deploy('start-first'), routed, null],
+  ['deploy a routed service with the default (start-first)', deploy(), routed, null],
+  ['deploy a routed service recreate', deploy('recreate'), routed, null],
+  ['deploy recreate a ghost.zero-downtime=true service', deploy('recreate'), mustNotDrop, 'not_supported'],
+  ['deploy a ghost.zero-downtime=true service by default', deploy(), mustNotDrop, null],
+  ['deploy a service whose route labels are wrong', deploy(), wrongLabels, 'not_supported'],
   ['deploy recreate', deploy('recreate'), plain, null],
   ['deploy with the default strategy', deploy(), compose, null],
   ['scale a compose service', { action: 'scale', params: { replicas: 2 } }, compose, 'unavailable'],
@@ -72,10 +102,18 @@ describe('cannotDo: what Helm refuses before Warden is asked', () => {
     if (refusal) expect(refusal.message).toContain('it publishes host port 8080->8080/tcp');
   });
 
-  it('start-first says why and what to use instead, the same words the executor uses', () => {
-    expect(cannotDo(request(deploy('start-first')), plain)?.message).toBe(START_FIRST_REFUSAL);
-    expect(strategyRefusal('start-first')).toBe(START_FIRST_REFUSAL);
-    expect(strategyRefusal('recreate')).toBeNull();
-    expect(START_FIRST_REFUSAL).toContain('Use strategy "recreate"');
+  it('each deploy refusal says why and what to ask for instead', () => {
+    expect(cannotDo(request(deploy('start-first')), plain)?.message).toMatch(
+      /not routed through it \(no ghost\.route\.port or ghost\.route\.host label.*use strategy "recreate"/,
+    );
+    expect(cannotDo(request(deploy('recreate')), mustNotDrop)?.message).toMatch(
+      /ghost\.zero-downtime=true.*Deploy it with strategy "start-first"/,
+    );
+    expect(cannotDo(request(deploy()), wrongLabels)?.message).toContain(
+      'a routed service needs ghost.port.env',
+    );
+    expect(cannotDo(request(deploy('start-first')), routedCompose)?.message).toContain(
+      'compose project shop',
+    );
   });
 });

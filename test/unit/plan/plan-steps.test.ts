@@ -233,3 +233,42 @@ describe('planSteps', () => {
     }
   });
 });
+
+describe('a routed service (contract 1.6)', () => {
+  const labels = { 'ghost.service': 'web', 'ghost.route.port': '8080', 'ghost.port.env': 'PORT' };
+  const routed = [C1, C2].map((c) => ({
+    ...c,
+    Config: { ...c.Config, Labels: { ...c.Config.Labels, ...labels } },
+  }));
+  const deploy = (strategy?: string) => ({
+    action: 'deploy',
+    params: { image: 'shop/web:1.2.4', image_id: IMAGE_B, ...(strategy ? { strategy } : {}) },
+  });
+
+  it('is deployed start-first unless the request says recreate; any other service is recreated', () => {
+    expect(plan(deploy(), routed).desired).toMatchObject({ strategy: 'start-first' });
+    expect(plan(deploy('recreate'), routed).desired).toMatchObject({ strategy: 'recreate' });
+    expect(plan(deploy()).desired).toMatchObject({ strategy: 'recreate' });
+  });
+
+  it('start-first steps name the instance port, the switch, the checks through the proxy, the drain', () => {
+    const steps = planSteps(plan(deploy(), routed), names);
+    expect(steps).toContain(
+      'start-first behind the proxy: the old containers keep serving until the new ones passed every check',
+    );
+    const text = steps.join('\n');
+    expect(text).toMatch(
+      /beside container web-1 .* on a free instance port of its own \(HELM_PROXY_PORT_RANGE/,
+    );
+    expect(text).toContain(
+      "switch the upstreams of Helm's route helm-web in the front proxy to the new instances",
+    );
+    expect(text).toMatch(/check through the proxy .* switch back to the old ones at once/);
+    expect(text).toMatch(/drain the old ones \(HELM_PROXY_DRAIN_S/);
+    expect(steps).toContain('if a new instance fails before the switch, remove it: web:r2 serves throughout');
+    expect(text).not.toContain('if it is unhealthy, roll back');
+    // The old ones stop only after the switch and the drain.
+    const stop = steps.findIndex((s) => s.startsWith('stop container web-1'));
+    expect(stop).toBeGreaterThan(steps.findIndex((s) => s.startsWith('settle')));
+  });
+});
