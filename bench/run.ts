@@ -15,6 +15,7 @@ import type { Config } from '../src/config/config.js';
 import { dockerOptions } from '../src/docker/dockerode-connection.js';
 import { makeDockerReads } from '../src/docker/dockerode-reads.js';
 import { type BusClient, deletePrefix, makeClient, startNoopWorker } from './lib/bus.js';
+import { cleanupOnExit } from './lib/cleanup.js';
 import { CpuMeter, findServices } from './lib/cpu.js';
 import { type BenchHelm, benchHelmEnv, startBenchHelm } from './lib/helm-instance.js';
 import { type MachineFacts, machineFacts, type MemorySnapshot, memorySnapshot } from './lib/machine.js';
@@ -34,6 +35,7 @@ import { type CommandCountResult, redisCommandsSection } from './sections/redis-
 import { type RoundTripKind, type RoundTripResult, roundTripSection } from './sections/round-trip.js';
 import { type StatusPageResult, statusPageReport, statusPageSection } from './sections/status-page.js';
 import { type ThroughputResult, throughputSection } from './sections/throughput.js';
+import { runHostsOnly } from './sections/hosts-only.js';
 
 // Counts and time bounds. A section that reaches its bound stops and reports what it got; the bounds
 // add up to under four minutes. A section still running 15 s past its bound (a hung call) fails the run.
@@ -53,6 +55,8 @@ const PLAN = {
     boundMs: 90_000,
   },
   statusPage: { services: 50, windowMs: 20_000, scrapes: 200, blockSize: 20, boundMs: 180_000 },
+  // Section 9, only with --only=hosts (it needs the second engine of scripts/test-env.sh).
+  hosts: { count: 1000, rounds: 2, boundMs: 120_000 },
 };
 const HARD_SLACK_MS = 15_000;
 
@@ -79,12 +83,13 @@ function loopbackRedisUrl(): string {
   return url;
 }
 
-/** `--only=<section>` runs that section alone (the machine is shared); today: `status-page`. */
+/** `--only=<section>` runs that section alone (the machine is shared): `status-page`, `hosts`. */
 function onlySection(argv: readonly string[]): string | null {
   const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
   if (i < 0) return null;
   const name = argv[i]!.startsWith('--only=') ? argv[i]!.slice('--only='.length) : argv[i + 1];
-  if (name !== 'status-page') throw new Error(`--only: unknown section "${name ?? ''}" (known: status-page)`);
+  if (name !== 'status-page' && name !== 'hosts')
+    throw new Error(`--only: unknown section "${name ?? ''}" (known: status-page, hosts)`);
   return name;
 }
 
@@ -94,14 +99,7 @@ async function runStatusPageOnly(): Promise<void> {
   const redisUrl = loopbackRedisUrl();
   const runId = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const docker = new Dockerode(dockerOptions(process.env['DOCKER_HOST']));
-  const cleanup: Array<() => Promise<unknown>> = [];
-  const runCleanup = async () => {
-    for (const fn of cleanup.splice(0).reverse())
-      await fn().catch((err: unknown) => progress(`cleanup step failed: ${(err as Error).message}`));
-  };
-  const onSignal = () => void runCleanup().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { steps: cleanup, run: runCleanup } = cleanupOnExit(progress);
   try {
     const swept = await sweepStaleBenchContainers(docker);
     if (swept > 0) progress(`removed ${swept} bench container(s) left by earlier runs`);
@@ -136,7 +134,9 @@ async function runStatusPageOnly(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (onlySection(process.argv.slice(2)) === 'status-page') return runStatusPageOnly();
+  const only = onlySection(process.argv.slice(2));
+  if (only === 'status-page') return runStatusPageOnly();
+  if (only === 'hosts') return runHostsOnly(PLAN.hosts, loopbackRedisUrl(), progress);
   const startedAt = new Date();
   const memory: MemorySnapshot[] = [memorySnapshot('start (modules loaded, nothing running)')];
   const redisUrl = loopbackRedisUrl();

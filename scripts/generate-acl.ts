@@ -66,6 +66,19 @@ export interface AclOptions {
    * refuses the rule that allows it, so it is only written for 7.2 or newer. Default true.
    */
   clientSetinfo?: boolean;
+  /**
+   * Several hosts on one bus (contract 1.5): one more user per host id, `helm_<host>` (lowercase, every
+   * character but a-z, 0-9 and _ as _), with exactly the `helm` user's rules, so each host's Helm logs in
+   * with its own password and one host's can be revoked alone. Default none.
+   */
+  helmHosts?: readonly string[];
+}
+
+/** The Redis user of one host's Helm: `helm_<host id>` in render-acl.sh's alphabet ([a-z0-9_]). */
+export function helmHostUser(host: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(host))
+    throw new Error(`--helm-hosts: "${host}" is not a host id`);
+  return `helm_${host.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
 }
 
 export interface AgentRules {
@@ -149,8 +162,15 @@ export function renderAclFile(options: AclOptions = {}): string {
     // The owner, for maintenance: it can do anything, so it is outside the gate's threat model.
     'user admin reset on ~* &* +@all',
   ];
-  for (const user of AGENT_USERS) {
-    const r = rules[user];
+  const hostUsers = (options.helmHosts ?? []).map((host) => [helmHostUser(host), 'helm'] as const);
+  const names = new Set<string>(AGENT_USERS);
+  for (const [name] of hostUsers) {
+    if (names.has(name))
+      throw new Error(`--helm-hosts: two hosts (or a host and an agent) make user ${name}`);
+    names.add(name);
+  }
+  for (const [user, as] of [...AGENT_USERS.map((u) => [u, u] as const), ...hostUsers]) {
+    const r = rules[as];
     const keys = [...r.readWrite.map((p) => `~${p}`), ...r.readOnly.map((p) => `%R~${p}`)].join(' ');
     lines.push(`user ${user} reset on resetchannels ${keys} ${commandRules(r.commands)}`);
   }
@@ -172,11 +192,13 @@ function main(): void {
       prefix: { type: 'string', default: 'bull' },
       'redis-version': { type: 'string', default: '7.2' },
       out: { type: 'string' },
+      'helm-hosts': { type: 'string', default: '' },
     },
   });
   const text = renderAclFile({
     prefix: values.prefix,
     clientSetinfo: supportsClientSetinfo(values['redis-version']),
+    helmHosts: values['helm-hosts'].split(',').filter(Boolean),
   });
   if (values.out) writeFileSync(values.out, text);
   else process.stdout.write(text);

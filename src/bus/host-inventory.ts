@@ -96,3 +96,26 @@ export function makeInventoryReader(
     },
   };
 }
+
+/**
+ * One `host_down` incident per host on the whole bus, whichever hosts' monitors notice it (decision
+ * 95): the first to claim `<prefix>:helm:host-down:<host>` sends host_down, and the one whose GETDEL
+ * returns the key sends `recovered` with the same dedup_key. The key has no TTL: a host that never
+ * comes back stays down until it does.
+ */
+export interface HostDownClaims {
+  /** True for the one caller that opened the incident with this dedup_key. */
+  claim(host: string, dedupKey: string): Promise<boolean>;
+  /** The open incident's dedup_key for the one caller that closes it, else null. */
+  release(host: string): Promise<string | null>;
+}
+
+export function makeHostDownClaims(redis: Pick<Redis, 'set' | 'getdel'>, prefix: string): HostDownClaims {
+  const key = (host: string) => helmKey(prefix, 'host-down', host);
+  return {
+    async claim(host, dedupKey) {
+      return (await redis.set(key(host), dedupKey, 'NX')) === 'OK';
+    },
+    release: (host) => redis.getdel(key(host)),
+  };
+}

@@ -26,6 +26,9 @@ export const ALERT_KINDS = [
   'helm_degraded',
   'action_result',
   'diagnosis',
+  // --- contract 1.5 (several hosts) ---
+  'host_down',
+  // --- end 1.5 ---
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 export const AlertKindSchema = z.enum(ALERT_KINDS);

@@ -1,8 +1,10 @@
 import { status } from '../actions/status.js';
-import { makeInventoryWriter } from '../bus/host-inventory.js';
+import type { AlertSender } from '../bus/alert-sender.js';
+import { makeHostDownClaims, makeInventoryReader, makeInventoryWriter } from '../bus/host-inventory.js';
 import { type ActionRequest, StatusDataSchema } from '../contracts/index.js';
 import { servicesInScope } from '../docker/scope.js';
-import { startInventoryPublisher } from '../monitor/inventory-publisher.js';
+import { startHostWatch } from '../monitor/host-watch.js';
+import { INVENTORY_TTL_FACTOR, startInventoryPublisher } from '../monitor/inventory-publisher.js';
 import { summariseServices } from '../monitor/inventory-summary.js';
 import type { HelmParts } from './parts.js';
 
@@ -17,9 +19,10 @@ const STATUS_ALL = {
 /**
  * This host's inventory on the bus (issue 13, bus/host-inventory.ts), refreshed by the monitor at the
  * heartbeat's pace: every service in scope with its environment, release and health, read exactly as
- * `status *` reads them.
+ * `status *` reads them; and the watch on the other hosts' inventories (host_down, recovered, sent
+ * through `alerts`: the monitor's, so that they show on the status page too).
  */
-export function wireInventory(p: HelmParts): void {
+export function wireInventory(p: HelmParts, alerts: Pick<AlertSender, 'send'>): void {
   const { config, clock, logger, docker } = p;
   const publisher = startInventoryPublisher({
     async read() {
@@ -46,4 +49,16 @@ export function wireInventory(p: HelmParts): void {
     refreshMs: config.heartbeatIntervalMs,
   });
   p.onClose(() => publisher.close());
+  // The other hosts: host_down when one publishes nothing for three refreshes, recovered on return.
+  const watch = startHostWatch({
+    reader: makeInventoryReader(p.redis, config.queuePrefix),
+    claims: makeHostDownClaims(p.redis, config.queuePrefix),
+    alerts,
+    clock,
+    logger,
+    host: config.host,
+    boundMs: config.heartbeatIntervalMs * INVENTORY_TTL_FACTOR,
+    intervalMs: config.heartbeatIntervalMs,
+  });
+  p.onClose(() => watch.close());
 }

@@ -68,7 +68,7 @@ export async function wireMonitor(p: HelmParts, events: MonitorDeps['events']): 
   });
   p.onClose(() => monitor.close());
   // What this host holds, for routing and for `helm status` on every host (issue 13).
-  wireInventory(p);
+  wireInventory(p, incidents.alerts);
 }
 
 /** The design card's resource rules with the configured thresholds and window. */

@@ -114,3 +114,17 @@ describe('keys', () => {
     expect(renderAclFile({ prefix: 't-0a1b.c_d' })).toContain('~t-0a1b.c_d:helm.actions:*');
   });
 });
+
+describe('one Redis user per host (contract 1.5)', () => {
+  it('adds helm_<host> with exactly the helm user rules, and refuses ids that collide', () => {
+    const lines = renderAclFile({ helmHosts: ['host-a', 'Web-1.example'] })
+      .trimEnd()
+      .split('\n');
+    const helm = lines.find((l) => l.startsWith('user helm '))!;
+    expect(lines).toContain(helm.replace('user helm ', 'user helm_host_a '));
+    expect(lines).toContain(helm.replace('user helm ', 'user helm_web_1_example '));
+    expect(() => renderAclFile({ helmHosts: ['a-b', 'a.b'] })).toThrow(/make user helm_a_b/);
+    expect(() => renderAclFile({ helmHosts: ['bad host'] })).toThrow(/not a host id/);
+    expect(renderAclFile({ helmHosts: [] })).toBe(renderAclFile());
+  });
+});
