@@ -25,10 +25,19 @@ export function execQueueName(host: string): string {
   return `${EXEC_QUEUE}.${host}`;
 }
 
+/**
+ * One host's queue of Warden's decisions forwarded to it (contract 1.5, decision 96): a decision for a
+ * plan on host H is consumed by H's gate, so the consumption lands in H's run log, which H's executor
+ * checks. Only Helm writes it (Warden's Redis user reaches `helm.approvals` alone).
+ */
+export function approvalsQueueName(host: string): string {
+  return `${QUEUE.approvals}.${host}`;
+}
+
 /** The queues each worker kind consumes on host `host`: the heartbeat lists queue names. */
 export function workerQueues(kind: 'gate' | 'executor' | 'monitor', host: string): string[] {
   // helm.requests (the advisor's plain-words requests) is the request path's too (wiring/advisor.ts).
-  if (kind === 'gate') return [QUEUE.actions, QUEUE.approvals, QUEUE.requests];
+  if (kind === 'gate') return [QUEUE.actions, QUEUE.approvals, approvalsQueueName(host), QUEUE.requests];
   return kind === 'executor' ? [execQueueName(host)] : [];
 }
 

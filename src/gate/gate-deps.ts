@@ -19,7 +19,11 @@ export interface GateDeps extends StatusSinks, PlanInputSources, SecretScopeSour
   docker: DockerReads;
   parked: ParkedStore;
   states: RequestStateStore;
-  execQueue: Queue;
+  /**
+   * The exec queue of a plan's host (helm.exec.<host>, contract 1.5): a request parked on one host
+   * may be resumed by another host's gate, and its plan still goes to the host it names.
+   */
+  execQueue: (host: string) => Queue;
   wardenQueue: Queue;
   /**
    * Told of each ApprovalRequest after it went to warden.requests (the advisor's deploy review);

@@ -9,7 +9,7 @@ import type { RequestState } from './request-state.js';
 
 /**
  * An approved plan (by the policy, or by Warden's decision: `decisionJson`) goes to an executor as a
- * signed exec job on helm.exec, a child of the request's job; the request's job waits for it without
+ * signed exec job on helm.exec.<the plan's host>, a child of the request's job; the request's job waits for it without
  * holding a worker slot, and comes back to `collectExecResult` when it ends.
  */
 export async function handToExecutor(
@@ -28,7 +28,7 @@ export async function handToExecutor(
     plan_hash: hash,
     decision_json: decisionJson,
   };
-  await deps.execQueue.add(request.action, signExecJob(data, deps.internalKey), {
+  await deps.execQueue(plan.host).add(request.action, signExecJob(data, deps.internalKey), {
     jobId: execJobId,
     parent: { id: subject.job_id, queue: job.queueQualifiedName },
     // A child that BullMQ fails must not leave the request waiting forever: it is collected as failed.

@@ -1,43 +1,11 @@
-import { Job, type Queue } from 'bullmq';
-import { acceptDecision, type DecisionVerdict, type Keyring, verifyDecisionText } from '../approval/index.js';
-import type { AlertSender } from '../bus/alert-sender.js';
-import type { JobDataText } from '../bus/job-data-text.js';
+import { Job } from 'bullmq';
+import { acceptDecision, type DecisionVerdict, verifyDecisionText } from '../approval/index.js';
 import type { ApprovalDecision } from '../contracts/index.js';
-import type { Metrics } from '../base/metrics.js';
-import type { Clock } from '../base/clock.js';
-import type { Logger } from '../log/logger.js';
-import type { RunLog } from '../runlog/index.js';
-import type { ApprovalLedger } from '../runlog/approval-ledger.js';
-import type { ParkedRecord, ParkedStore } from './parked-store.js';
+import type { DecisionDeps, DecisionOutcome } from './decision-deps.js';
+import { forwardToPlanHost } from './forward-decision.js';
+import type { ParkedRecord } from './parked-store.js';
 
-/**
- * A decision on helm.approvals: verified on the JSON text exactly as it rests in Redis (a text with a
- * repeated key is malformed: BullMQ's job.data would hide it), accepted only under the
- * contract's rules, consumed atomically in Redis and recorded in the run log, and then the parked
- * request is woken. Every refused decision is logged and changes nothing; forgeries are alerted.
- * Never throws: a decision job always completes with what Helm made of it.
- */
-export interface DecisionDeps {
-  keyring(): Keyring;
-  /** The decision job's stored JSON text (bus/job-data-text.ts). */
-  jobDataText: JobDataText;
-  parked: ParkedStore;
-  ledger: ApprovalLedger;
-  runLog: RunLog;
-  alerts: AlertSender;
-  actionsQueue: Queue;
-  clock: Clock;
-  logger: Logger;
-  skewMs: number;
-  /** Times each accepted decision from the request's parking (requested_at); absent: nothing timed. */
-  metrics?: Pick<Metrics, 'approvalWaited'>;
-}
-
-export interface DecisionOutcome {
-  outcome: 'accepted' | 'info' | 'security';
-  reason: string;
-  approval_id: string | null;
-}
+export type { DecisionDeps, DecisionOutcome } from './decision-deps.js';
 
 /** A decision Helm does not act on: for which approval (when it can tell), why, and the detail. */
 interface Refusal {
@@ -48,10 +16,19 @@ interface Refusal {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/**
+ * A decision on helm.approvals: verified on the JSON text exactly as it rests in Redis (a text with a
+ * repeated key is malformed: BullMQ's job.data would hide it), accepted only under the
+ * contract's rules, consumed atomically in Redis and recorded in the run log, and then the parked
+ * request is woken. Every refused decision is logged and changes nothing; forgeries are alerted.
+ * Never throws: a decision job always completes with what Helm made of it.
+ */
 export function makeDecisionHandler(deps: DecisionDeps) {
   return async function handleDecision(job: Job): Promise<DecisionOutcome> {
     const claimedId = claimedApprovalId(job.data);
     try {
+      const forwarded = await forwardToPlanHost(deps, job, claimedId);
+      if (forwarded) return forwarded;
       const accepted = await acceptStoredDecision(deps, job, claimedId);
       if ('outcome' in accepted) return accepted;
       return await consumeAndWake(deps, job, accepted.decision, accepted.parked);

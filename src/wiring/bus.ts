@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Clock } from '../base/clock.js';
 import type { Metrics } from '../base/metrics.js';
 import { makeAlertSender, type ObservedAlertSender } from '../bus/alert-sender.js';
-import { execQueueName, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
+import { approvalsQueueName, execQueueName, QUEUE, WATCHED_QUEUES } from '../bus/queue-names.js';
 import { makeCommandConnection } from '../bus/redis-connection.js';
 import { judgeDurability, readRedisDurability } from '../bus/redis-durability.js';
 import { makeRequestRecords } from '../bus/request-records.js';
@@ -45,8 +45,18 @@ export function openBusQueues(
   const watched = WATCHED_QUEUES.map((name) => (name === QUEUE.alerts ? alerts : new Queue(name, queueOpts)));
   // This host's executors' queue (contract 1.5): the gate hands plans for this host to it.
   const exec = new Queue(execQueueName(config.host), queueOpts);
+  // Other hosts' internal queues (contract 1.5), each opened once when first used.
+  const perHost = new Map<string, Queue>([[exec.name, exec]]);
+  const queueFor = (name: string): Queue => {
+    let q = perHost.get(name);
+    if (!q) {
+      q = new Queue(name, queueOpts);
+      perHost.set(name, q);
+    }
+    return q;
+  };
   onClose(async () => {
-    await Promise.all([actions, exec, ...new Set([alerts, ...watched])].map((q) => q.close()));
+    await Promise.all([actions, ...perHost.values(), ...new Set([alerts, ...watched])].map((q) => q.close()));
   });
   return {
     actions,
@@ -54,6 +64,8 @@ export function openBusQueues(
     watched,
     wardenRequests: watched.find((q) => q.name === QUEUE.wardenRequests)!,
     exec,
+    execFor: (host) => queueFor(execQueueName(host)),
+    approvalsFor: (host) => queueFor(approvalsQueueName(host)),
   };
 }
 

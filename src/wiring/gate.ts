@@ -19,7 +19,7 @@ export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): 
     docker: p.docker,
     parked,
     states: makeRequestStateStore(redis, config.queuePrefix, config.requestIdWindowS),
-    execQueue: p.queues.exec,
+    execQueue: p.queues.execFor,
     wardenQueue: p.queues.wardenRequests,
     policy,
     configKey: p.keys.config,
@@ -54,6 +54,17 @@ export function wireGate(p: HelmParts, hooks: Pick<GateDeps, 'onParked'> = {}): 
     logger,
     skewMs: config.clockSkewMs,
     ...(p.metrics ? { metrics: p.metrics } : {}),
+    // Contract 1.5: a decision for another host's plan is consumed by that host's gate.
+    forward: {
+      host: config.host,
+      async to(host, data, jobId) {
+        await p.queues.approvalsFor(host).add('decision', data, {
+          jobId,
+          removeOnComplete: p.retention,
+          removeOnFail: p.retention,
+        });
+      },
+    },
   });
   p.onClose(() => approvals.close());
 }

@@ -43,7 +43,12 @@ export interface BusQueues {
   /** The queues other agents consume, watched for an absent consumer or a growing backlog. */
   watched: Queue[];
   wardenRequests: Queue;
+  /** This host's exec queue (helm.exec.<host>): its executors' and the orphan sweep's. */
   exec: Queue;
+  /** Any host's exec queue, opened once and closed at shutdown: where the gate hands a plan. */
+  execFor(host: string): Queue;
+  /** Any host's queue of forwarded decisions (helm.approvals.<host>). */
+  approvalsFor(host: string): Queue;
 }
 
 /**

@@ -47,11 +47,13 @@ describe('Helm as a process', () => {
     );
     const parsed = HeartbeatSchema.parse(JSON.parse(beat));
     expect(parsed.pid).toBe(p.child.pid);
-    // host: HELM_HOST_ID, by default the hostname; the executor consumes that host's exec queue.
+    // host: HELM_HOST_ID, by default the hostname; the gate also takes the decisions forwarded to this
+    // host, and the executor consumes this host's exec queue.
     expect(parsed.host).toBe(os.hostname());
     expect(parsed.workers).toEqual([
       'helm.actions',
       'helm.approvals',
+      `helm.approvals.${os.hostname()}`,
       'helm.requests',
       `helm.exec.${os.hostname()}`,
     ]);

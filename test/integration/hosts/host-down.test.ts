@@ -4,20 +4,16 @@
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeInventoryReader } from '../../../src/bus/host-inventory.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { removeTestContainers, startWebService } from '../../helpers/docker.js';
-import { engineBDockerHost, removeEngineBContainers, startWebServiceOnB } from '../../helpers/engine-b.js';
+import { startWebService } from '../../helpers/docker.js';
+import { engineBDockerHost, startWebServiceOnB } from '../../helpers/engine-b.js';
 import { busClient, startTestHelm, TEST_REDIS_URL } from '../../helpers/helm.js';
 import { type HelmProcess, spawnHelm } from '../../helpers/helm-process.js';
+import { closeAfterAll } from './hosts-bed.js';
 
-const closers: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  await removeTestContainers();
-  await removeEngineBContainers();
-});
+const closers = closeAfterAll();
 
 const INTERVAL_MS = 500;
 

@@ -1,20 +1,16 @@
 // What each host holds, on the bus (issue 13): each host's monitor publishes its services (environment,
 // release, health) under its host id with a TTL it refreshes; a host whose Helm stopped goes silent.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeInventoryReader } from '../../../src/bus/host-inventory.js';
 import { runReadCommand } from '../../../src/cli/status-command.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { removeTestContainers, startWebService } from '../../helpers/docker.js';
-import { removeEngineBContainers, startHelmOnB, startWebServiceOnB } from '../../helpers/engine-b.js';
+import { startWebService } from '../../helpers/docker.js';
+import { startHelmOnB, startWebServiceOnB } from '../../helpers/engine-b.js';
 import { busClient, startTestHelm } from '../../helpers/helm.js';
+import { closeAfterAll } from './hosts-bed.js';
 
-const closers: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  await removeTestContainers();
-  await removeEngineBContainers();
-});
+const closers = closeAfterAll();
 
 describe('the hosts inventory', () => {
   it('lists each host with what its engine holds, and a stopped host as silent', async () => {

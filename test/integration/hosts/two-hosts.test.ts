@@ -5,32 +5,23 @@
 // name the host.
 import { readdir } from 'node:fs/promises';
 import { FlowProducer, Queue } from 'bullmq';
-import type Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execQueueName } from '../../../src/bus/queue-names.js';
 import { heartbeatKeys } from '../../../src/contracts/index.js';
 import { uniqueName, waitFor } from '../../helpers/containers.js';
-import { removeTestContainers, startWebService, testDocker } from '../../helpers/docker.js';
+import { startWebService, testDocker } from '../../helpers/docker.js';
 import {
   engineBDocker,
   engineBDockerHost,
-  removeEngineBContainers,
   startHelmOnB,
   startWebServiceOnB,
 } from '../../helpers/engine-b.js';
 import { type BusClient, busClient, startTestHelm } from '../../helpers/helm.js';
 import { readRunLogEntries } from '../../helpers/run-log.js';
 import { startWardenBed, waitForStatus } from '../../helpers/warden.js';
+import { closeAfterAll, startedAt } from './hosts-bed.js';
 
-const closers: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const close of closers.reverse()) await close().catch(() => undefined);
-  await removeTestContainers();
-  await removeEngineBContainers();
-});
-
-const startedAt = async (docker: Docker, id: string) =>
-  (await docker.getContainer(id).inspect()).State.StartedAt;
+const closers = closeAfterAll();
 
 describe('two hosts on one bus', () => {
   it("runs host A's approved production plan on A's engine once, and B's executor refuses it", async () => {
