@@ -213,6 +213,7 @@ describe('proxy configuration', () => {
   });
 
   it('refuses an admin API off loopback, a bad range, a bad bind address, each in one line', () => {
+    // 10.0.0.2 is a string handed to the pure config check, which refuses it; nothing contacts it.
     expect(
       problemsOf({
         HELM_PROXY_ADMIN: 'http://10.0.0.2:2019',

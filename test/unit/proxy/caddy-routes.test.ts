@@ -97,6 +97,7 @@ describe('parseRoute', () => {
   });
 
   it('refuses an upstream Helm never sets (not a loopback port)', () => {
+    // 10.0.0.5 is data for the pure parser, which refuses it; no proxy or socket is involved.
     const json = {
       '@id': 'helm-web',
       handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '10.0.0.5:80' }] }],
